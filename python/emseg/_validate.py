@@ -1,0 +1,65 @@
+"""Shared argument checks: every public function names the argument at fault."""
+
+import numbers
+
+import numpy as np
+
+
+def check_2d_array(value, name, *, allow_bool=True):
+    """Return ``value`` as a 2D real-valued ndarray or raise naming ``name``."""
+    if not isinstance(value, np.ndarray):
+        try:
+            value = np.asarray(value)
+        except Exception as exc:  # pragma: no cover - numpy's own message
+            raise TypeError(f"{name} must be a 2D array, got {type(value).__name__}") from exc
+    if value.dtype == object or value.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got dtype {value.dtype}")
+    if value.dtype.kind == "b" and not allow_bool:
+        raise TypeError(f"{name} must not be boolean")
+    if value.ndim == 3 and value.shape[-1] in (3, 4):
+        raise ValueError(
+            f"{name} looks like an RGB(A) image of shape {value.shape}; "
+            "convert it to a single channel first")
+    if value.ndim != 2:
+        raise ValueError(f"{name} must be 2D (rows, columns), got shape {value.shape}")
+    if value.size == 0:
+        raise ValueError(f"{name} is empty (shape {value.shape})")
+    return value
+
+
+def check_labels(labels, name="labels"):
+    """Validate a label image or binary mask: 2D, integer or boolean, >= 0."""
+    labels = check_2d_array(labels, name)
+    if labels.dtype.kind == "f":
+        raise TypeError(
+            f"{name} must be an integer label image or a binary mask, got "
+            f"floating-point dtype {labels.dtype}")
+    if labels.dtype.kind == "i" and labels.min() < 0:
+        raise ValueError(f"{name} must not contain negative labels (minimum {labels.min()})")
+    return labels
+
+
+def check_pixel_size(pixel_size, name="pixel_size"):
+    """Return ``(pw, ph)`` floats from a scalar or a pair, or ``(1, 1)`` for None."""
+    if pixel_size is None:
+        return 1.0, 1.0
+    if isinstance(pixel_size, numbers.Real) and not isinstance(pixel_size, bool):
+        pair = (float(pixel_size), float(pixel_size))
+    else:
+        try:
+            pair = tuple(float(v) for v in pixel_size)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{name} must be a number or a (width, height) pair, got {pixel_size!r}") from None
+        if len(pair) != 2:
+            raise ValueError(f"{name} must have 2 values (width, height), got {len(pair)}")
+    if not all(np.isfinite(v) and v > 0 for v in pair):
+        raise ValueError(f"{name} must be positive and finite, got {pixel_size!r}")
+    return pair
+
+
+def check_choice(value, choices, name):
+    """Raise unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}")
+    return value
