@@ -1,0 +1,202 @@
+"""The ``emseg`` command line: parses arguments and calls the API.
+
+Only argparse is imported at start-up so that ``--help`` and ``--version``
+answer instantly; each command imports what it needs.
+"""
+
+import argparse
+import os
+import sys
+
+from . import __version__
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported on one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # One line, no usage dump; exit 2 as argparse does.
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _pixel_size(text):
+    """'7.344' or '7.3,7.5' (width,height) in nm."""
+    try:
+        parts = [float(p) for p in text.replace("x", ",").split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid pixel size {text!r}: give NM or W,H in nm") from None
+    if len(parts) not in (1, 2) or not all(p > 0 and p < float("inf") for p in parts):
+        raise argparse.ArgumentTypeError(f"invalid pixel size {text!r}: give NM or W,H in nm (> 0)")
+    return (parts[0], parts[-1])
+
+
+def build_parser():
+    p = _Parser(prog="emseg", description=(
+        "Segment and measure particles and vesicles in electron micrographs; "
+        "measurements are identical to ImageJ/Fiji's Analyze Particles."))
+    p.add_argument("--version", action="version", version=f"emseg {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    m = sub.add_parser("measure", help="measure particles of label images or masks as ImageJ does",
+                       description=(
+                           "Measure every particle of label images or binary masks with ImageJ's "
+                           "definitions (Area, Perim., Feret, MinFeret, ellipse, Circ., Solidity, "
+                           "...) plus ECD and a border flag, in calibrated units. Writes CSV and "
+                           "prints a size summary."))
+    m.add_argument("labels", nargs="*", metavar="LABELS",
+                   help="label image(s) or binary mask(s) (TIFF, PNG)")
+    m.add_argument("--example", action="store_true",
+                   help="measure the bundled synthetic example instead of LABELS")
+    m.add_argument("--image", nargs="+", metavar="IMG",
+                   help="intensity image(s), one per LABELS in order (adds Mean, StdDev, Min, Max, Median)")
+    m.add_argument("--pixel-size", type=_pixel_size, metavar="NM",
+                   help="pixel size in nm (or W,H); overrides the files' calibration")
+    m.add_argument("--connectivity", type=int, choices=(4, 8), default=8,
+                   help="connectivity that splits binary masks into particles (default 8, as ImageJ)")
+    m.add_argument("--output", "-o", metavar="PATH", default=".",
+                   help="folder for one CSV per input, or a .csv file for one combined table "
+                        "(default: current folder)")
+    m.add_argument("--plot", action="store_true", help="also write a MinFeret histogram PNG")
+    m.add_argument("--columns", default="MinFeret,ECD", metavar="COLS",
+                   help="comma-separated columns to summarise (default MinFeret,ECD)")
+    m.set_defaults(func=cmd_measure)
+    return p
+
+
+def _fmt_size(size, source):
+    if size is None:
+        return "uncalibrated (pixels)"
+    pw, ph = size
+    text = f"{pw:g} nm" if pw == ph else f"{pw:g} x {ph:g} nm (anisotropic)"
+    return f"{text} from {source}" if source else text
+
+
+def cmd_measure(args):
+    from pathlib import Path
+
+    labels = [Path(p) for p in args.labels]
+    images = [Path(p) for p in args.image] if args.image else None
+    if args.example:
+        if labels or images:
+            raise UsageError("--example takes no LABELS or --image")
+        from .batch import example_files
+        lab, img = example_files()
+        labels, images = [lab], [img]
+    if not labels:
+        raise UsageError("no LABELS given (or use --example for the bundled example)")
+    if images is not None and len(images) != len(labels):
+        raise UsageError(f"--image got {len(images)} file(s) for {len(labels)} LABELS; give one per label file")
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()]
+    from .measure import MEASUREMENT_COLUMNS, INTENSITY_COLUMNS
+    unknown = [c for c in columns if c not in MEASUREMENT_COLUMNS + INTENSITY_COLUMNS]
+    if unknown or not columns:
+        raise UsageError(f"--columns: unknown column(s) {', '.join(unknown) or '(none given)'}")
+
+    out = Path(args.output)
+    combined = out.suffix.lower() == ".csv"
+    if out.exists() and not combined and not out.is_dir():
+        raise UsageError(f"--output {out} exists and is not a folder")
+    if combined and not out.parent.exists():
+        raise UsageError(f"--output folder {out.parent} does not exist")
+    inputs = {p.resolve() for p in labels + (images or [])}
+
+    import pandas as pd
+    from tqdm import tqdm
+
+    from . import io
+    from .batch import measure_file
+    from .measure import summarize
+
+    results, failures = [], []
+    for i, lab in enumerate(tqdm(labels, desc="measure", unit="file", disable=len(labels) < 2,
+                                 file=sys.stderr)):
+        try:
+            res = measure_file(lab, images[i] if images else None,
+                               pixel_size=args.pixel_size, connectivity=args.connectivity)
+        except (ValueError, TypeError, OSError) as exc:
+            failures.append(f"{exc}")
+            continue
+        results.append(res)
+
+    def target(name):
+        path = (out.parent if combined else out) / name
+        if path.resolve() in inputs:
+            raise UsageError(f"output {path} would overwrite an input file")
+        return path
+
+    written = []
+    if results:
+        if not combined:
+            out.mkdir(parents=True, exist_ok=True)
+        stems = [r.labels_path.stem for r in results]
+        if combined:
+            tables = []
+            for r in results:
+                t = r.table.copy()
+                if len(results) > 1:
+                    t.insert(0, "File", r.labels_path.name)
+                tables.append(t)
+            table = pd.concat(tables, ignore_index=True)
+            table.attrs.update(results[0].table.attrs)
+            if len({r.pixel_size for r in results}) > 1:
+                table.attrs["unit"] = "mixed"
+            plan = [(target(out.name), table, target(out.stem + "_minferet.png"))]
+        else:
+            plan = [(target(f"{s}_measurements.csv"), r.table, target(f"{s}_minferet.png"))
+                    for s, r in zip(stems, results)]
+        for csv_path, table, png_path in plan:
+            io.write_table(csv_path, table)
+            written.append(csv_path)
+            if args.plot:
+                from .plot import size_histogram
+                io.write_png(png_path, size_histogram(table, "MinFeret"))
+                written.append(png_path)
+
+    for r in results:
+        print(f"{r.labels_path}: {len(r.table)} particles, pixel size "
+              f"{_fmt_size(r.pixel_size, r.pixel_size_source)}")
+    if results:
+        every = pd.concat([r.table for r in results], ignore_index=True)
+        every.attrs.update(results[0].table.attrs)
+        summary = summarize(every, columns)
+        unit = every.attrs.get("unit", "")
+        title = "Summary" + (f" of {len(results)} files" if len(results) > 1 else "")
+        print(f"{title} ({unit}; SD with n - 1; D10/D50/D90 number-weighted):")
+        print(summary.to_string(float_format=lambda v: f"{v:.4g}"))
+        for p in written:
+            print(f"wrote {p}")
+    for f in failures:
+        print(f"emseg measure: error: {f}", file=sys.stderr)
+    if failures:
+        print(f"emseg measure: {len(failures)} of {len(labels)} file(s) failed", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"emseg {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ValueError, TypeError, OSError) as exc:
+        print(f"emseg {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("emseg: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a traceback for users
+        if os.environ.get("EMSEG_DEBUG"):
+            raise
+        print(f"emseg {args.command}: internal error: {exc.__class__.__name__}: {exc} "
+              "(set EMSEG_DEBUG=1 for a traceback)", file=sys.stderr)
+        return EXIT_FAILURE
