@@ -408,9 +408,13 @@ def particle_geometry(comp, n_comp, count, bx, by, bw, bh, seed_x, seed_y,
 
 
 @njit(cache=True)
-def intensity_stats(comp, n_comp, count, image):
-    """Mean, StdDev (n - 1), Min, Max and Median (ImageJ's: the value at
-    sorted index n // 2) of ``image`` over every component."""
+def intensity_stats(comp, n_comp, count, image, float_median):
+    """Mean, StdDev (n - 1), Min, Max and Median of ``image`` over every component.
+
+    ImageJ's median of an integer image is the value at sorted index n // 2
+    (from its histogram); of a 32-bit image it is the usual median, the two
+    middle values averaged in single precision (``float_median``).
+    """
     offsets = np.zeros(n_comp + 2, np.int64)
     for k in range(1, n_comp + 1):
         offsets[k + 1] = offsets[k] + count[k]
@@ -443,5 +447,8 @@ def intensity_stats(comp, n_comp, count, image):
             out[k, 1] = 0.0
         out[k, 2] = seg[0]
         out[k, 3] = seg[n - 1]
-        out[k, 4] = seg[n // 2]
+        if float_median and n % 2 == 0:
+            out[k, 4] = (np.float32(seg[n // 2 - 1]) + np.float32(seg[n // 2])) / np.float32(2)
+        else:
+            out[k, 4] = seg[n // 2]
     return out

@@ -16,7 +16,7 @@ def check_2d_array(value, name, *, allow_bool=True):
         raise TypeError(f"{name} must hold numbers, got dtype {value.dtype}")
     if value.dtype.kind == "b" and not allow_bool:
         raise TypeError(f"{name} must not be boolean")
-    if value.ndim == 3 and value.shape[-1] in (3, 4):
+    if value.ndim == 3 and value.shape[-1] in (3, 4) and min(value.shape[:2]) > 4:
         raise ValueError(
             f"{name} looks like an RGB(A) image of shape {value.shape}; "
             "convert it to a single channel first")

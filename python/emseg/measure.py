@@ -29,7 +29,8 @@ def _components(labels, connectivity):
     """Split ``labels`` into connected particles.
 
     Returns ``(comp, n, label_of_comp_or_None)``.  A boolean array, or an
-    integer array with a single non-zero value, is a binary mask: its
+    integer array whose only non-zero value is 1 or the dtype's maximum
+    (255 for uint8), is a binary mask: its
     components (4- or 8-connected) become the particles, numbered in raster
     order.  Otherwise each label is one particle, and a label made of several
     8-connected pieces gives one particle per piece, as ImageJ would report.
@@ -37,8 +38,11 @@ def _components(labels, connectivity):
     from skimage.measure import label as sk_label
 
     values = labels
-    nonzero = np.unique(values[values != 0]) if values.dtype.kind != "b" else None
-    binary = values.dtype.kind == "b" or len(nonzero) <= 1
+    binary = values.dtype.kind == "b"
+    if not binary:
+        top = values.max()
+        binary = bool(top in (1, np.iinfo(values.dtype).max) and
+                      not np.any((values != 0) & (values != top)))
     if binary:
         comp, n = sk_label(values != 0, connectivity=1 if connectivity == 4 else 2,
                            return_num=True)
@@ -54,8 +58,9 @@ def measure(labels, image=None, *, pixel_size=None, connectivity=8, unit=None):
     ----------
     labels : (M, N) ndarray of int or bool
         Label image (0 = background, each positive value one particle) or a
-        binary mask (boolean, or a single non-zero value such as 0/255), which
-        is first split into connected components.
+        binary mask (boolean, or integers whose only non-zero value is 1 or
+        the dtype's maximum, such as 0/255), which is first split into
+        connected components.
     image : (M, N) ndarray, optional
         Intensity image; adds Mean, StdDev, Min, Max and Median.
     pixel_size : float or (float, float), optional
@@ -134,7 +139,11 @@ def measure(labels, image=None, *, pixel_size=None, connectivity=8, unit=None):
         "Area": area,
     }
     if image is not None:
-        stats = _k.intensity_stats(comp, n, count, np.ascontiguousarray(image, np.float64))[1:]
+        # ImageJ holds any non-integer image as 32-bit float.
+        is_float = image.dtype.kind == "f"
+        pixels = image.astype(np.float32) if is_float else image
+        stats = _k.intensity_stats(comp, n, count,
+                                   np.ascontiguousarray(pixels, np.float64), is_float)[1:]
         for i, name in enumerate(INTENSITY_COLUMNS):
             cols[name] = stats[:, i]
     cols.update({
