@@ -18,7 +18,7 @@ __all__ = ["read_image", "write_labels", "write_image", "write_table", "write_pn
 
 #: Length units understood in metadata, with their size in nm.
 UNIT_TO_NM = {
-    "pm": 1e-3, "a": 0.1, "å": 0.1, "\u212b": 0.1, "angstrom": 0.1, "nm": 1.0,
+    "pm": 1e-3, "a": 0.1, "å": 0.1, "Å": 0.1, "\u212b": 0.1, "angstrom": 0.1, "nm": 1.0,
     "nanometer": 1.0, "nanometre": 1.0, "um": 1e3, "µm": 1e3, "\u03bcm": 1e3,
     "micron": 1e3, "microns": 1e3, "micrometer": 1e3, "micrometre": 1e3,
     "mm": 1e6, "cm": 1e7, "m": 1e9, "meter": 1e9, "metre": 1e9, "inch": 2.54e7,
@@ -35,8 +35,9 @@ def unit_to_nm(unit):
     """Size of one ``unit`` in nm, or None when the unit is not a length."""
     if unit is None:
         return None
-    key = str(unit).strip().lower().replace("\\u00b5", "µ")
-    return UNIT_TO_NM.get(key)
+    # ImageJ writes non-ASCII units as Java escapes ("\\u00B5m" for µm).
+    text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), str(unit))
+    return UNIT_TO_NM.get(text.strip().lower())
 
 
 def _pair(pw, ph, factor):

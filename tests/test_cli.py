@@ -1,0 +1,176 @@
+"""The emseg command line, run as users run it (subprocesses)."""
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import tifffile
+
+from emseg.io import write_labels
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "emseg", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+def test_version_and_help_are_instant_and_light():
+    for args in (["--version"], ["--help"], ["measure", "--help"]):
+        t0 = time.perf_counter()
+        r = run(*args)
+        assert r.returncode == 0, r.stderr
+        assert time.perf_counter() - t0 < 5
+    assert run("--version").stdout.strip().startswith("emseg ")
+    assert "measure" in run("--help").stdout
+    assert "--pixel-size" in run("measure", "--help").stdout
+    code = ("import sys, emseg.cli as c; c.build_parser().format_help(); "
+            "print(sorted(m for m in ('numba', 'tensorflow', 'pandas', 'skimage') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_no_command_prints_help_and_fails():
+    r = run()
+    assert r.returncode == 2 and "usage" in r.stdout
+
+
+def test_example(tmp_path):
+    r = run("measure", "--example", "--plot", "-o", tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "160 particles, pixel size 2.5 nm from ImageJ" in r.stdout
+    assert "MinFeret" in r.stdout and "D90" in r.stdout
+    t = pd.read_csv(tmp_path / "example_labels_measurements.csv")
+    assert len(t) == 160 and {"Mean", "MinFeret", "ECD", "Border"} <= set(t.columns)
+    png = (tmp_path / "example_labels_minferet.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def files(tmp_path):
+    lab = np.zeros((40, 50), np.uint16)
+    lab[5:15, 5:20] = 1
+    lab[20:30, 30:45] = 2
+    a = write_labels(tmp_path / "a.tif", lab, 2.0)
+    mask = np.zeros((40, 50), np.uint8)
+    mask[10:20, 10:20] = 255
+    mask[21:31, 21:31] = 255
+    mask[20, 20] = 255  # joins the two squares only diagonally
+    b = tmp_path / "b.tif"
+    tifffile.imwrite(b, mask)
+    return a, b
+
+
+def test_measure_two_files_with_override_and_connectivity(tmp_path, files):
+    a, b = files
+    out = tmp_path / "out"
+    r = run("measure", a, b, "--pixel-size", "3", "--connectivity", "4", "-o", out)
+    assert r.returncode == 0, r.stderr
+    ta = pd.read_csv(out / "a_measurements.csv")
+    tb = pd.read_csv(out / "b_measurements.csv")
+    assert list(ta["Area"]) == [150 * 9, 150 * 9]
+    assert len(tb) == 3  # 4-connected: the diagonal pixel is its own particle
+    assert "pixel size 3 nm from --pixel-size" in r.stdout
+    r = run("measure", b, "-o", tmp_path / "c8.csv")
+    assert r.returncode == 0 and len(pd.read_csv(tmp_path / "c8.csv")) == 1
+    assert "uncalibrated (pixels)" in r.stdout
+
+
+def test_combined_csv_has_file_column(tmp_path, files):
+    a, b = files
+    r = run("measure", a, b, "-o", tmp_path / "all.csv")
+    assert r.returncode == 0, r.stderr
+    t = pd.read_csv(tmp_path / "all.csv")
+    assert list(t["File"]) == ["a.tif", "a.tif", "b.tif"]
+
+
+def test_intensity_image(tmp_path, files):
+    a, _ = files
+    img = tmp_path / "img.tif"
+    tifffile.imwrite(img, np.full((40, 50), 9, np.uint8))
+    r = run("measure", a, "--image", img, "-o", tmp_path / "i.csv")
+    assert r.returncode == 0, r.stderr
+    assert list(pd.read_csv(tmp_path / "i.csv")["Mean"]) == [9, 9]
+
+
+def bad_inputs(tmp_path):
+    cases = {}
+    cases["missing"] = (tmp_path / "missing.tif", "no such file")
+    p = tmp_path / "text.tif"
+    p.write_text("hello")
+    cases["not an image"] = (p, "not a readable image")
+    p = tmp_path / "rgb.tif"
+    tifffile.imwrite(p, np.zeros((20, 20, 3), np.uint8), photometric="rgb")
+    cases["rgb"] = (p, "RGB image where a label image")
+    p = tmp_path / "stack.tif"
+    tifffile.imwrite(p, np.ones((3, 20, 20), np.uint8), photometric="minisblack")
+    cases["3d"] = (p, "3D labels")
+    p = tmp_path / "empty.tif"
+    tifffile.imwrite(p, np.zeros((20, 20), np.uint8))
+    cases["empty"] = (p, "empty")
+    p = tmp_path / "neg.tif"
+    tifffile.imwrite(p, np.full((20, 20), -3, np.int16))
+    cases["negative"] = (p, "negative")
+    p = tmp_path / "float.tif"
+    tifffile.imwrite(p, np.ones((20, 20), np.float32))
+    cases["float"] = (p, "floating-point")
+    return cases
+
+
+@pytest.mark.parametrize("case", ["missing", "not an image", "rgb", "3d", "empty", "negative",
+                                  "float"])
+def test_bad_input_one_line_exit_2_nothing_written(tmp_path, case):
+    path, message = bad_inputs(tmp_path)[case]
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    out = tmp_path / "out"
+    r = run("measure", path, "-o", out, "--plot")
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert message in lines[0] and "Traceback" not in r.stderr
+    assert not out.exists()
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == before
+
+
+def test_batch_goes_on_past_a_bad_file(tmp_path, files):
+    a, _ = files
+    out = tmp_path / "out"
+    r = run("measure", tmp_path / "nope.tif", a, "-o", out)
+    assert r.returncode == 2
+    assert "nope.tif: no such file" in r.stderr and "1 of 2 file(s) failed" in r.stderr
+    assert (out / "a_measurements.csv").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--pixel-size", "-2"], "invalid pixel size"),
+    (["--pixel-size", "abc"], "invalid pixel size"),
+    (["--connectivity", "6"], "invalid choice"),
+    (["--bogus"], "unrecognized arguments"),
+    (["--columns", "Nope"], "unknown column"),
+    (["--image", "x.tif", "y.tif"], "--image got 2 file(s) for 1 LABELS"),
+])
+def test_bad_options(tmp_path, files, args, message):
+    a, _ = files
+    r = run("measure", a, *args, "-o", tmp_path / "o")
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1 and message in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_refuses_to_overwrite_input(tmp_path):
+    lab = np.zeros((8, 8), np.uint8)
+    lab[2:4, 2:4] = 1
+    src = tmp_path / "x_measurements.csv"  # an input that the output would replace
+    tifffile.imwrite(tmp_path / "x.tif", lab)
+    src.write_text("keep")
+    r = run("measure", tmp_path / "x.tif", "-o", tmp_path / "x.tif")
+    assert r.returncode == 2
+    assert "not a folder" in r.stderr
+    r = run("measure", tmp_path / "x.tif", "--image", src, "-o", tmp_path)
+    assert r.returncode == 2 and src.read_text() == "keep"
+
+
+def test_no_labels_is_a_usage_error():
+    r = run("measure")
+    assert r.returncode == 2 and "no LABELS given" in r.stderr
