@@ -21,7 +21,7 @@ def edge_cases():
     a = np.zeros((14, 14), np.uint16)
     for i in range(10):
         a[2 + i, 1 + i] = 1      # falling diagonal
-        a[11 - i, 3 + i] = 2 if a[11 - i, 3 + i] == 0 else 2
+        a[11 - i, 3 + i] = 2     # rising diagonal
     cases["diagonal lines"] = a
     yy, xx = np.mgrid[:41, :41]
     r = np.hypot(yy - 20, xx - 20)

@@ -119,6 +119,10 @@ def test_binary_mask_connectivity():
     assert len(measure(lab, connectivity=8)) == 1
     assert len(measure(lab, connectivity=4)) == 2
     assert list(measure(lab.astype(bool), connectivity=4)["Label"]) == [1, 2]
+    assert len(measure(lab.astype(np.uint16), connectivity=4)) == 2  # 0/255 in 16 bits
+    # One non-zero value that is not a mask value: a label image, label kept.
+    seven = (lab // 255 * 7).astype(np.uint8)
+    assert list(measure(seven, connectivity=4)["Label"]) == [7]
 
 
 def test_label_image_order_and_non_contiguous_labels():

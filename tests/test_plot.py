@@ -21,3 +21,5 @@ def test_histogram_counts_every_particle():
 def test_histogram_rejects_unknown_column():
     with pytest.raises(ValueError, match="column 'Nope'"):
         size_histogram(pd.DataFrame({"A": [1.0]}), "Nope")
+    with pytest.raises(TypeError, match="table must be"):
+        size_histogram([1.0, 2.0])

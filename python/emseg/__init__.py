@@ -7,13 +7,14 @@ that ``import emseg`` and the command line's ``--help`` stay instant.
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "measure", "summarize", "read_image", "write_labels", "write_table"]
+__all__ = ["__version__", "summarize", "read_image", "write_labels", "write_table"]
 
 
 def __getattr__(name):
-    if name in ("measure", "summarize"):
-        from . import measure as _m
-        return getattr(_m, name)
+    # ``emseg.measure`` stays the module: use ``from emseg.measure import measure``.
+    if name == "summarize":
+        from .measure import summarize
+        return summarize
     if name in ("read_image", "write_labels", "write_table"):
         from . import io as _io
         return getattr(_io, name)

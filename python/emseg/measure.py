@@ -29,8 +29,8 @@ def _components(labels, connectivity):
     """Split ``labels`` into connected particles.
 
     Returns ``(comp, n, label_of_comp_or_None)``.  A boolean array, or an
-    integer array whose only non-zero value is 1 or the dtype's maximum
-    (255 for uint8), is a binary mask: its
+    integer array whose only non-zero value is 1, 255 or the dtype's maximum,
+    is a binary mask: its
     components (4- or 8-connected) become the particles, numbered in raster
     order.  Otherwise each label is one particle, and a label made of several
     8-connected pieces gives one particle per piece, as ImageJ would report.
@@ -41,7 +41,7 @@ def _components(labels, connectivity):
     binary = values.dtype.kind == "b"
     if not binary:
         top = values.max()
-        binary = bool(top in (1, np.iinfo(values.dtype).max) and
+        binary = bool(top in (1, 255, np.iinfo(values.dtype).max) and
                       not np.any((values != 0) & (values != top)))
     if binary:
         comp, n = sk_label(values != 0, connectivity=1 if connectivity == 4 else 2,
@@ -58,9 +58,9 @@ def measure(labels, image=None, *, pixel_size=None, connectivity=8, unit=None):
     ----------
     labels : (M, N) ndarray of int or bool
         Label image (0 = background, each positive value one particle) or a
-        binary mask (boolean, or integers whose only non-zero value is 1 or
-        the dtype's maximum, such as 0/255), which is first split into
-        connected components.
+        binary mask (boolean, or integers whose only non-zero value is 1, 255
+        or the dtype's maximum), which is first split into connected
+        components.
     image : (M, N) ndarray, optional
         Intensity image; adds Mean, StdDev, Min, Max and Median.
     pixel_size : float or (float, float), optional

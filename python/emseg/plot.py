@@ -31,6 +31,10 @@ def size_histogram(table, column="MinFeret", *, unit=None, bins="auto", title=No
 
     from .measure import summarize
 
+    import pandas as pd
+
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table must be a pandas DataFrame, got {type(table).__name__}")
     if column not in table.columns:
         raise ValueError(f"column {column!r} is not in the table")
     values = table[column].to_numpy(np.float64)
