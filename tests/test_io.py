@@ -51,22 +51,18 @@ def test_ome_physical_size(tmp_path):
     assert meta["pixel_size_source"] == "OME"
 
 
-def test_zeiss_tag(tmp_path):
-    p = tmp_path / "zeiss.tif"
-    text = "0\r\n0\r\nAP_IMAGE_PIXEL_SIZE\r\nImage Pixel Size = 3.5 nm\r\n"
-    tifffile.imwrite(p, np.zeros((4, 4), np.uint8), extratags=[(34118, "s", 0, text, True)])
-    _, size, meta = read_image(p)
-    assert size == pytest.approx((3.5, 3.5))
-    assert meta["pixel_size_source"] == "Zeiss SEM"
-
-
-def test_fei_metadata(tmp_path):
-    p = tmp_path / "fei.tif"
-    text = "[User]\r\nDate=01/01/2020\r\n[Scan]\r\nPixelWidth=2.5e-09\r\nPixelHeight=2.6e-09\r\n"
-    tifffile.imwrite(p, np.zeros((4, 4), np.uint8), extratags=[(34682, "s", 0, text, True)])
-    _, size, meta = read_image(p)
-    assert size == pytest.approx((2.5, 2.6))
-    assert meta["pixel_size_source"] == "FEI/Thermo Fisher"
+@pytest.mark.parametrize("tag, text, size, source", [
+    (34118, "0\r\n0\r\nAP_IMAGE_PIXEL_SIZE\r\nImage Pixel Size = 3.5 nm\r\n", (3.5, 3.5),
+     "Zeiss SEM"),
+    (34682, "[User]\r\nDate=01/01/2020\r\n[Scan]\r\nPixelWidth=2.5e-09\r\nPixelHeight=2.6e-09\r\n",
+     (2.5, 2.6), "FEI/Thermo Fisher"),
+])
+def test_microscope_metadata(tmp_path, tag, text, size, source):
+    p = tmp_path / "sem.tif"
+    tifffile.imwrite(p, np.zeros((4, 4), np.uint8), extratags=[(tag, "s", 0, text, True)])
+    _, got, meta = read_image(p)
+    assert got == pytest.approx(size)
+    assert meta["pixel_size_source"] == source
 
 
 def test_resolution_tags_with_unit(tmp_path):
