@@ -4,7 +4,7 @@ Each function takes paths, calls :mod:`emseg.io` to read and the pure
 algorithms to compute, and returns results; the caller decides what to write.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -24,8 +24,6 @@ class MeasureResult:
     table: object = None
     pixel_size: tuple = None
     pixel_size_source: str = None
-    error: str = None
-    notes: list = field(default_factory=list)
 
 
 def _squeeze_2d(array, path, what):

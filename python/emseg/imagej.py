@@ -55,13 +55,16 @@ def start_imagej(ij_jar=None, *, headless=True):
 
 
 def _processor(ij, array):
-    """An ImageJ processor holding ``array`` (ShortProcessor or FloatProcessor)."""
+    """An ImageJ processor holding ``array`` (8-bit, 16-bit or 32-bit float)."""
+    import jpype
+
     h, w = array.shape
+    if array.dtype in (np.uint8, np.bool_):
+        flat = np.ascontiguousarray(array, dtype=np.uint8).view(np.int8).ravel()
+        return ij.process.ByteProcessor(w, h, jpype.JArray(jpype.JByte)(flat), None)
     if array.dtype.kind in "biu" and array.size and array.max() <= 65535 and array.min() >= 0:
-        import jpype
         flat = np.ascontiguousarray(array, dtype=np.uint16).view(np.int16).ravel()
         return ij.process.ShortProcessor(w, h, jpype.JArray(jpype.JShort)(flat), None)
-    import jpype
     flat = np.ascontiguousarray(array, dtype=np.float32).ravel()
     return ij.process.FloatProcessor(w, h, jpype.JArray(jpype.JFloat)(flat))
 

@@ -284,8 +284,3 @@ def write_table(path, table):
 def write_png(path, figure):
     """Save a matplotlib figure as PNG (atomically)."""
     return _atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=120))
-
-
-def sanitize_stem(name):
-    """A file-name-safe version of ``name`` (used for per-input outputs)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)

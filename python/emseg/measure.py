@@ -1,8 +1,9 @@
 """Particle measurements identical to ImageJ's Analyze Particles.
 
 Every value equals what ImageJ 1.53t reports when each label is measured alone
-(threshold ``v..v``, holes excluded), in the same column names and calibrated
-units.  See ``docs``-level notes in the README for the definitions.
+(threshold ``v..v``, holes excluded), under the same column names and in the
+same calibrated units. The sequential parts (outline tracing, perimeter, convex
+hull, Feret, ellipse) live in the compiled ``_imagej_kernels`` module.
 """
 
 import math
