@@ -174,3 +174,4 @@ def test_refuses_to_overwrite_input(tmp_path):
 def test_no_labels_is_a_usage_error():
     r = run("measure")
     assert r.returncode == 2 and "no LABELS given" in r.stderr
+

@@ -12,7 +12,8 @@ import numpy as np
 
 from . import io as _io
 
-__all__ = ["load_labels", "load_image", "measure_file", "example_files", "MeasureResult"]
+__all__ = ["load_labels", "load_image", "measure_file", "combine_tables", "example_files",
+           "MeasureResult"]
 
 
 @dataclass
@@ -96,6 +97,29 @@ def measure_file(labels_path, image_path=None, *, pixel_size=None, connectivity=
     res.pixel_size = res.table.attrs["pixel_size"] if size is not None else None
     res.pixel_size_source = source
     return res
+
+
+def combine_tables(results, *, file_column=True):
+    """Stack the tables of several :class:`MeasureResult` into one.
+
+    With ``file_column`` a first column ``File`` names each row's label file.
+    ``attrs["unit"]`` is the common unit, or "mixed" when calibrated and
+    uncalibrated files are combined.
+    """
+    import pandas as pd
+
+    if not results:
+        raise ValueError("results is empty: nothing to combine")
+    tables = []
+    for r in results:
+        t = r.table.copy()
+        if file_column:
+            t.insert(0, "File", r.labels_path.name)
+        tables.append(t)
+    table = pd.concat(tables, ignore_index=True)
+    units = {r.table.attrs.get("unit") for r in results}
+    table.attrs["unit"] = units.pop() if len(units) == 1 else "mixed"
+    return table
 
 
 def example_files():

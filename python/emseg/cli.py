@@ -104,11 +104,10 @@ def cmd_measure(args):
         raise UsageError(f"--output folder {out.parent} does not exist")
     inputs = {p.resolve() for p in labels + (images or [])}
 
-    import pandas as pd
     from tqdm import tqdm
 
     from . import io
-    from .batch import measure_file
+    from .batch import combine_tables, measure_file
     from .measure import summarize
 
     results, failures = [], []
@@ -130,24 +129,13 @@ def cmd_measure(args):
 
     written = []
     if results:
-        if not combined:
-            out.mkdir(parents=True, exist_ok=True)
-        stems = [r.labels_path.stem for r in results]
         if combined:
-            tables = []
-            for r in results:
-                t = r.table.copy()
-                if len(results) > 1:
-                    t.insert(0, "File", r.labels_path.name)
-                tables.append(t)
-            table = pd.concat(tables, ignore_index=True)
-            table.attrs.update(results[0].table.attrs)
-            if len({r.pixel_size for r in results}) > 1:
-                table.attrs["unit"] = "mixed"
-            plan = [(target(out.name), table, target(out.stem + "_minferet.png"))]
+            plan = [(target(out.name), combine_tables(results, file_column=len(results) > 1),
+                     target(out.stem + "_minferet.png"))]
         else:
-            plan = [(target(f"{s}_measurements.csv"), r.table, target(f"{s}_minferet.png"))
-                    for s, r in zip(stems, results)]
+            plan = [(target(f"{r.labels_path.stem}_measurements.csv"), r.table,
+                     target(f"{r.labels_path.stem}_minferet.png")) for r in results]
+            out.mkdir(parents=True, exist_ok=True)
         for csv_path, table, png_path in plan:
             io.write_table(csv_path, table)
             written.append(csv_path)
@@ -160,8 +148,7 @@ def cmd_measure(args):
         print(f"{r.labels_path}: {len(r.table)} particles, pixel size "
               f"{_fmt_size(r.pixel_size, r.pixel_size_source)}")
     if results:
-        every = pd.concat([r.table for r in results], ignore_index=True)
-        every.attrs.update(results[0].table.attrs)
+        every = combine_tables(results, file_column=False)
         summary = summarize(every, columns)
         unit = every.attrs.get("unit", "")
         title = "Summary" + (f" of {len(results)} files" if len(results) > 1 else "")
