@@ -30,10 +30,10 @@ class MeasureResult:
 def _squeeze_2d(array, path, what):
     """Drop singleton axes; refuse RGB and genuinely 3D data."""
     data = np.squeeze(array)
-    if data.ndim == 3 and data.shape[-1] in (3, 4) and what == "labels":
-        raise ValueError(f"{path}: RGB image where a label image or mask is expected")
     if data.ndim == 3 and data.shape[-1] in (3, 4):
-        raise ValueError(f"{path}: RGB image; convert it to grey levels first")
+        fix = (" where a label image or mask is expected" if what == "labels"
+               else "; convert it to grey levels first")
+        raise ValueError(f"{path}: RGB image{fix}")
     if data.ndim != 2:
         raise ValueError(f"{path}: {data.ndim}D {what} of shape {array.shape} where a 2D image is expected")
     return data

@@ -209,6 +209,16 @@ def _atomic_write(path, writer):
     return path
 
 
+def _calibration(pixel_size, unit):
+    """``(resolution kwargs, unit)`` for tifffile, or ``({}, None)`` when uncalibrated."""
+    from ._validate import check_pixel_size
+
+    if pixel_size is None:
+        return {}, None
+    pw, ph = check_pixel_size(pixel_size)
+    return {"resolution": (1.0 / pw, 1.0 / ph)}, unit
+
+
 def write_labels(path, labels, pixel_size=None, *, unit="nm"):
     """Write a label image as a TIFF that ImageJ/Fiji opens with its scale.
 
@@ -226,7 +236,7 @@ def write_labels(path, labels, pixel_size=None, *, unit="nm"):
     """
     import tifffile
 
-    from ._validate import check_labels, check_pixel_size
+    from ._validate import check_labels
 
     labels = check_labels(labels)
     top = int(labels.max()) if labels.size else 0
@@ -234,11 +244,7 @@ def write_labels(path, labels, pixel_size=None, *, unit="nm"):
         raise ValueError(f"labels: largest label {top} does not fit in uint32")
     dtype = np.uint16 if top <= np.iinfo(np.uint16).max else np.uint32
     data = labels.astype(dtype)
-    kwargs = {}
-    if pixel_size is not None:
-        pw, ph = check_pixel_size(pixel_size)
-        kwargs["resolution"] = (1.0 / pw, 1.0 / ph)
-    unit_meta = unit if pixel_size is not None else None
+    kwargs, unit_meta = _calibration(pixel_size, unit)
 
     def writer(tmp):
         if dtype == np.uint16:
@@ -257,17 +263,13 @@ def write_image(path, image, pixel_size=None, *, unit="nm"):
     """Write a 2D 8-bit, 16-bit or float32 grey-level image as ImageJ TIFF with its scale."""
     import tifffile
 
-    from ._validate import check_2d_array, check_pixel_size
+    from ._validate import check_2d_array
 
     image = check_2d_array(image, "image")
     if image.dtype not in (np.uint8, np.uint16, np.float32):
         raise TypeError(f"image must be uint8, uint16 or float32, got {image.dtype}")
-    kwargs = {}
-    meta = {}
-    if pixel_size is not None:
-        pw, ph = check_pixel_size(pixel_size)
-        kwargs["resolution"] = (1.0 / pw, 1.0 / ph)
-        meta["unit"] = unit
+    kwargs, unit_meta = _calibration(pixel_size, unit)
+    meta = {"unit": unit_meta} if unit_meta else {}
     return _atomic_write(path, lambda tmp: tifffile.imwrite(
         tmp, image, imagej=True, metadata=meta, compression="zlib", **kwargs))
 
