@@ -39,6 +39,36 @@ def check_labels(labels, name="labels"):
     return labels
 
 
+def check_label_array(value, name, *, ndims=(2, 3)):
+    """Validate a 2D or 3D label image or mask (integer or boolean, >= 0)."""
+    if not isinstance(value, np.ndarray):
+        value = np.asarray(value)
+    if value.dtype == object or value.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got dtype {value.dtype}")
+    if value.ndim not in ndims:
+        dims = " or ".join(f"{d}D" for d in ndims)
+        raise ValueError(f"{name} must be {dims}, got shape {value.shape}")
+    if value.size == 0:
+        raise ValueError(f"{name} is empty (shape {value.shape})")
+    if value.dtype.kind == "f":
+        raise TypeError(
+            f"{name} must be an integer label image or a binary mask, got "
+            f"floating-point dtype {value.dtype}")
+    if value.dtype.kind == "i" and value.min() < 0:
+        raise ValueError(f"{name} must not contain negative labels (minimum {value.min()})")
+    return value
+
+
+def is_binary_mask(values):
+    """True for a boolean array or integers whose only non-zero value is 1, 255
+    or the dtype's maximum: such an array is a mask, not a label image."""
+    if values.dtype.kind == "b":
+        return True
+    top = values.max()
+    return bool(top in (1, 255, np.iinfo(values.dtype).max) and
+                not np.any((values != 0) & (values != top)))
+
+
 def check_pixel_size(pixel_size, name="pixel_size"):
     """Return ``(pw, ph)`` floats from a scalar or a pair, or ``(1, 1)`` for None."""
     if pixel_size is None:

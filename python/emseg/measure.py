@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from . import _imagej_kernels as _k
-from ._validate import check_2d_array, check_choice, check_labels, check_pixel_size
+from ._validate import (check_2d_array, check_choice, check_labels, check_pixel_size,
+                        is_binary_mask)
 
 __all__ = ["measure", "summarize", "MEASUREMENT_COLUMNS", "INTENSITY_COLUMNS"]
 
@@ -39,12 +40,7 @@ def _components(labels, connectivity):
     from skimage.measure import label as sk_label
 
     values = labels
-    binary = values.dtype.kind == "b"
-    if not binary:
-        top = values.max()
-        binary = bool(top in (1, 255, np.iinfo(values.dtype).max) and
-                      not np.any((values != 0) & (values != top)))
-    if binary:
+    if is_binary_mask(values):
         comp, n = sk_label(values != 0, connectivity=1 if connectivity == 4 else 2,
                            return_num=True)
         return comp, n, None
