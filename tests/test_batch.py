@@ -1,5 +1,7 @@
 """emseg.batch: file-level measurement, pixel-size precedence, combining tables."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tifffile
@@ -55,3 +57,64 @@ def test_combine_tables_units(scene):
     assert "File" not in combine_tables([ra], file_column=False).columns
     with pytest.raises(ValueError, match="results is empty"):
         combine_tables([])
+
+
+# ---------------------------------------------------------------- evaluation
+
+def test_pair_key():
+    from emseg.batch import pair_key
+    assert pair_key("sem/1908248_m.tif") == "1908248"
+    assert pair_key("out/1908248_labels.ome.tif") == "1908248"
+    assert pair_key("Img_01-Pred.PNG") == "img_01"
+    assert pair_key("img_01.tif") == "img_01"          # "01" is not a role word
+    assert pair_key("mask.tif") == "mask"               # nothing left to strip
+
+
+def test_pair_files_rules(tmp_path):
+    from emseg.batch import pair_files
+    pairs = pair_files(["p/a_labels.tif", "p/b_labels.tif"], ["t/b_m.tif", "t/a_m.tif"],
+                       ["p/a_prob.tif"])
+    assert [(k, str(t), str(q) if q else None) for k, _, t, q in pairs] == [
+        ("a", "t/a_m.tif", "p/a_prob.tif"), ("b", "t/b_m.tif", None)]
+    # one of each pairs whatever the names
+    assert pair_files(["x.tif"], ["y.tif"])[0][1:3] == (Path("x.tif"), Path("y.tif"))
+    with pytest.raises(ValueError, match=r"unpaired files: prediction\(s\) without ground truth: c.tif"):
+        pair_files(["a.tif", "c.tif"], ["a_m.tif", "b_m.tif"])
+    with pytest.raises(ValueError, match="both pair as 'a'"):
+        pair_files(["a.tif", "a_pred.tif"], ["a_m.tif", "b_m.tif"])
+    with pytest.raises(ValueError, match="no prediction files"):
+        pair_files([], ["a.tif"])
+
+
+def test_evaluate_files_and_tables(tmp_path):
+    from emseg.batch import evaluate_files, evaluation_table, pooled_scores
+
+    truth = np.zeros((40, 40), np.uint8)
+    truth[5:15, 5:15] = 255
+    truth[20:35, 20:35] = 255
+    pred = np.zeros((40, 40), np.uint16)
+    pred[5:15, 5:14] = 3           # IoU 0.9
+    pred[0:2, 30:32] = 4           # false positive
+    t = write_labels(tmp_path / "a_m.tif", truth, 2.0)
+    p = tmp_path / "a.tif"
+    tifffile.imwrite(p, pred)
+    empty = tmp_path / "b.tif"
+    tifffile.imwrite(empty, np.zeros((40, 40), np.uint8))
+    r = evaluate_files("a", p, t)
+    assert r.pixel_size == (2.0, 2.0) and r.pixel_size_source == "ImageJ"   # truth's
+    s = r.evaluation.scores
+    assert (s["TP"], s["FP"], s["FN"]) == (1, 1, 1) and s["Matched IoU"] == pytest.approx(0.9)
+    r2 = evaluate_files("b", empty, t)     # finding nothing is a result, not an error
+    assert r2.evaluation.scores["TP"] == 0 and r2.evaluation.scores["FN"] == 2
+    table = evaluation_table([r, r2])
+    assert list(table["Image"]) == ["a", "b", "mean"]
+    assert table.loc[2, "FN"] == 1.5 and table.loc[2, "F1@0.5"] == pytest.approx(0.25)
+    pooled = pooled_scores([r, r2])
+    assert (pooled["TP"], pooled["FP"], pooled["FN"]) == (1, 1, 3)
+    assert pooled["F1"] == pytest.approx(2 / 6)
+    # MinFeret of the one matched 10x9 prediction + the 2x2 FP vs the two squares
+    assert pooled["MinFeret KS"] == pytest.approx(1.0)
+    other = tmp_path / "c.tif"
+    tifffile.imwrite(other, np.zeros((40, 41), np.uint8))
+    with pytest.raises(ValueError, match="c.tif: shape"):
+        evaluate_files("c", other, t)

@@ -175,3 +175,72 @@ def test_no_labels_is_a_usage_error():
     r = run("measure")
     assert r.returncode == 2 and "no LABELS given" in r.stderr
 
+
+
+# ---------------------------------------------------------------- evaluate
+
+@pytest.fixture
+def eval_files(tmp_path):
+    truth = np.zeros((40, 40), np.uint8)
+    truth[5:15, 5:15] = 255
+    truth[20:35, 20:35] = 255
+    pred = np.zeros((40, 40), np.uint16)
+    pred[5:15, 5:14] = 1
+    pred[20:35, 20:35] = 2
+    (tmp_path / "t").mkdir()
+    (tmp_path / "p").mkdir()
+    for name in ("a", "b"):
+        write_labels(tmp_path / "t" / f"{name}_m.tif", truth, 2.0)
+        write_labels(tmp_path / "p" / f"{name}_labels.tif", pred)
+    prob = np.where(truth > 0, 0.9, 0.1).astype(np.float32)
+    tifffile.imwrite(tmp_path / "p" / "a_prob.tif", prob)
+    return tmp_path
+
+
+def test_evaluate_prints_table_and_writes_csv(eval_files):
+    d = eval_files
+    before = {p: p.read_bytes() for p in d.rglob("*.tif")}
+    r = run("evaluate", "--pred", d / "p/a_labels.tif", d / "p/b_labels.tif",
+            "--truth", d / "t/b_m.tif", d / "t/a_m.tif", "--prob", d / "p/a_prob.tif",
+            "-o", d / "scores.csv")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split()[:4] == ["Image", "IoU", "Youden", "J"]
+    assert lines[1].split()[0] == "a" and lines[3].split()[0] == "mean"
+    assert "pooled: TP 4, FP 0, FN 0" in r.stdout
+    t = pd.read_csv(d / "scores.csv")
+    assert list(t["Image"]) == ["a", "b", "mean"]
+    assert t.loc[0, "Youden J"] == 1.0 and np.isnan(t.loc[1, "Youden J"])
+    assert t.loc[0, "IoU"] == pytest.approx(315 / 325)
+    assert t.loc[2, "F1@0.5"] == 1.0 and "Center residual" in t.columns
+    assert {p: p.read_bytes() for p in d.rglob("*.tif")} == before   # inputs untouched
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "no files given"),
+    (["--pred", "p/a_labels.tif", "p/b_labels.tif", "--truth", "t/a_m.tif"],
+     "unpaired files: prediction(s) without ground truth"),
+    (["--pred", "p/a_labels.tif", "--truth", "t/a_m.tif", "--iou-threshold", "0"],
+     "--iou-threshold must be in (0, 1]"),
+    (["--pred", "p/a_labels.tif", "--truth", "t/a_m.tif", "-o", "out.txt"], "must be a .csv"),
+    (["--pred", "p/a_labels.tif", "--truth", "t/a_m.tif", "--column", "Size"], "unknown measurement"),
+    (["--pred", "p/a_labels.tif", "--truth", "t/a_m.tif", "--connectivity", "6"], "invalid choice"),
+    (["--pred", "p/missing.tif", "--truth", "t/a_m.tif"], "missing.tif"),
+])
+def test_evaluate_bad_input_is_one_line(eval_files, args, message):
+    r = run("evaluate", *args, cwd=eval_files)
+    assert r.returncode == 2
+    err = [line for line in r.stderr.splitlines() if "%|" not in line]
+    assert len(err) <= 2 and message in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_evaluate_goes_on_past_a_bad_pair(eval_files):
+    d = eval_files
+    tifffile.imwrite(d / "p" / "b_labels.tif", np.zeros((40, 41), np.uint8))
+    r = run("evaluate", "--pred", "p/a_labels.tif", "p/b_labels.tif", "--truth", "t/a_m.tif",
+            "t/b_m.tif", "-o", "s.csv", cwd=d)
+    assert r.returncode == 2
+    assert "b_labels.tif: shape (40, 41) differs from ground truth" in r.stderr
+    assert "1 of 2 pair(s) failed" in r.stderr
+    assert list(pd.read_csv(d / "s.csv")["Image"]) == ["a", "mean"]

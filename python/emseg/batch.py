@@ -13,7 +13,8 @@ import numpy as np
 from . import io as _io
 
 __all__ = ["load_labels", "load_image", "measure_file", "combine_tables", "example_files",
-           "MeasureResult"]
+           "MeasureResult", "pair_key", "pair_files", "evaluate_files", "evaluation_table",
+           "pooled_scores", "EvaluateResult"]
 
 
 @dataclass
@@ -39,11 +40,12 @@ def _squeeze_2d(array, path, what):
     return data
 
 
-def load_labels(path):
+def load_labels(path, *, allow_empty=False):
     """Read a 2D label image or binary mask and check it.
 
     Returns ``(labels, pixel_size_nm, metadata)``; raises ValueError/TypeError
-    with the file name for RGB, 3D, floating-point, negative or empty labels.
+    with the file name for RGB, 3D, floating-point or negative labels, and
+    for empty ones unless ``allow_empty`` (a segmentation may find nothing).
     """
     from ._validate import check_labels
 
@@ -55,7 +57,7 @@ def load_labels(path):
         labels = check_labels(labels)
     except (TypeError, ValueError) as exc:
         raise type(exc)(f"{path}: {exc}") from None
-    if not labels.any():
+    if not allow_empty and not labels.any():
         raise ValueError(f"{path}: label image is empty (no particle pixels)")
     return labels, size, meta
 
@@ -130,3 +132,179 @@ def example_files():
     """
     base = resources.files("emseg") / "data"
     return Path(str(base / "example_labels.tif")), Path(str(base / "example_image.tif"))
+
+
+# --------------------------------------------------------------------------- evaluation
+
+#: Name endings that mark a file's role, dropped when pairing files by name.
+ROLE_SUFFIXES = ("m", "mask", "masks", "gt", "truth", "groundtruth", "label", "labels",
+                 "instances", "pred", "prediction", "seg", "segmentation", "prob",
+                 "probability", "probabilities", "cm")
+
+
+def pair_key(path):
+    """Name shared by the files of one image: the file name without folder,
+    extension(s) and one trailing role word (``_m``, ``_mask``, ``_labels``,
+    ``_pred``, ``_prob``, ... see :data:`ROLE_SUFFIXES`), lower-cased.
+
+    >>> pair_key("sem/1908248_m.tif"), pair_key("out/1908248_labels.ome.tif")
+    ('1908248', '1908248')
+    """
+    name = Path(path).name.lower()
+    for ext in (".ome.tiff", ".ome.tif", ".tiff", ".tif", ".png", ".jpg", ".jpeg"):
+        if name.endswith(ext):
+            name = name[: -len(ext)]
+            break
+    for sep in ("_", "-", "."):
+        head, found, tail = name.rpartition(sep)
+        if found and head and tail in ROLE_SUFFIXES:
+            return head
+    return name
+
+
+def _by_key(paths, what):
+    keyed = {}
+    for p in paths:
+        k = pair_key(p)
+        if k in keyed:
+            raise ValueError(f"{what} files {keyed[k]} and {p} both pair as {k!r}; rename one")
+        keyed[k] = Path(p)
+    return keyed
+
+
+def pair_files(preds, truths, probs=None):
+    """Pair segmentation, ground-truth (and probability) files by name.
+
+    Files pair when their :func:`pair_key` is equal (``a.tif`` with
+    ``a_m.tif``); a single prediction and a single ground truth pair whatever
+    their names.
+
+    Returns
+    -------
+    list of (name, pred_path, truth_path, prob_path or None)
+        In the order of ``preds``.
+
+    Raises
+    ------
+    ValueError
+        For empty inputs, names that collide, or any file left without a partner.
+    """
+    preds = [Path(p) for p in preds or ()]
+    truths = [Path(p) for p in truths or ()]
+    probs = [Path(p) for p in probs or ()]
+    if not preds:
+        raise ValueError("no prediction files given")
+    if not truths:
+        raise ValueError("no ground-truth files given")
+    if len(preds) == 1 and len(truths) == 1:
+        if len(probs) > 1:
+            raise ValueError(f"{len(probs)} probability maps for one prediction")
+        return [(pair_key(preds[0]), preds[0], truths[0], probs[0] if probs else None)]
+    p, t, q = _by_key(preds, "prediction"), _by_key(truths, "ground-truth"), _by_key(probs, "probability")
+    problems = []
+    for keys, what in ((set(p) - set(t), "prediction(s) without ground truth"),
+                       (set(t) - set(p), "ground truth without prediction"),
+                       (set(q) - set(p), "probability map(s) without prediction")):
+        if keys:
+            files = [str(d[k]) for d in (p, t, q) for k in sorted(keys) if k in d]
+            problems.append(f"{what}: {', '.join(dict.fromkeys(files))}")
+    if problems:
+        raise ValueError("unpaired files: " + "; ".join(problems))
+    return [(k, p[k], t[k], q.get(k)) for k in p]
+
+
+@dataclass
+class EvaluateResult:
+    """Outcome of scoring one segmentation file against its ground truth."""
+
+    name: str
+    pred_path: Path
+    truth_path: Path
+    prob_path: Path = None
+    evaluation: object = None
+    pixel_size: tuple = None
+    pixel_size_source: str = None
+
+
+def evaluate_files(name, pred_path, truth_path, prob_path=None, *, pixel_size=None,
+                   connectivity=8, iou_threshold=0.5, column="MinFeret"):
+    """Score one segmentation file (label image or mask) against its ground truth.
+
+    The pixel size is ``pixel_size`` when given, else the ground truth's
+    calibration, else the prediction's, else none (pixels).
+
+    Returns
+    -------
+    EvaluateResult
+        Errors (unreadable files, shapes that differ) propagate as exceptions
+        naming the file.
+    """
+    from .metrics import evaluate
+
+    truth, size, meta = load_labels(truth_path, allow_empty=True)
+    pred, psize, pmeta = load_labels(pred_path, allow_empty=True)
+    if pred.shape != truth.shape:
+        raise ValueError(f"{pred_path}: shape {pred.shape} differs from ground truth "
+                         f"{truth_path} {truth.shape}")
+    prob = None
+    if prob_path is not None:
+        prob = load_image(prob_path)[0]
+        if prob.shape != truth.shape:
+            raise ValueError(f"{prob_path}: shape {prob.shape} differs from ground truth "
+                             f"{truth_path} {truth.shape}")
+    if size is None and psize is not None:
+        size, meta = psize, pmeta
+    if pixel_size is not None:
+        size, source = pixel_size, "--pixel-size"
+    else:
+        source = meta.get("pixel_size_source") if size is not None else None
+    ev = evaluate(pred, truth, prob, pixel_size=size, connectivity=connectivity,
+                  iou_threshold=iou_threshold, column=column)
+    return EvaluateResult(name, Path(pred_path), Path(truth_path),
+                          Path(prob_path) if prob_path else None, ev, size, source)
+
+
+def evaluation_table(results, *, mean_row=True):
+    """One row of scores per image (column ``Image`` first), and a ``mean`` row.
+
+    The mean skips NaN (scores undefined for an image); for the object counts
+    it is the mean count per image.
+    """
+    import pandas as pd
+
+    if not results:
+        raise ValueError("results is empty: nothing to tabulate")
+    table = pd.DataFrame([{"Image": r.name, **r.evaluation.scores} for r in results])
+    if mean_row:
+        means = table.drop(columns="Image").mean(skipna=True)
+        table = pd.concat([table, pd.DataFrame([{"Image": "mean", **means}])], ignore_index=True)
+    return table
+
+
+def pooled_scores(results, column="MinFeret"):
+    """Scores over all objects of all images together.
+
+    Returns
+    -------
+    dict
+        Total ``TP``, ``FP``, ``FN``; ``Precision``, ``Recall``, ``F1`` from
+        those totals (the way the CryoVesNet and StarDist papers pool), and the
+        distribution errors of ``column`` for all predicted versus all true
+        particles (the size distribution a study would report).
+    """
+    from .metrics import distribution_errors
+
+    if not results:
+        raise ValueError("results is empty: nothing to pool")
+    tp = sum(r.evaluation.matching.tp for r in results)
+    fp = sum(r.evaluation.matching.fp for r in results)
+    fn = sum(r.evaluation.matching.fn for r in results)
+    out = {"TP": tp, "FP": fp, "FN": fn,
+           "Precision": tp / (tp + fp) if tp + fp else float("nan"),
+           "Recall": tp / (tp + fn) if tp + fn else float("nan"),
+           "F1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")}
+    pred = np.concatenate([r.evaluation.pred_table[column].to_numpy(float) for r in results])
+    truth = np.concatenate([r.evaluation.truth_table[column].to_numpy(float) for r in results])
+    for k, v in distribution_errors(pred, truth).items():
+        out[f"{column} {k}" + ("" if k == "KS" else " err")] = v
+    return out
