@@ -23,3 +23,20 @@ def test_histogram_rejects_unknown_column():
         size_histogram(pd.DataFrame({"A": [1.0]}), "Nope")
     with pytest.raises(TypeError, match="table must be"):
         size_histogram([1.0, 2.0])
+
+
+def test_outline_overlay_draws_both_outlines():
+    from emseg.plot import PRED_COLOR, TRUTH_COLOR, outline_overlay
+
+    image = np.full((40, 60), 30, np.uint8)
+    truth = np.zeros((40, 60), np.uint16)
+    truth[5:20, 5:20] = 1
+    pred = np.zeros_like(truth)
+    pred[22:35, 30:50] = 4
+    fig = outline_overlay(image, pred, truth, title="test")
+    assert tuple(fig.get_size_inches() * fig.dpi) == pytest.approx((60, 40))
+    rgb = fig.axes[0].images[0].get_array()
+    assert tuple(rgb[22, 40]) == PRED_COLOR and tuple(rgb[5, 10]) == TRUTH_COLOR
+    assert tuple(rgb[10, 10]) == tuple(rgb[0, 0])       # interiors keep the image
+    with pytest.raises(ValueError, match="labels shape"):
+        outline_overlay(image, pred[:10])

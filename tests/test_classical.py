@@ -1,0 +1,55 @@
+"""emseg.classical: the baseline on a synthetic micrograph and on real SEM images."""
+
+import numpy as np
+import pytest
+
+from emseg import metrics as M
+from emseg.classical import segment_classical
+
+
+def test_synthetic_micrograph_is_segmented():
+    from emseg.synthetic import particle_labels, render_micrograph
+
+    truth = particle_labels((256, 256), 25, radius=(9.0, 13.0), seed=4)
+    image = render_micrograph(truth, seed=4)
+    labels, score, thr = segment_classical(image, 2.5, sigma_nm=2.5, neck_nm=2.5)
+    assert labels.dtype == np.int32 and score.dtype == np.float32
+    assert score.min() == 0 and score.max() == 1 and 0 < thr < 1
+    assert M.pixel_scores(labels, truth)["IoU"] > 0.8
+    assert M.youden_index(score, truth)[0] > 0.8
+    assert M.match_instances(labels, truth).f1 > 0.5
+
+
+def test_dark_particles_and_fixed_threshold():
+    image = np.full((60, 60), 200, np.uint8)
+    image[20:40, 20:40] = 40
+    labels, score, thr = segment_classical(image, 1.0, sigma_nm=1, bright=False, threshold=0.5,
+                                           min_area_nm2=50)
+    assert thr == 0.5 and labels.max() == 1
+    assert abs(np.count_nonzero(labels) - 400) < 40
+    # a flat image has nothing to find
+    assert segment_classical(np.zeros((20, 20), np.uint8), 1.0)[0].max() == 0
+
+
+def test_real_sem_images(bam_dir):
+    from emseg.io import read_image
+
+    path = sorted((bam_dir / "sem").glob("*.tif"))[5]
+    image, size, _ = read_image(path)
+    mask = read_image(bam_dir / "masks" / f"{path.stem}_m.tif")[0]
+    truth = M.to_instances(mask[:704], connectivity=4)
+    labels, score, _ = segment_classical(image[:704], size)
+    # what the benchmark reports for the baseline, as a floor
+    assert M.pixel_scores(labels, truth)["IoU"] > 0.7
+    assert M.youden_index(score, truth)[0] > 0.8
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"pixel_size": 0}, "pixel_size"),
+    ({"pixel_size": (1.0, 2.0)}, "square"),
+    ({"pixel_size": 1.0, "sigma_nm": -1}, "sigma_nm"),
+    ({"pixel_size": 1.0, "threshold": 2}, "threshold"),
+])
+def test_errors_name_the_argument(kwargs, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        segment_classical(np.zeros((8, 8)), **kwargs)
