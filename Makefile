@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PIP    := $(VENV)/bin/pip
 
-.PHONY: demo test bench plugin clean
+.PHONY: demo test bench bench-bam plugin clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,13 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(VENV)/bin/python benchmarks/measure_bench.py
 
+# Segmentation scores on the real BAM TiO2 SEM images (needs ../shared/data/bam-tio2).
+bench-bam: $(VENV)/.installed-test
+	$(VENV)/bin/python benchmarks/bam_tio2.py --method classical --output bench-output
+
 # Fiji plugin jar, offline against Debian's Maven repository.
 plugin:
 	mvn -o -q -Dmaven.repo.local=/usr/share/maven-repo package
 
 clean:
-	rm -rf $(VENV) demo-output target fiji-plugin/target
+	rm -rf $(VENV) demo-output bench-output target fiji-plugin/target
