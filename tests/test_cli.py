@@ -18,13 +18,13 @@ def run(*args, cwd=None):
 
 
 def test_version_and_help_are_instant_and_light():
-    for args in (["--version"], ["--help"], ["measure", "--help"]):
+    for args in (["--version"], ["--help"], ["measure", "--help"], ["evaluate", "--help"]):
         t0 = time.perf_counter()
         r = run(*args)
         assert r.returncode == 0, r.stderr
         assert time.perf_counter() - t0 < 5
     assert run("--version").stdout.strip().startswith("emseg ")
-    assert "measure" in run("--help").stdout
+    assert "measure" in run("--help").stdout and "evaluate" in run("--help").stdout
     assert "--pixel-size" in run("measure", "--help").stdout
     code = ("import sys, emseg.cli as c; c.build_parser().format_help(); "
             "print(sorted(m for m in ('numba', 'tensorflow', 'pandas', 'skimage') if m in sys.modules))")

@@ -29,7 +29,10 @@ def check_2d_array(value, name, *, allow_bool=True):
 
 def check_labels(labels, name="labels"):
     """Validate a label image or binary mask: 2D, integer or boolean, >= 0."""
-    labels = check_2d_array(labels, name)
+    return _check_label_values(check_2d_array(labels, name), name)
+
+
+def _check_label_values(labels, name):
     if labels.dtype.kind == "f":
         raise TypeError(
             f"{name} must be an integer label image or a binary mask, got "
@@ -50,13 +53,7 @@ def check_label_array(value, name, *, ndims=(2, 3)):
         raise ValueError(f"{name} must be {dims}, got shape {value.shape}")
     if value.size == 0:
         raise ValueError(f"{name} is empty (shape {value.shape})")
-    if value.dtype.kind == "f":
-        raise TypeError(
-            f"{name} must be an integer label image or a binary mask, got "
-            f"floating-point dtype {value.dtype}")
-    if value.dtype.kind == "i" and value.min() < 0:
-        raise ValueError(f"{name} must not contain negative labels (minimum {value.min()})")
-    return value
+    return _check_label_values(value, name)
 
 
 def is_binary_mask(values):

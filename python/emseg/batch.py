@@ -68,6 +68,17 @@ def load_image(path):
     return _squeeze_2d(array, path, "image"), size, meta
 
 
+def _pixel_size_and_source(given, *read):
+    """``given`` (an explicit pixel size) wins; else the first calibrated
+    ``(size, metadata)`` read from a file. Returns ``(size, source)``."""
+    if given is not None:
+        return given, "--pixel-size"
+    for size, meta in read:
+        if size is not None:
+            return size, meta.get("pixel_size_source")
+    return None, None
+
+
 def measure_file(labels_path, image_path=None, *, pixel_size=None, connectivity=8):
     """Measure the particles of one label file.
 
@@ -83,18 +94,13 @@ def measure_file(labels_path, image_path=None, *, pixel_size=None, connectivity=
 
     labels, size, meta = load_labels(labels_path)
     res = MeasureResult(Path(labels_path), Path(image_path) if image_path else None)
-    image = None
+    image = isize = imeta = None
     if image_path is not None:
         image, isize, imeta = load_image(image_path)
         if image.shape != labels.shape:
             raise ValueError(f"{image_path}: shape {image.shape} differs from "
                              f"{labels_path} {labels.shape}")
-        if size is None and isize is not None:
-            size, meta = isize, imeta
-    if pixel_size is not None:
-        size, source = pixel_size, "--pixel-size"
-    else:
-        source = meta.get("pixel_size_source") if size is not None else None
+    size, source = _pixel_size_and_source(pixel_size, (size, meta), (isize, imeta))
     res.table = measure(labels, image, pixel_size=size, connectivity=connectivity)
     res.pixel_size = res.table.attrs["pixel_size"] if size is not None else None
     res.pixel_size_source = source
@@ -252,12 +258,7 @@ def evaluate_files(name, pred_path, truth_path, prob_path=None, *, pixel_size=No
         if prob.shape != truth.shape:
             raise ValueError(f"{prob_path}: shape {prob.shape} differs from ground truth "
                              f"{truth_path} {truth.shape}")
-    if size is None and psize is not None:
-        size, meta = psize, pmeta
-    if pixel_size is not None:
-        size, source = pixel_size, "--pixel-size"
-    else:
-        source = meta.get("pixel_size_source") if size is not None else None
+    size, source = _pixel_size_and_source(pixel_size, (size, meta), (psize, pmeta))
     ev = evaluate(pred, truth, prob, pixel_size=size, connectivity=connectivity,
                   iou_threshold=iou_threshold, column=column)
     return EvaluateResult(name, Path(pred_path), Path(truth_path),

@@ -102,6 +102,16 @@ def _fmt_size(size, source):
     return f"{text} from {source}" if source else text
 
 
+def _finish(command, failures, total, what):
+    """List a batch's failures on stderr; exit code 2 if there were any."""
+    for f in failures:
+        print(f"emseg {command}: error: {f}", file=sys.stderr)
+    if failures:
+        print(f"emseg {command}: {len(failures)} of {total} {what} failed", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
 def cmd_measure(args):
     from pathlib import Path
 
@@ -183,12 +193,7 @@ def cmd_measure(args):
         print(summary.to_string(float_format=lambda v: f"{v:.4g}"))
         for p in written:
             print(f"wrote {p}")
-    for f in failures:
-        print(f"emseg measure: error: {f}", file=sys.stderr)
-    if failures:
-        print(f"emseg measure: {len(failures)} of {len(labels)} file(s) failed", file=sys.stderr)
-        return EXIT_USAGE
-    return EXIT_OK
+    return _finish("measure", failures, len(labels), "file(s)")
 
 
 #: Scores printed by ``emseg evaluate`` (every score goes to the CSV).
@@ -256,12 +261,7 @@ def cmd_evaluate(args):
               f"KS {pooled[c + ' KS']:.4f}")
         if out is not None:
             print(f"wrote {out}")
-    for f in failures:
-        print(f"emseg evaluate: error: {f}", file=sys.stderr)
-    if failures:
-        print(f"emseg evaluate: {len(failures)} of {len(pairs)} pair(s) failed", file=sys.stderr)
-        return EXIT_USAGE
-    return EXIT_OK
+    return _finish("evaluate", failures, len(pairs), "pair(s)")
 
 
 def main(argv=None):

@@ -530,10 +530,15 @@ def ctc_det(pred, truth, *, weights=None):
 
 # --------------------------------------------------------------------------- ISBI 2012
 
-def _foreground_contingency(pred, truth):
-    """Joint pixel counts restricted to the ground truth's foreground."""
+def _foreground_tables(pred, truth):
+    """Pixel counts on the ground truth's foreground: joint (one per shared
+    (pred, truth) segment pair), per predicted segment, per true segment."""
     fg = truth.ravel() != 0
-    return _unique_pairs(pred.ravel()[fg], truth.ravel()[fg])
+    pv, tv, n = _unique_pairs(pred.ravel()[fg], truth.ravel()[fg])
+    n = n.astype(np.float64)
+    _, p_inv = np.unique(pv, return_inverse=True)
+    _, t_inv = np.unique(tv, return_inverse=True)
+    return n, np.bincount(p_inv.ravel(), weights=n), np.bincount(t_inv.ravel(), weights=n)
 
 
 def rand_error(pred, truth):
@@ -558,13 +563,8 @@ def rand_error(pred, truth):
         ``adapted_rand_error(truth, pred)``.
     """
     pred, truth = _pair(pred, truth)
-    pv, tv, n = _foreground_contingency(pred, truth)
-    n = n.astype(np.float64)
+    n, a, b = _foreground_tables(pred, truth)
     both = float(n @ n - n.sum())
-    _, p_inv = np.unique(pv, return_inverse=True)
-    _, t_inv = np.unique(tv, return_inverse=True)
-    a = np.bincount(p_inv.ravel(), weights=n)
-    b = np.bincount(t_inv.ravel(), weights=n)
     in_pred = float(a @ a - a.sum())
     in_truth = float(b @ b - b.sum())
     precision = _ratio(both, in_pred)
@@ -596,20 +596,16 @@ def information_error(pred, truth):
         ``error``; ``splits`` = H(S | T) (over-segmentation) and ``merges`` =
         H(T | S) (under-segmentation), in bits: their sum is the variation of
         information (scikit-image's ``variation_of_information(truth, pred,
-        ignore_labels=(0,))`` returns the pair). ``error`` is 0 for identical partitions and 1 when
-        ``pred`` carries no information about ``truth``; NaN when both have a
-        single segment (no information to share).
+        ignore_labels=(0,))`` returns the pair). ``error`` is 0 for identical
+        partitions and 1 when ``pred`` carries no information about ``truth``;
+        NaN when both have a single segment (no information to share).
     """
     pred, truth = _pair(pred, truth)
-    pv, tv, n = _foreground_contingency(pred, truth)
+    n, a, b = _foreground_tables(pred, truth)
     total = float(n.sum())
     if total == 0:
         return InformationError(math.nan, math.nan, math.nan)
-    _, p_inv = np.unique(pv, return_inverse=True)
-    _, t_inv = np.unique(tv, return_inverse=True)
-    h_s = _entropy(np.bincount(p_inv.ravel(), weights=n), total)
-    h_t = _entropy(np.bincount(t_inv.ravel(), weights=n), total)
-    h_st = _entropy(n.astype(np.float64), total)
+    h_s, h_t, h_st = _entropy(a, total), _entropy(b, total), _entropy(n, total)
     mutual = h_s + h_t - h_st
     error = 1.0 - _ratio(2 * mutual, h_s + h_t) if h_s + h_t > 0 else math.nan
     return InformationError(error, max(h_st - h_t, 0.0), max(h_st - h_s, 0.0))
