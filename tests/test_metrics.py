@@ -134,6 +134,11 @@ def test_match_instances_3d_and_label_values():
     pred[1:4, 1:4, 2:5] = 3   # 18 of 36 px shared: IoU 1/2
     m = M.match_instances(pred, truth)
     assert m.tp == 1 and m.mean_iou == pytest.approx(0.5)
+    # 3D masks: 26-connected by default, 6 on request
+    mask = np.zeros((4, 4, 4), bool)
+    mask[0, 0, 0] = mask[1, 1, 1] = True
+    assert M.to_instances(mask).max() == 1
+    assert M.to_instances(mask, connectivity=6).max() == 2
 
 
 def test_instance_iou_both_sides():

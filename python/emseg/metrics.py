@@ -74,7 +74,7 @@ def _check_threshold(value, name):
     return float(value)
 
 
-def to_instances(labels, *, connectivity=8):
+def to_instances(labels, *, connectivity=None):
     """Objects of a label image or binary mask.
 
     Parameters
@@ -84,7 +84,8 @@ def to_instances(labels, *, connectivity=8):
         value is 1, 255 or the dtype's maximum).
     connectivity : {8, 4} (2D) or {26, 6} (3D), optional
         Neighbourhood that joins mask pixels into one object. ``8``/``26``
-        join diagonal neighbours, ``4``/``6`` only face neighbours.
+        (the default) join diagonal neighbours, ``4``/``6`` only face
+        neighbours.
 
     Returns
     -------
@@ -94,6 +95,8 @@ def to_instances(labels, *, connectivity=8):
     """
     labels = check_label_array(labels, "labels")
     allowed = (4, 8) if labels.ndim == 2 else (6, 26)
+    if connectivity is None:
+        connectivity = allowed[1]
     check_choice(connectivity, allowed, "connectivity")
     if not labels.any() or not is_binary_mask(labels):
         return labels
@@ -911,7 +914,7 @@ def evaluate(pred, truth, prob=None, *, pixel_size=None, connectivity=8, iou_thr
 
     pred, truth = _pair(pred, truth, ndims=(2,))
     check_choice(connectivity, (4, 8), "connectivity")
-    check_choice(column, MEASUREMENT_COLUMNS[1:], "column")
+    check_choice(column, [c for c in MEASUREMENT_COLUMNS if c not in ("Label", "Border")], "column")
     if prob is not None:
         prob = _check_prob(prob, truth.shape)
     pred = to_instances(pred, connectivity=connectivity)
