@@ -83,7 +83,7 @@ def main(argv=None):
     results, seconds = [], []
     first = None
     for path in tqdm(images, desc=args.method, unit="image", file=sys.stderr):
-        image, size, _ = io.read_image(path)
+        image, size, meta = io.read_image(path)
         mask, _, _ = io.read_image(args.data / "masks" / f"{path.stem}_m.tif")
         image, truth = image[:DATA_ROWS], to_instances(mask[:DATA_ROWS] > 0, connectivity=4)
         t0 = time.perf_counter()
@@ -91,7 +91,7 @@ def main(argv=None):
         seconds.append(time.perf_counter() - t0)
         ev = evaluate(labels, truth, score, pixel_size=size, connectivity=4)
         results.append(EvaluateResult(path.stem, path, args.data / "masks" / f"{path.stem}_m.tif",
-                                      None, ev, size, "Zeiss"))
+                                      None, ev, size, meta.get("pixel_size_source")))
         if first is None:
             first = (path.stem, image, labels, truth)
 
