@@ -208,8 +208,8 @@ def cmd_evaluate(args):
         raise UsageError("no files given: use --pred P... --truth T...")
     if not 0 < args.iou_threshold <= 1:
         raise UsageError(f"--iou-threshold must be in (0, 1], got {args.iou_threshold:g}")
-    from .measure import MEASUREMENT_COLUMNS
-    if args.column not in MEASUREMENT_COLUMNS[1:] or args.column == "Border":
+    from .measure import NUMERIC_COLUMNS
+    if args.column not in NUMERIC_COLUMNS:
         raise UsageError(f"--column: unknown measurement {args.column!r}")
     out = Path(args.output) if args.output else None
     if out is not None:

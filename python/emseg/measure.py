@@ -15,7 +15,7 @@ from . import _imagej_kernels as _k
 from ._validate import (check_2d_array, check_choice, check_labels, check_pixel_size,
                         is_binary_mask)
 
-__all__ = ["measure", "summarize", "MEASUREMENT_COLUMNS", "INTENSITY_COLUMNS"]
+__all__ = ["measure", "summarize", "MEASUREMENT_COLUMNS", "NUMERIC_COLUMNS", "INTENSITY_COLUMNS"]
 
 #: Shape columns, in ImageJ's ResultsTable order, plus EMSeg's ECD and Border.
 MEASUREMENT_COLUMNS = (
@@ -23,6 +23,8 @@ MEASUREMENT_COLUMNS = (
     "Major", "Minor", "Angle", "Circ.", "Feret", "FeretX", "FeretY",
     "FeretAngle", "MinFeret", "AR", "Round", "Solidity", "ECD", "Border",
 )
+#: Shape columns that hold a number per particle (all but Label and Border).
+NUMERIC_COLUMNS = tuple(c for c in MEASUREMENT_COLUMNS if c not in ("Label", "Border"))
 #: Columns added when an intensity image is given (ImageJ's names).
 INTENSITY_COLUMNS = ("Mean", "StdDev", "Min", "Max", "Median")
 

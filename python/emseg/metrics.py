@@ -910,11 +910,11 @@ def evaluate(pred, truth, prob=None, *, pixel_size=None, connectivity=8, iou_thr
         ``Center residual``; and the distribution errors of ``column``
         (``<column> mean err`` ... ``<column> KS``).
     """
-    from .measure import MEASUREMENT_COLUMNS, measure
+    from .measure import NUMERIC_COLUMNS, measure
 
     pred, truth = _pair(pred, truth, ndims=(2,))
     check_choice(connectivity, (4, 8), "connectivity")
-    check_choice(column, [c for c in MEASUREMENT_COLUMNS if c not in ("Label", "Border")], "column")
+    check_choice(column, NUMERIC_COLUMNS, "column")
     if prob is not None:
         prob = _check_prob(prob, truth.shape)
     pred = to_instances(pred, connectivity=connectivity)
