@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["read_image", "write_labels", "write_image", "write_table", "write_png", "ImageReadError",
-           "UNIT_TO_NM"]
+           "UNIT_TO_NM", "read_text", "write_text", "read_yaml", "write_yaml"]
 
 #: Length units understood in metadata, with their size in nm.
 UNIT_TO_NM = {
@@ -286,3 +286,38 @@ def write_table(path, table):
 def write_png(path, figure):
     """Save a matplotlib figure as PNG (atomically)."""
     return _atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=120))
+
+
+def read_text(path):
+    """Read a UTF-8 text file; a missing or unreadable file is a ValueError naming it."""
+    path = Path(os.fspath(path))
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read ({exc.__class__.__name__}: {exc})") from None
+
+
+def write_text(path, text):
+    """Write a UTF-8 text file atomically."""
+    return _atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def read_yaml(path):
+    """Read a YAML mapping (a model's ``model.yaml``)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(read_text(path))
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a YAML mapping at the top level")
+    return data
+
+
+def write_yaml(path, data):
+    """Write a mapping as block-style YAML, keys in the given order, atomically."""
+    import yaml
+
+    return write_text(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True,
+                                           default_flow_style=False))

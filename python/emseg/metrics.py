@@ -951,3 +951,46 @@ def evaluate(pred, truth, prob=None, *, pixel_size=None, connectivity=8, iou_thr
         s[f"{column} {k} err"] = d[k]
     s[f"{column} KS"] = d["KS"]
     return Evaluation(s, pt, tt, m)
+
+
+def optimal_threshold(prob, truth, *, steps=101):
+    """The threshold on ``prob`` that maximises the pixel IoU with ``truth``.
+
+    Parameters
+    ----------
+    prob : ndarray of float
+        Foreground probabilities in [0, 1] (any shape).
+    truth : ndarray of bool or int
+        Foreground (non-zero) of the same shape.
+    steps : int, optional
+        Thresholds tried: ``steps`` values evenly spaced in [0, 1].
+
+    Returns
+    -------
+    threshold : float
+    iou : float
+        IoU at that threshold (NaN when both are empty everywhere).
+    """
+    prob = np.asarray(prob, np.float64)
+    truth = np.asarray(truth) != 0
+    if prob.shape != truth.shape:
+        raise ValueError(f"prob {prob.shape} and truth {truth.shape} must have the same shape")
+    if prob.size == 0:
+        raise ValueError("prob is empty")
+    if not (np.isfinite(prob).all() and prob.min() >= 0 and prob.max() <= 1):
+        raise ValueError("prob must hold probabilities in [0, 1]")
+    if not isinstance(steps, numbers.Integral) or steps < 2:
+        raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
+    grid = np.linspace(0, 1, int(steps))
+    # counts of truth / all pixels at or above each threshold, by histogram
+    edges = np.append(grid, np.inf)
+    fg = np.histogram(prob[truth], bins=edges)[0][::-1].cumsum()[::-1]
+    every = np.histogram(prob, bins=edges)[0][::-1].cumsum()[::-1]
+    tp, fp = fg, every - fg
+    fn = truth.sum() - tp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        iou = tp / (tp + fp + fn)
+    if np.isnan(iou).all():
+        return 0.5, float("nan")
+    best = int(np.nanargmax(iou[1:]) + 1)  # threshold 0 would keep everything
+    return float(grid[best]), float(iou[best])

@@ -115,3 +115,39 @@ def outline_overlay(image, labels, truth=None, *, title=None, dpi=120):
         ax.text(4, 4, title, color="white", fontsize=8, va="top",
                 bbox={"facecolor": "black", "alpha": 0.6, "pad": 2, "linewidth": 0})
     return fig
+
+
+def training_curve(history, *, title="Training"):
+    """Loss and validation loss per epoch (log scale), learning rate on a second axis.
+
+    Parameters
+    ----------
+    history : list of dict
+        Entries with ``epoch``, ``loss``, ``val_loss`` and ``learning_rate``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.figure import Figure
+
+    if not history:
+        raise ValueError("history is empty")
+    epochs = [h["epoch"] for h in history]
+    fig = Figure(figsize=(6, 4), dpi=100)
+    ax = fig.subplots()
+    ax.plot(epochs, [h["loss"] for h in history], "o-", label="training loss", color="tab:blue")
+    ax.plot(epochs, [h["val_loss"] for h in history], "o-", label="validation loss", color="tab:orange")
+    best = min(range(len(history)), key=lambda i: history[i]["val_loss"])
+    ax.axvline(epochs[best], color="grey", ls=":", label=f"best (epoch {epochs[best]})")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    lr = ax.twinx()
+    lr.plot(epochs, [h["learning_rate"] for h in history], color="tab:green", lw=1, ls="--")
+    lr.set_yscale("log")
+    lr.set_ylabel("learning rate", color="tab:green")
+    ax.legend(loc="upper right", fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,138 @@
+"""Exporting trained models to model folders and loading them for inference.
+
+Inference needs only ``saved_model/`` (a TensorFlow SavedModel written by
+Keras' ``model.export``) and ``model.yaml``: no Keras training code, no
+pickles, no custom objects.
+"""
+
+import os
+import platform
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__, io
+from .config import ModelConfig
+from .registry import ModelInfo, find_model
+
+__all__ = ["export_model", "model_metadata", "SavedModelPredictor", "load_predictor"]
+
+
+def _versions():
+    import keras
+    import tensorflow as tf
+
+    return {"emseg": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
+            "numpy": np.__version__, "python": platform.python_version()}
+
+
+def model_metadata(config, *, training=None, scores=None, description=None):
+    """The ``model.yaml`` mapping for a model (see the README's model format)."""
+    if not isinstance(config, ModelConfig):
+        raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
+    return {
+        "name": config.name,
+        "description": description if description is not None else config.description,
+        "format": "tensorflow_saved_model",
+        "architecture": config.architecture,
+        "input": {"axes": "byxc", "dtype": "float32", "channels": config.input_channels,
+                  "range": [0.0, 1.0], "divisor": 2 ** config.depth},
+        "output": {"axes": "byxc", "dtype": "float32", "activation": "sigmoid",
+                   "classes": list(config.classes)},
+        "pixel_size_nm": float(config.pixel_size),
+        "tile_size": int(config.tile_size),
+        "halo": int(config.halo),
+        "normalization": dict(config.normalization),
+        "threshold": float(config.threshold),
+        "postprocess": dict(config.postprocess),
+        "training": training or {},
+        "scores": scores or {},
+        "software": _versions(),
+    }
+
+
+def export_model(model, config, folder, *, training=None, scores=None, description=None,
+                 overwrite=False):
+    """Write a model folder: ``saved_model/``, ``config.json``, ``model.yaml``.
+
+    Parameters
+    ----------
+    model : keras.Model or path-like
+        The trained model or a ``.keras`` checkpoint.
+    config : ModelConfig
+    folder : path-like
+        Target folder (e.g. ``models/<name>``); written through a temporary
+        folder and renamed, so a failed export leaves nothing behind.
+    training, scores : dict, optional
+        Training data description and evaluation scores for ``model.yaml``.
+    description : str, optional
+    overwrite : bool, optional
+        Replace an existing folder.
+
+    Returns
+    -------
+    ModelInfo
+    """
+    import keras
+
+    folder = Path(folder)
+    if folder.exists() and not overwrite:
+        raise ValueError(f"{folder} exists (use overwrite=True / --overwrite to replace it)")
+    if not isinstance(model, keras.Model):
+        path = Path(model)
+        if not path.is_file():
+            raise ValueError(f"model: no such checkpoint {path}")
+        model = keras.models.load_model(path)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        model.export(os.fspath(tmp / "saved_model"), format="tf_saved_model", verbose=False)
+        io.write_text(tmp / "config.json", config.to_json())
+        io.write_yaml(tmp / "model.yaml", model_metadata(
+            config, training=training, scores=scores, description=description))
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return ModelInfo(config.name, folder, io.read_yaml(folder / "model.yaml"))
+
+
+class SavedModelPredictor:
+    """Runs an exported model on batches of normalised tiles.
+
+    Parameters
+    ----------
+    info : ModelInfo
+        From :func:`emseg.models.find_model`.
+
+    Calling it with a ``(batch, rows, columns, channels)`` float32 array
+    returns the ``(batch, rows, columns, classes)`` float32 probabilities.
+    """
+
+    def __init__(self, info):
+        import tensorflow as tf
+
+        self.info = info
+        self.meta = info.meta
+        try:
+            loaded = tf.saved_model.load(os.fspath(Path(info.path) / "saved_model"))
+        except Exception as exc:  # TF raises many kinds for a damaged model
+            raise ValueError(f"{info.path}: cannot load the SavedModel ({exc.__class__.__name__})") from None
+        self._loaded = loaded
+        self._serve = loaded.serve
+        self._tf = tf
+
+    def __call__(self, batch):
+        batch = np.asarray(batch, np.float32)
+        return np.asarray(self._serve(self._tf.constant(batch)), np.float32)
+
+
+def load_predictor(model=None):
+    """A :class:`SavedModelPredictor` for a model name, folder or ModelInfo
+    (the default model when None)."""
+    info = model if isinstance(model, ModelInfo) else find_model(model)
+    return SavedModelPredictor(info)

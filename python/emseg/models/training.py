@@ -1,0 +1,264 @@
+"""Training segmentation networks (Keras 3 on TensorFlow).
+
+:func:`train_model` turns (image, mask, pixel size) pairs into patches at the
+model's pixel size, keeps 10 % of the real patches aside for validation
+before augmentation, trains with Adam, learning-rate decay on plateau and
+early stopping, writes best and last checkpoints, a JSON log and a training
+curve PNG after every epoch (so an interrupted run can be resumed and
+inspected), and finally tunes the binarisation threshold on the validation
+patches.
+"""
+
+import json
+import math
+import numbers
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from .. import io
+from ..patches import (augment, extract_patches, normalize, rescale, rescale_factor,
+                       split_validation, targets)
+from .config import ModelConfig
+
+__all__ = ["TrainingResult", "prepare_patches", "train_model"]
+
+BEST, LAST, LOG, CURVE, CONFIG = "best.keras", "last.keras", "log.json", "training_curve.png", "config.json"
+
+
+@dataclass
+class TrainingResult:
+    """What :func:`train_model` produced.
+
+    Attributes
+    ----------
+    config : ModelConfig
+        The configuration with the tuned threshold.
+    model : keras.Model
+        The best model (lowest validation loss).
+    folder : Path
+        Checkpoints, ``log.json``, ``training_curve.png``, ``config.json``.
+    history : list of dict
+        One entry per epoch: loss, val_loss, learning_rate, seconds.
+    threshold_iou : float
+        Validation foreground IoU at the tuned threshold.
+    """
+
+    config: ModelConfig
+    model: object
+    folder: Path
+    history: list
+    threshold_iou: float
+
+
+def prepare_patches(pairs, config, *, overlap=None):
+    """Cut (image, mask, pixel size) pairs into normalised patches and targets.
+
+    Parameters
+    ----------
+    pairs : iterable of (image, mask, pixel_size)
+        2D images, masks (binary, instance labels or multi-class, see
+        :func:`emseg.patches.targets`) of the same shape, pixel size in nm.
+        Any iterable works, a generator included.
+    config : ModelConfig
+    overlap : int, optional
+        Patch overlap in pixels (default a quarter patch).
+
+    Returns
+    -------
+    x : (K, T, T, 1) float32
+    y : (K, T, T, len(classes)) float32
+    """
+    if not isinstance(config, ModelConfig):
+        raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
+    size = config.tile_size
+    overlap = size // 4 if overlap is None else int(overlap)
+    norm = config.normalization
+    xs, ys = [], []
+    for i, item in enumerate(pairs):
+        try:
+            image, mask, pixel_size = item
+        except (TypeError, ValueError):
+            raise ValueError(f"pairs[{i}] must be (image, mask, pixel_size)") from None
+        image, mask = np.asarray(image), np.asarray(mask)
+        if image.ndim != 2 or image.shape != mask.shape:
+            raise ValueError(f"pairs[{i}]: image {image.shape} and mask {mask.shape} must be 2D "
+                             "and of the same shape")
+        factor = rescale_factor(pixel_size, config.pixel_size)
+        image = rescale(image.astype(np.float32), factor, order=1)
+        mask = rescale(mask, factor, order=0)
+        if norm["mode"] == "image":
+            image = normalize(image, norm["low"], norm["high"])
+        px = extract_patches(image, size, overlap)
+        if norm["mode"] == "patch":
+            px = np.stack([normalize(p, norm["low"], norm["high"]) for p in px])
+        xs.append(px[..., None])
+        ys.append(extract_patches(targets(mask, config.classes), size, overlap))
+    if not xs:
+        raise ValueError("pairs is empty: no training images")
+    return np.concatenate(xs).astype(np.float32), np.concatenate(ys).astype(np.float32)
+
+
+def _dataset(x, y, batch_size, seed, augment_options, shuffle):
+    import keras
+
+    class Patches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__(workers=1, use_multiprocessing=False)
+            self.epoch = 0
+            self.order = np.arange(len(x))
+            self.on_epoch_end()
+
+        def __len__(self):
+            return math.ceil(len(x) / batch_size)
+
+        def on_epoch_end(self):
+            if shuffle:
+                self.order = np.random.default_rng([seed, self.epoch]).permutation(len(x))
+            self.epoch += 1
+
+        def __getitem__(self, i):
+            idx = self.order[i * batch_size:(i + 1) * batch_size]
+            if augment_options is None:
+                return x[idx], y[idx]
+            rng = np.random.default_rng([seed, self.epoch, i])
+            pairs = [augment(x[j], y[j], rng, **augment_options) for j in idx]
+            return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+    return Patches()
+
+
+def _check_positive_int(value, name):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def train_model(pairs, config, folder, *, epochs=100, batch_size=8, learning_rate=1e-4,
+                loss="bce", class_weights=None, validation_fraction=0.1, patience=10,
+                seed=0, resume=False, augment_options=None, verbose=1, overlap=None,
+                validation_pairs=None):
+    """Train the network that ``config`` describes on image/mask pairs.
+
+    Parameters
+    ----------
+    pairs : iterable of (image, mask, pixel_size)
+        Training data (see :func:`prepare_patches`); a generator works.
+    config : ModelConfig
+    folder : path-like
+        Output folder for checkpoints, log and curve (created).
+    epochs : int, optional
+    batch_size : int, optional
+    learning_rate : float, optional
+        Adam's initial learning rate (default 1e-4), halved when the
+        validation loss stalls for ``max(2, patience // 3)`` epochs.
+    loss : {"bce", "focal_dice"}, optional
+    class_weights : (float, float), optional
+        Background and foreground weights of the "bce" loss.
+    validation_fraction : float, optional
+        Fraction of real patches kept aside (before augmentation).
+    patience : int, optional
+        Early stopping after this many epochs without a better validation loss.
+    seed : int, optional
+        Seeds weights, the split, shuffling and augmentation.
+    resume : bool, optional
+        Continue from ``folder``'s last checkpoint and log.
+    augment_options : dict, optional
+        Keyword arguments of :func:`emseg.patches.augment`; ``False`` turns
+        augmentation off.
+    verbose : int, optional
+        Keras progress display (0 silent, 1 progress bar, 2 one line per epoch).
+    overlap : int, optional
+        Patch overlap (default a quarter patch).
+    validation_pairs : iterable, optional
+        Separate validation data instead of a fraction of ``pairs``.
+
+    Returns
+    -------
+    TrainingResult
+    """
+    import keras
+
+    from ..metrics import optimal_threshold
+    from .losses import make_loss
+    from .networks import build_model
+
+    if not isinstance(config, ModelConfig):
+        raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
+    epochs = _check_positive_int(epochs, "epochs")
+    batch_size = _check_positive_int(batch_size, "batch_size")
+    patience = _check_positive_int(patience, "patience")
+    if not (isinstance(learning_rate, numbers.Real) and 0 < learning_rate < 1):
+        raise ValueError(f"learning_rate must be in (0, 1), got {learning_rate!r}")
+    loss_fn = make_loss(loss, class_weights)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    log_path = folder / LOG
+    if resume and not (folder / LAST).exists():
+        raise ValueError(f"resume: no checkpoint {folder / LAST} to resume from")
+
+    x, y = prepare_patches(pairs, config, overlap=overlap)
+    if validation_pairs is not None:
+        xv, yv = prepare_patches(validation_pairs, config, overlap=overlap)
+    else:
+        train_idx, val_idx = split_validation(len(x), validation_fraction, seed=seed)
+        if len(val_idx) == 0:
+            raise ValueError("validation_fraction leaves no validation patch; give more data")
+        x, y, xv, yv = x[train_idx], y[train_idx], x[val_idx], y[val_idx]
+    aug = {} if augment_options is None else augment_options
+    train_data = _dataset(x, y, batch_size, seed, None if aug is False else aug, shuffle=True)
+    val_data = _dataset(xv, yv, batch_size, seed, None, shuffle=False)
+
+    keras.utils.set_random_seed(seed)
+    history, initial_epoch, best = [], 0, None
+    if resume:
+        model = keras.models.load_model(folder / LAST)
+        log = json.loads(io.read_text(log_path)) if log_path.exists() else {"epochs": []}
+        history = log["epochs"]
+        initial_epoch = len(history)
+        val = [h["val_loss"] for h in history]
+        best = min(val) if val else None
+    else:
+        model = build_model(config)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss_fn)
+    meta = {"config": config.to_dict(), "loss": loss, "class_weights": class_weights,
+            "batch_size": batch_size, "learning_rate": learning_rate, "seed": seed,
+            "train_patches": int(len(x)), "validation_patches": int(len(xv))}
+
+    class Log(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            history.append({"epoch": epoch + 1, "loss": float(logs["loss"]),
+                            "val_loss": float(logs["val_loss"]), "learning_rate": lr,
+                            "seconds": round(time.perf_counter() - self.t0, 3)})
+            io.write_text(log_path, json.dumps({**meta, "epochs": history}, indent=1))
+            from ..plot import training_curve
+            io.write_png(folder / CURVE, training_curve(history))
+
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(folder / BEST, monitor="val_loss", save_best_only=True,
+                                        initial_value_threshold=best),
+        keras.callbacks.ModelCheckpoint(folder / LAST),
+        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
+                                          patience=max(2, patience // 3), min_lr=1e-6),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience),
+        Log(),
+    ]
+    if initial_epoch < epochs:
+        model.fit(train_data, validation_data=val_data, epochs=epochs, initial_epoch=initial_epoch,
+                  callbacks=callbacks, verbose=verbose)
+    if (folder / BEST).exists():
+        model = keras.models.load_model(folder / BEST)
+    prob = model.predict(xv, batch_size=batch_size, verbose=0)
+    threshold, iou = optimal_threshold(prob[..., 0], yv[..., 0] > 0.5)
+    config = replace(config, threshold=round(float(threshold), 3))
+    io.write_text(folder / CONFIG, config.to_json())
+    log = json.loads(io.read_text(log_path)) if log_path.exists() else {**meta, "epochs": history}
+    log.update(threshold=config.threshold, validation_iou=float(iou))
+    io.write_text(log_path, json.dumps(log, indent=1))
+    return TrainingResult(config, model, folder, history, float(iou))
