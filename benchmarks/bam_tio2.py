@@ -18,8 +18,12 @@ Methods:
   (:func:`emseg.classical.segment_classical`). Its parameters were chosen on
   the first 8 images (sorted by name); the script also reports the mean over
   the 16 others.
+- ``model``: an exported EMSeg network (``--model NAME|PATH``, default the
+  bundled ``emseg-particles-sem``, trained on synthetic images only) through
+  :func:`emseg.predict.segment`: rescaling to the model's pixel size, blended
+  tiles, the model's post-processing; the score map is its probability map.
 
-Run: ``python benchmarks/bam_tio2.py --method classical [--output DIR]``.
+Run: ``python benchmarks/bam_tio2.py --method classical|model [--model M] [--output DIR]``.
 """
 
 import argparse
@@ -51,7 +55,67 @@ def run_classical(image, pixel_size):
     return labels, score
 
 
-METHODS = {"classical": run_classical}
+def model_method(model=None):
+    """A benchmark method segmenting with an exported model."""
+    from emseg.models.saved import load_predictor
+    from emseg.predict import segment
+
+    predictor = load_predictor(model)
+
+    def run_model(image, pixel_size):
+        seg = segment(image, predictor, predictor.meta, pixel_size=pixel_size, keep_databar=True)
+        return seg.labels, seg.probability
+
+    return run_model
+
+
+METHODS = {"classical": lambda model: run_classical, "model": model_method}
+
+
+def run_benchmark(data, method, images=None, *, desc="benchmark"):
+    """Segment and score the BAM images.
+
+    Returns ``(results, seconds, first)``: EvaluateResult per image, seconds per
+    image, and (stem, image, labels, truth) of the first image.
+    """
+    from tqdm import tqdm
+
+    from emseg import io
+    from emseg.batch import EvaluateResult
+    from emseg.metrics import evaluate, to_instances
+
+    paths = sorted((Path(data) / "sem").glob("*.tif"))[:images]
+    results, seconds, first = [], [], None
+    for path in tqdm(paths, desc=desc, unit="image", file=sys.stderr):
+        image, size, meta = io.read_image(path)
+        mask, _, _ = io.read_image(Path(data) / "masks" / f"{path.stem}_m.tif")
+        image, truth = image[:DATA_ROWS], to_instances(mask[:DATA_ROWS] > 0, connectivity=4)
+        t0 = time.perf_counter()
+        labels, score = method(image, size)
+        seconds.append(time.perf_counter() - t0)
+        ev = evaluate(labels, truth, score, pixel_size=size, connectivity=4)
+        results.append(EvaluateResult(path.stem, path, Path(data) / "masks" / f"{path.stem}_m.tif",
+                                      None, ev, size, meta.get("pixel_size_source")))
+        if first is None:
+            first = (path.stem, image, labels, truth)
+    return results, seconds, first
+
+
+def model_scores(data, model):
+    """Mean scores of an exported model on all BAM images (for its model.yaml)."""
+    from emseg.batch import evaluation_table, pooled_scores
+
+    results, seconds, _ = run_benchmark(data, model_method(model), desc="BAM TiO2")
+    mean = evaluation_table(results).iloc[-1]
+    pooled = pooled_scores(results, "MinFeret")
+    scores = {k: round(float(mean[k]), 4) for k in SHOWN}
+    scores.update({"pooled F1@0.5": round(float(pooled["F1"]), 4),
+                   "MinFeret median err": round(float(pooled["MinFeret median err"]), 4),
+                   "MinFeret KS": round(float(pooled["MinFeret KS"]), 4)})
+    return {"data": f"BAM TiO2 SEM, {len(results)} images, rows 0-{DATA_ROWS - 1}, manual "
+                    "instance masks (Ruehle et al. 2021; not used for training)",
+            "mean": scores,
+            "classical baseline instance IoU": 0.5856}
 
 
 def main(argv=None):
@@ -61,6 +125,8 @@ def main(argv=None):
     p.add_argument("--data", type=Path, default=Path(os.environ.get(
         "EMSEG_BAM_DATA", REPO.parent / "shared" / "data" / "bam-tio2")),
         help="the bam-tio2 folder (default ../shared/data/bam-tio2 or $EMSEG_BAM_DATA)")
+    p.add_argument("--model", default=None, metavar="NAME|PATH",
+                   help="model for --method model (default: the bundled default model)")
     p.add_argument("--images", type=int, default=None, metavar="N",
                    help="only the first N images (sorted by name)")
     p.add_argument("--output", type=Path, default=None, metavar="DIR",
@@ -72,28 +138,12 @@ def main(argv=None):
         p.error("--images must be >= 1")
 
     import pandas as pd
-    from tqdm import tqdm
 
     from emseg import io
-    from emseg.batch import EvaluateResult, evaluation_table, pooled_scores
-    from emseg.metrics import evaluate, to_instances
+    from emseg.batch import evaluation_table, pooled_scores
 
-    images = sorted((args.data / "sem").glob("*.tif"))[: args.images]
-    method = METHODS[args.method]
-    results, seconds = [], []
-    first = None
-    for path in tqdm(images, desc=args.method, unit="image", file=sys.stderr):
-        image, size, meta = io.read_image(path)
-        mask, _, _ = io.read_image(args.data / "masks" / f"{path.stem}_m.tif")
-        image, truth = image[:DATA_ROWS], to_instances(mask[:DATA_ROWS] > 0, connectivity=4)
-        t0 = time.perf_counter()
-        labels, score = method(image, size)
-        seconds.append(time.perf_counter() - t0)
-        ev = evaluate(labels, truth, score, pixel_size=size, connectivity=4)
-        results.append(EvaluateResult(path.stem, path, args.data / "masks" / f"{path.stem}_m.tif",
-                                      None, ev, size, meta.get("pixel_size_source")))
-        if first is None:
-            first = (path.stem, image, labels, truth)
+    method = METHODS[args.method](args.model)
+    results, seconds, first = run_benchmark(args.data, method, args.images, desc=args.method)
 
     table = evaluation_table(results)
     print(f"BAM TiO2, {len(results)} SEM images, rows 0-{DATA_ROWS - 1}, method {args.method} "

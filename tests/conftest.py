@@ -37,3 +37,34 @@ def ij():
         return start_imagej()
     except ImageJUnavailable as exc:
         skip_or_fail(str(exc))
+
+
+def _easy_pairs(n, size=96, seed=0):
+    """Bright particles on a dark background: learnable in seconds."""
+    from emseg.synthetic import particle_labels, render_micrograph
+    for i in range(n):
+        lab = particle_labels((size, size), 12, radius=(5, 10), seed=seed + i)
+        yield render_micrograph(lab, seed=seed + i), lab, 5.0
+
+
+@pytest.fixture(scope="session")
+def tiny_training(tmp_path_factory):
+    """A tiny U-Net trained for a few epochs (folder with checkpoints, log, config)."""
+    pytest.importorskip("tensorflow")
+    from emseg.models import ModelConfig
+    from emseg.models.training import train_model
+    folder = tmp_path_factory.mktemp("training")
+    config = ModelConfig(name="tiny", architecture="unet", classes=["particle", "boundary"],
+                         base_filters=4, depth=2, tile_size=48, halo=8, pixel_size=5.0, dropout=0.0)
+    result = train_model(_easy_pairs(6), config, folder, epochs=4, batch_size=4, learning_rate=3e-3,
+                         verbose=0, seed=1)
+    return result
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_training, tmp_path_factory):
+    """The tiny model exported to a model folder; returns its ModelInfo."""
+    from emseg.models.saved import export_model
+    folder = tmp_path_factory.mktemp("models") / "tiny"
+    return export_model(tiny_training.model, tiny_training.config, folder,
+                        training={"data": "test"}, scores={"IoU": 0.0})

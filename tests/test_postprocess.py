@@ -54,3 +54,107 @@ def test_remove_small_objects():
 def test_errors_name_the_argument(call, match):
     with pytest.raises((TypeError, ValueError), match=match):
         call()
+
+
+# ---------------------------------------------------------------- FRU-Net / BAM chains
+
+from emseg.postprocess import (closing, detect_databar, fill_holes, postprocess,  # noqa: E402
+                               radon_split, remove_border_objects, smooth_boundaries,
+                               threshold_mask)
+
+
+def test_threshold_border_closing_fill():
+    prob = np.array([[0.2, 0.5, 0.7]])
+    np.testing.assert_array_equal(threshold_mask(prob, 0.5), [[False, True, True]])
+    with pytest.raises(ValueError, match="threshold"):
+        threshold_mask(prob, 1.5)
+    lab = np.zeros((10, 10), np.int32)
+    lab[0:3, 0:3] = 1
+    lab[4:7, 4:7] = 2
+    lab[7:10, 8:10] = 3
+    np.testing.assert_array_equal(np.unique(remove_border_objects(lab)), [0, 2])
+    ring = discs((30, 30), [(15, 15)], 10) & ~discs((30, 30), [(15, 15)], 3)
+    assert fill_holes(ring).sum() == discs((30, 30), [(15, 15)], 10).sum()
+    gap = discs((30, 30), [(15, 15)], 10)
+    gap[:, 15] = False                              # a one-pixel crack
+    assert closing(gap, 2)[7:23, 15].all() and not closing(gap, 0)[7:23, 15].any()
+    np.testing.assert_array_equal(closing(gap, 0), gap)
+    # objects at the image edge are not eaten by the closing
+    edge = np.zeros((20, 20), bool)
+    edge[:, :6] = True
+    np.testing.assert_array_equal(closing(edge, 2), edge)
+
+
+def test_radon_split_two_touching_disks_but_not_one():
+    two = discs((60, 90), [(30, 30), (30, 56)], 14)
+    labels = radon_split(two, min_area=50)
+    assert labels.max() == 2
+    # the cut runs between the centres: each centre in its own object
+    assert labels[30, 30] != labels[30, 56] and labels[30, 30] > 0 and labels[30, 56] > 0
+    assert (labels > 0).sum() == two.sum()          # no pixel lost
+    one = discs((60, 60), [(30, 30)], 20)
+    assert radon_split(one, min_area=50).max() == 1
+    ellipse = (np.indices((60, 100))[0] - 30) ** 2 / 15 ** 2 + (np.indices((60, 100))[1] - 50) ** 2 / 40 ** 2 <= 1
+    assert radon_split(ellipse, min_area=50).max() == 1   # elongated, no neck
+    three = discs((60, 130), [(30, 30), (30, 56), (30, 82)], 14)
+    assert radon_split(three, min_area=50).max() == 3
+    with pytest.raises(ValueError, match="depth"):
+        radon_split(two, depth=1.5)
+
+
+def test_smooth_boundaries_keeps_size_and_smooths():
+    rng = np.random.default_rng(0)
+    blob = discs((80, 80), [(40, 40)], 20)
+    jagged = blob ^ (rng.random(blob.shape) < 0.05) & ~discs((80, 80), [(40, 40)], 17) & blob
+    out = smooth_boundaries(jagged.astype(np.int32), 3, 0.4)
+    assert abs(out.sum() - blob.sum()) / blob.sum() < 0.05
+    from emseg.measure import measure
+    circ = lambda lab: measure(lab, pixel_size=1.0)["Circ."].iloc[0]  # noqa: E731
+    assert circ(out) > circ(jagged.astype(np.int32))
+    two = np.zeros((40, 60), np.int32)
+    two[10:30, 5:30] = 1
+    two[10:30, 30:55] = 2
+    out = smooth_boundaries(two, 3, 0.4)
+    assert set(np.unique(out)) == {0, 1, 2}         # touching objects stay separate
+    with pytest.raises(ValueError, match="threshold"):
+        smooth_boundaries(two, 3, 1.0)
+
+
+def test_detect_databar_on_synthetic_and_real_bars(bam_dir):
+    from emseg.batch import sample_files
+    from emseg.io import read_image
+    from emseg.synthetic import sem_agglomerates
+    img = read_image(sample_files()[0])[0]
+    assert detect_databar(img) == img.shape[0] - 48
+    assert detect_databar(sem_agglomerates((300, 300), seed=1).image) is None
+    assert detect_databar(np.random.default_rng(0).integers(0, 255, (200, 200))) is None
+    for path in sorted((bam_dir / "sem").glob("*.tif"))[:4]:
+        image = read_image(path)[0]
+        row = detect_databar(image)
+        # the BAM images' bar starts below row 704 (the annotated area) and
+        # covers the text rows
+        assert 704 <= row <= 715, (path.name, row)
+
+
+def test_postprocess_chains_on_touching_discs():
+    prob = discs((80, 120), [(40, 40), (40, 70)], 16).astype(np.float32)
+    bam = postprocess(prob, 8.0, {"chain": "bam", "neck_nm": 8.0})
+    assert bam.max() == 2 and bam.dtype == np.int32
+    fru = postprocess(prob, 8.0, {"chain": "fru_net", "remove_border": True})
+    assert fru.max() == 2
+    # min area in nm^2 scales with the pixel size
+    assert postprocess(prob, 8.0, {"min_area_nm2": 1e7}).max() == 0
+    # back to a larger image: labels follow (nearest neighbour)
+    big = postprocess(prob, 8.0, {"chain": "bam"}, output_shape=(160, 240))
+    assert big.shape == (160, 240) and big.max() == 2
+    # a predicted contact line splits even without a neck
+    square = np.zeros((40, 80), np.float32)
+    square[5:35, 5:75] = 1
+    line = np.zeros_like(square)
+    line[:, 39:41] = 1
+    assert postprocess(square, 8.0, {"chain": "bam"}).max() == 1
+    assert postprocess(square, 8.0, {"chain": "bam"}, boundary=line).max() == 2
+    with pytest.raises(ValueError, match="unknown"):
+        postprocess(prob, 8.0, {"chian": "bam"})
+    with pytest.raises(ValueError, match="chain"):
+        postprocess(prob, 8.0, {"chain": "magic"})

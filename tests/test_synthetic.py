@@ -48,3 +48,72 @@ def test_bundled_example_is_what_the_generator_makes(tmp_path):
     np.testing.assert_array_equal(got_lab, labels)
     np.testing.assert_array_equal(got_img, image)
     assert size == isize == (PIXEL_SIZE_NM, PIXEL_SIZE_NM)
+
+
+# ------------------------------------------------------------ SEM / TEM generators
+
+from emseg.synthetic import perlin_noise, sem_agglomerates, tem_vesicles  # noqa: E402
+
+
+def test_perlin_noise_is_smooth_bounded_and_seeded():
+    n = perlin_noise((128, 160), 32, octaves=2, seed=3)
+    assert n.shape == (128, 160) and n.dtype == np.float32
+    assert -1.01 <= n.min() < 0 < n.max() <= 1.01
+    assert np.abs(np.diff(n, axis=1)).max() < 0.2          # smooth at the 32-px scale
+    np.testing.assert_array_equal(n, perlin_noise((128, 160), 32, octaves=2, seed=3))
+    assert not np.array_equal(n, perlin_noise((128, 160), 32, octaves=2, seed=4))
+    with pytest.raises(ValueError, match="octaves"):
+        perlin_noise((8, 8), 4, octaves=0)
+
+
+def test_sem_agglomerates_exact_labels():
+    s = sem_agglomerates((256, 300), pixel_size=8.0, coverage=0.3, clustering=0.9, seed=5)
+    assert s.image.shape == s.labels.shape == (256, 300) and s.image.dtype == np.uint8
+    assert s.pixel_size == 8.0
+    values = np.unique(s.labels[s.labels > 0])
+    np.testing.assert_array_equal(values, np.arange(1, values.size + 1))
+    assert label(s.labels, connectivity=2, background=0).max() >= values.size   # one piece each
+    assert 0.1 < (s.labels > 0).mean() < 0.6
+    # particles are brighter than the background, their rims brighter still
+    assert s.image[s.labels > 0].mean() > s.image[s.labels == 0].mean() + 50
+    # agglomerates: many particles touch another one
+    from scipy import ndimage as ndi
+    grown = ndi.grey_dilation(s.labels, size=3)
+    touching = np.unique(s.labels[(grown != s.labels) & (s.labels > 0) & (grown > 0)])
+    assert touching.size > 0.3 * values.size
+    # diameters follow diameter_nm
+    from emseg.measure import measure
+    t = measure(s.labels, pixel_size=8.0)
+    assert 60 < t["Feret"].median() < 400
+    np.testing.assert_array_equal(s.image, sem_agglomerates((256, 300), pixel_size=8.0, coverage=0.3,
+                                                            clustering=0.9, seed=5).image)
+    with pytest.raises(ValueError, match="coverage"):
+        sem_agglomerates((64, 64), coverage=1.5)
+    with pytest.raises(ValueError, match="pixel_size"):
+        sem_agglomerates((64, 64), pixel_size=0)
+    with pytest.raises(ValueError, match="diameter_nm"):
+        sem_agglomerates((64, 64), diameter_nm=(50, 10))
+
+
+def test_tem_vesicles_dark_rims_and_debris_unlabelled():
+    t = tem_vesicles((300, 300), pixel_size=1.5, n_vesicles=12, debris=40, seed=2)
+    values = np.unique(t.labels[t.labels > 0])
+    assert values.size >= 3
+    np.testing.assert_array_equal(values, np.arange(1, values.size + 1))
+    from skimage.segmentation import find_boundaries
+    rim = find_boundaries(t.labels, mode="inner") & (t.labels > 0)
+    inner = (t.labels > 0) & ~rim
+    assert t.image[rim].mean() < t.image[inner].mean() - 10     # stain rims are dark
+    with pytest.raises(ValueError, match="cup_fraction"):
+        tem_vesicles((64, 64), cup_fraction=2)
+
+
+def test_bundled_sem_sample_is_what_the_generator_makes(tmp_path):
+    from emseg.batch import sample_files
+    from emseg.data.make_example import SAMPLE_PIXEL_SIZE_NM, make_sample
+    image, labels = make_sample(tmp_path)
+    img_path, lab_path = sample_files()
+    got, size, _ = read_image(img_path)
+    np.testing.assert_array_equal(got, image)
+    np.testing.assert_array_equal(read_image(lab_path)[0], labels)
+    assert size == (SAMPLE_PIXEL_SIZE_NM, SAMPLE_PIXEL_SIZE_NM)

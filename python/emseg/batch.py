@@ -14,7 +14,8 @@ from . import io as _io
 
 __all__ = ["load_labels", "load_image", "measure_file", "combine_tables", "example_files",
            "MeasureResult", "pair_key", "pair_files", "evaluate_files", "evaluation_table",
-           "pooled_scores", "EvaluateResult"]
+           "pooled_scores", "EvaluateResult", "sample_files", "SegmentResult", "segment_file",
+           "training_pairs"]
 
 
 @dataclass
@@ -140,6 +141,86 @@ def example_files():
     return Path(str(base / "example_labels.tif")), Path(str(base / "example_image.tif"))
 
 
+def sample_files():
+    """Paths of the bundled SEM sample: ``(image.tif, labels.tif)``.
+
+    A synthetic 768x640 secondary-electron SEM image of agglomerated
+    particles at 7.5 nm per pixel with a microscope data bar at the bottom,
+    and its exact particle labels (``emseg.synthetic.sem_agglomerates``).
+    """
+    base = resources.files("emseg") / "data"
+    return Path(str(base / "sample_sem.tif")), Path(str(base / "sample_sem_labels.tif"))
+
+
+# --------------------------------------------------------------------------- segmentation
+
+@dataclass
+class SegmentResult:
+    """Outcome of segmenting one file."""
+
+    path: Path
+    segmentation: object
+    table: object
+    pixel_size_source: str
+
+
+def segment_file(path, predictor, *, pixel_size=None, threshold=None, keep_databar=False,
+                 postprocess=None, batch_size=4, progress=None):
+    """Segment one image file with a loaded model and measure its particles.
+
+    The pixel size is ``pixel_size`` when given, else the file's calibration;
+    an uncalibrated file without ``pixel_size`` is an error (a network only
+    works at the scale it was trained for, so EMSeg never guesses it).
+
+    Parameters
+    ----------
+    path : path-like
+    predictor : callable with a ``meta`` attribute
+        An :class:`emseg.models.saved.SavedModelPredictor`.
+
+    Returns
+    -------
+    SegmentResult
+    """
+    from .measure import measure
+    from .predict import segment
+
+    image, size, meta = load_image(path)
+    size, source = _pixel_size_and_source(pixel_size, (size, meta))
+    if size is None:
+        raise ValueError(f"{path}: no pixel size in the file; give it with --pixel-size (nm)")
+    seg = segment(image, predictor, predictor.meta, pixel_size=size, threshold=threshold,
+                  postprocess=postprocess, keep_databar=keep_databar, batch_size=batch_size,
+                  progress=progress)
+    table = measure(seg.labels, image, pixel_size=size)
+    return SegmentResult(Path(path), seg, table, source)
+
+
+def training_pairs(images, masks, *, pixel_size=None):
+    """Read training pairs from files, matched by name (``a.tif`` ~ ``a_m.tif``).
+
+    Parameters
+    ----------
+    images, masks : sequences of path-like
+    pixel_size : float, optional
+        For images without calibration (an explicit value always wins).
+
+    Yields
+    ------
+    (image, mask, pixel_size_nm)
+    """
+    pairs = pair_files(masks, images, roles=("mask", "image"))
+    for name, mask_path, image_path, _ in pairs:
+        image, isize, imeta = load_image(image_path)
+        mask, msize, mmeta = load_labels(mask_path, allow_empty=True)
+        if image.shape != mask.shape:
+            raise ValueError(f"{mask_path}: shape {mask.shape} differs from {image_path} {image.shape}")
+        size, _ = _pixel_size_and_source(pixel_size, (isize, imeta), (msize, mmeta))
+        if size is None:
+            raise ValueError(f"{image_path}: no pixel size in the file; give --pixel-size")
+        yield image, mask, float(size[0])
+
+
 # --------------------------------------------------------------------------- evaluation
 
 #: Name endings that mark a file's role, dropped when pairing files by name.
@@ -178,7 +259,7 @@ def _by_key(paths, what):
     return keyed
 
 
-def pair_files(preds, truths, probs=None):
+def pair_files(preds, truths, probs=None, *, roles=("prediction", "ground truth")):
     """Pair segmentation, ground-truth (and probability) files by name.
 
     Files pair when their :func:`pair_key` is equal (``a.tif`` with
@@ -189,6 +270,8 @@ def pair_files(preds, truths, probs=None):
     -------
     list of (name, pred_path, truth_path, prob_path or None)
         In the order of ``preds``.
+    roles : (str, str), optional
+        What ``preds`` and ``truths`` are, for the error messages.
 
     Raises
     ------
@@ -199,18 +282,18 @@ def pair_files(preds, truths, probs=None):
     truths = [Path(p) for p in truths or ()]
     probs = [Path(p) for p in probs or ()]
     if not preds:
-        raise ValueError("no prediction files given")
+        raise ValueError(f"no {roles[0]} files given")
     if not truths:
-        raise ValueError("no ground-truth files given")
+        raise ValueError(f"no {roles[1]} files given")
     if len(preds) == 1 and len(truths) == 1:
         if len(probs) > 1:
-            raise ValueError(f"{len(probs)} probability maps for one prediction")
+            raise ValueError(f"{len(probs)} probability maps for one {roles[0]}")
         return [(pair_key(preds[0]), preds[0], truths[0], probs[0] if probs else None)]
-    p, t, q = _by_key(preds, "prediction"), _by_key(truths, "ground-truth"), _by_key(probs, "probability")
+    p, t, q = _by_key(preds, roles[0]), _by_key(truths, roles[1].replace(" ", "-")), _by_key(probs, "probability")
     problems = []
-    for keys, what in ((set(p) - set(t), "prediction(s) without ground truth"),
-                       (set(t) - set(p), "ground truth without prediction"),
-                       (set(q) - set(p), "probability map(s) without prediction")):
+    for keys, what in ((set(p) - set(t), f"{roles[0]}(s) without {roles[1]}"),
+                       (set(t) - set(p), f"{roles[1]} without {roles[0]}"),
+                       (set(q) - set(p), f"probability map(s) without {roles[0]}")):
         if keys:
             files = [str(d[k]) for d in (p, t, q) for k in sorted(keys) if k in d]
             problems.append(f"{what}: {', '.join(dict.fromkeys(files))}")

@@ -91,7 +91,96 @@ def build_parser():
     e.add_argument("--output", "-o", metavar="CSV",
                    help="write every score of every image (and the means) to this CSV file")
     e.set_defaults(func=cmd_evaluate)
+
+    sg = sub.add_parser("segment", help="segment particles with a trained model",
+                        description=(
+                            "Segment particles in micrographs with a trained network (the default "
+                            "model when --model is omitted): the data bar is excluded, the image "
+                            "rescaled to the model's pixel size, predicted in blended tiles and "
+                            "post-processed to instances. Writes <stem>_labels.tif, "
+                            "<stem>_prob.tif and <stem>_results.csv (ImageJ measurements) per "
+                            "image."))
+    sg.add_argument("images", nargs="+", metavar="IMAGE", help="micrograph(s) (TIFF, PNG, JPEG)")
+    _model_options(sg)
+    sg.add_argument("--output", "-o", metavar="DIR", default=".",
+                    help="output folder (created; default: current folder)")
+    sg.set_defaults(func=cmd_segment)
+
+    d = sub.add_parser("demo", help="segment the bundled SEM sample and write every result",
+                       description=(
+                           "Segment the bundled synthetic SEM sample with the default model and "
+                           "write the label image, probability map, measurement CSV, an overlay "
+                           "PNG and a MinFeret histogram PNG; prints where they are."))
+    d.add_argument("--output", "-o", metavar="DIR", default="emseg-demo",
+                   help="output folder (default: emseg-demo)")
+    d.add_argument("--model", metavar="NAME|PATH", help="model (default: the bundled default model)")
+    d.set_defaults(func=cmd_demo)
+
+    t = sub.add_parser("train", help="train a segmentation network on images and masks",
+                       description=(
+                           "Train a segmentation network (FRU-Net, MultiRes U-Net or U-Net) on "
+                           "images and masks paired by name (a.tif with a_m.tif / a_mask.tif / "
+                           "a_labels.tif). Writes best and last checkpoints, log.json, "
+                           "training_curve.png and config.json (with the threshold tuned on the "
+                           "validation patches) to --output; --resume continues there. Export "
+                           "the result with 'emseg export'."))
+    t.add_argument("--images", nargs="+", required=True, metavar="IMG", help="training images")
+    t.add_argument("--masks", nargs="+", required=True, metavar="MASK",
+                   help="masks: binary, instance labels or multi-class")
+    t.add_argument("--output", "-o", required=True, metavar="DIR", help="training folder")
+    t.add_argument("--config", metavar="JSON", help="model config JSON (replaces the options below)")
+    t.add_argument("--name", default="model", help="model name (default: model)")
+    t.add_argument("--architecture", default="fru_net", choices=("fru_net", "multires_unet", "unet"))
+    t.add_argument("--classes", default="particle",
+                   help="comma-separated classes; 'particle,boundary' learns contacts too")
+    t.add_argument("--base-filters", type=int, default=32, metavar="N")
+    t.add_argument("--depth", type=int, default=4, metavar="N")
+    t.add_argument("--model-pixel-size", type=float, metavar="NM",
+                   help="pixel size the model works at (default: that of the first image)")
+    t.add_argument("--tile-size", type=int, default=400, metavar="PX",
+                   help="patch size (default 400, as FRU-Net)")
+    t.add_argument("--pixel-size", type=_pixel_size, metavar="NM",
+                   help="pixel size of the training images when their files lack it")
+    t.add_argument("--epochs", type=int, default=100)
+    t.add_argument("--batch-size", type=int, default=8)
+    t.add_argument("--learning-rate", type=float, default=1e-4)
+    t.add_argument("--loss", default="bce", choices=("bce", "focal_dice"))
+    t.add_argument("--class-weights", metavar="BG,FG", help="bce weights of background, foreground")
+    t.add_argument("--patience", type=int, default=10, help="early-stopping patience (epochs)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--resume", action="store_true", help="continue the training in --output")
+    t.set_defaults(func=cmd_train)
+
+    x = sub.add_parser("export", help="export a trained model to a model folder",
+                       description=(
+                           "Write models/<name>/ (TF SavedModel, config.json, model.yaml) from a "
+                           "training folder made by 'emseg train' (its best checkpoint)."))
+    x.add_argument("training", metavar="TRAINING_DIR", help="folder written by 'emseg train'")
+    x.add_argument("--models", metavar="DIR", default="models",
+                   help="models folder to export into (default: ./models)")
+    x.add_argument("--name", help="model name (default: the training config's)")
+    x.add_argument("--description", help="one-line description for model.yaml")
+    x.add_argument("--overwrite", action="store_true", help="replace an existing model folder")
+    x.set_defaults(func=cmd_export)
+
+    ls = sub.add_parser("models", help="list installed models",
+                        description="List the models EMSeg finds (project models/, user folder, PATHs).")
+    ls.add_argument("paths", nargs="*", metavar="PATH", help="more model folders to list")
+    ls.set_defaults(func=cmd_models)
     return p
+
+
+def _model_options(p):
+    p.add_argument("--model", "-m", metavar="NAME|PATH",
+                   help="installed model name or model folder (default: emseg-particles-sem)")
+    p.add_argument("--pixel-size", type=_pixel_size, metavar="NM",
+                   help="pixel size in nm (or W,H); overrides the files' calibration")
+    p.add_argument("--threshold", type=float, metavar="T",
+                   help="probability threshold (default: the model's tuned value)")
+    p.add_argument("--keep-databar", action="store_true",
+                   help="do not detect and exclude the microscope's data bar")
+    p.add_argument("--batch-size", type=int, default=4, metavar="N",
+                   help="tiles per network call (default 4)")
 
 
 def _fmt_size(size, source):
@@ -264,7 +353,226 @@ def cmd_evaluate(args):
     return _finish("evaluate", failures, len(pairs), "pair(s)")
 
 
+def _load_model(name):
+    from .models import find_model
+
+    info = find_model(name)  # ValueError with the list of installed models
+    from .models.saved import SavedModelPredictor
+    return SavedModelPredictor(info)
+
+
+def _check_segment_options(args):
+    if args.threshold is not None and not 0 <= args.threshold <= 1:
+        raise UsageError(f"--threshold must be in [0, 1], got {args.threshold:g}")
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
+
+
+def _segment_outputs(out, stem):
+    return {"labels": out / f"{stem}_labels.tif", "prob": out / f"{stem}_prob.tif",
+            "table": out / f"{stem}_results.csv"}
+
+
+def _write_segmentation(res, paths):
+    from . import io
+
+    seg = res.segmentation
+    io.write_labels(paths["labels"], seg.labels, seg.pixel_size)
+    io.write_image(paths["prob"], seg.probability, seg.pixel_size)
+    io.write_table(paths["table"], res.table)
+
+
+def cmd_segment(args):
+    from pathlib import Path
+
+    _check_segment_options(args)
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--output {out} exists and is not a folder")
+    images = [Path(p) for p in args.images]
+    inputs = {p.resolve() for p in images}
+    stems = [p.name.split(".")[0] for p in images]
+    dup = {s for s in stems if stems.count(s) > 1}
+    if dup:
+        raise UsageError(f"several inputs are named {sorted(dup)[0]!r}: their outputs would collide")
+    for stem in stems:
+        for path in _segment_outputs(out, stem).values():
+            if path.resolve() in inputs:
+                raise UsageError(f"output {path} would overwrite an input file")
+    predictor = _load_model(args.model)
+    from tqdm import tqdm
+
+    from .batch import segment_file
+    out.mkdir(parents=True, exist_ok=True)
+    failures = []
+    bar = tqdm(images, desc="segment", unit="image", file=sys.stderr)
+    for path, stem in zip(bar, stems):
+        try:
+            res = segment_file(path, predictor, pixel_size=args.pixel_size, threshold=args.threshold,
+                               keep_databar=args.keep_databar, batch_size=args.batch_size)
+        except (ValueError, TypeError, OSError) as exc:
+            failures.append(f"{exc}")
+            continue
+        paths = _segment_outputs(out, stem)
+        _write_segmentation(res, paths)
+        seg = res.segmentation
+        bar_note = f", data bar from row {seg.databar_row} excluded" if seg.databar_row is not None else ""
+        tqdm.write(f"{path}: {len(res.table)} particles (pixel size "
+                   f"{_fmt_size(seg.pixel_size, res.pixel_size_source)}{bar_note}) -> "
+                   f"{paths['labels'].name}, {paths['prob'].name}, {paths['table'].name}",
+                   file=sys.stdout)
+    bar.close()
+    return _finish("segment", failures, len(images), "image(s)")
+
+
+def cmd_demo(args):
+    from pathlib import Path
+
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--output {out} exists and is not a folder")
+    predictor = _load_model(args.model)
+
+    from . import io
+    from .batch import load_labels, sample_files, segment_file
+    from .measure import summarize
+    from .metrics import evaluate
+    from .plot import outline_overlay, size_histogram
+
+    image_path, truth_path = sample_files()
+    res = segment_file(image_path, predictor)
+    seg = res.segmentation
+    out.mkdir(parents=True, exist_ok=True)
+    paths = _segment_outputs(out, "sample_sem")
+    paths.update(overlay=out / "sample_sem_overlay.png", histogram=out / "sample_sem_minferet.png")
+    _write_segmentation(res, paths)
+    from .batch import load_image
+    image = load_image(image_path)[0]
+    truth = load_labels(truth_path)[0]
+    name = predictor.info.name
+    io.write_png(paths["overlay"], outline_overlay(
+        image, seg.labels, truth, title=f"{name}: {len(res.table)} particles (yellow), truth cyan"))
+    io.write_png(paths["histogram"], size_histogram(res.table, "MinFeret",
+                                                    title=f"MinFeret, {len(res.table)} particles"))
+    ev = evaluate(seg.labels, truth, pixel_size=seg.pixel_size).scores
+    print(f"Segmented the bundled SEM sample ({image.shape[1]}x{image.shape[0]} px, "
+          f"{seg.pixel_size[0]:g} nm/px; data bar from row {seg.databar_row} excluded) with {name}: "
+          f"{len(res.table)} particles.")
+    print(f"Against the sample's exact labels ({int(ev['Objects (truth)'])} particles): "
+          f"F1@0.5 {ev['F1@0.5']:.3f}, instance IoU {ev['Inst. IoU (pred)']:.3f}, "
+          f"pixel IoU {ev['IoU']:.3f}")
+    print(summarize(res.table, ["MinFeret", "ECD"]).to_string(float_format=lambda v: f"{v:.4g}"))
+    for key in ("labels", "prob", "table", "overlay", "histogram"):
+        print(f"wrote {paths[key]}")
+    return EXIT_OK
+
+
+def cmd_train(args):
+    from pathlib import Path
+
+    from .models import ModelConfig
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--output {out} exists and is not a folder")
+    if args.resume and not (out / "last.keras").exists():
+        raise UsageError(f"--resume: no training to resume in {out}")
+    if not args.resume and (out / "last.keras").exists():
+        raise UsageError(f"{out} holds a training already: use --resume or another --output")
+    weights = None
+    if args.class_weights:
+        try:
+            weights = tuple(float(v) for v in args.class_weights.split(","))
+        except ValueError:
+            weights = ()
+        if len(weights) != 2 or min(weights) <= 0:
+            raise UsageError(f"--class-weights must be two positive numbers BG,FG, got {args.class_weights!r}")
+    for name in ("epochs", "batch_size", "patience"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
+    if not 0 < args.learning_rate < 1:
+        raise UsageError(f"--learning-rate must be in (0, 1), got {args.learning_rate:g}")
+
+    from . import io
+    from .batch import training_pairs
+    pairs = list(training_pairs(args.images, args.masks, pixel_size=args.pixel_size))
+    if args.config:
+        config = ModelConfig.from_json(io.read_text(args.config))
+    else:
+        config = ModelConfig(
+            name=args.name, architecture=args.architecture,
+            classes=[c.strip() for c in args.classes.split(",") if c.strip()],
+            base_filters=args.base_filters, depth=args.depth, tile_size=args.tile_size,
+            pixel_size=args.model_pixel_size or pairs[0][2])
+    from .models.training import train_model
+    print(f"training {config.architecture} '{config.name}' on {len(pairs)} image(s) at "
+          f"{config.pixel_size:g} nm/px, {config.tile_size}-px patches")
+    result = train_model(pairs, config, out, epochs=args.epochs, batch_size=args.batch_size,
+                         learning_rate=args.learning_rate, loss=args.loss, class_weights=weights,
+                         patience=args.patience, seed=args.seed, resume=args.resume, verbose=1)
+    best = min(result.history, key=lambda h: h["val_loss"]) if result.history else None
+    if best:
+        print(f"best epoch {best['epoch']} of {len(result.history)}: validation loss "
+              f"{best['val_loss']:.4f}")
+    print(f"threshold {result.config.threshold:g} (validation IoU {result.threshold_iou:.4f})")
+    print(f"wrote {out} (best.keras, last.keras, log.json, training_curve.png, config.json); "
+          f"next: emseg export {out} --models models")
+    return EXIT_OK
+
+
+def cmd_export(args):
+    import json
+    from dataclasses import replace
+    from pathlib import Path
+
+    from . import io
+    from .models import ModelConfig
+    folder = Path(args.training)
+    for f in ("best.keras", "config.json"):
+        if not (folder / f).exists():
+            raise UsageError(f"{folder} is not a finished training folder (no {f})")
+    config = ModelConfig.from_json(io.read_text(folder / "config.json"))
+    if args.name:
+        config = replace(config, name=args.name)
+    target = Path(args.models) / config.name
+    if target.exists() and not args.overwrite:
+        raise UsageError(f"{target} exists; use --overwrite to replace it")
+    training = {}
+    if (folder / "log.json").exists():
+        log = json.loads(io.read_text(folder / "log.json"))
+        training = {k: log[k] for k in ("loss", "class_weights", "batch_size", "learning_rate",
+                                        "seed", "train_patches", "validation_patches",
+                                        "validation_iou") if k in log}
+        training["epochs"] = len(log.get("epochs", []))
+    from .models.saved import export_model
+    info = export_model(folder / "best.keras", config, target, training=training,
+                        description=args.description, overwrite=args.overwrite)
+    print(f"exported {info.name} to {info.path}")
+    return EXIT_OK
+
+
+def cmd_models(args):
+    from .models import DEFAULT_MODEL, list_models, model_dirs
+    from pathlib import Path
+
+    for p in args.paths:
+        if not Path(p).is_dir():
+            raise UsageError(f"{p} is not a folder")
+    models = list_models(args.paths)
+    if not models:
+        print("no models installed (searched " + ", ".join(str(d) for d in model_dirs()) + ")")
+        return EXIT_OK
+    for m in models:
+        meta = m.meta
+        star = " (default)" if m.name == DEFAULT_MODEL else ""
+        print(f"{m.name}{star}: {meta.get('architecture', '?')}, "
+              f"{meta.get('pixel_size_nm', '?')} nm/px, classes "
+              f"{','.join(meta.get('output', {}).get('classes', []))}, threshold "
+              f"{meta.get('threshold', '?')}\n  {m.path}\n  {m.description}")
+    return EXIT_OK
+
+
 def main(argv=None):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

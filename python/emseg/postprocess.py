@@ -1,16 +1,31 @@
-"""From a foreground mask to labelled instances: pure functions on arrays.
+"""From a probability map to labelled instances: pure functions on arrays.
 
-The BAM workflow splits touching particles with a distance-transform
-watershed (Ruehle et al. 2021); EMSeg's classical baseline uses the same step.
+Two chains, each step its own function:
+
+- BAM workflow (Ruehle et al. 2021): threshold, then a distance-transform
+  watershed splits touching particles (:func:`distance_watershed`); with a
+  predicted ``boundary`` class the cuts follow the predicted contacts.
+- FRU-Net (Gomez-de-Mariscal et al. 2019): threshold, remove objects touching
+  the border, closing with a disc of radius 2, fill holes, remove objects
+  below a physical area, split clusters of round objects at dips of their
+  Radon transform (:func:`radon_split`), rescale back, smooth each boundary
+  with a Gaussian (sigma 3) re-thresholded at 0.4 (:func:`smooth_boundaries`).
+
+:func:`postprocess` runs either chain from a model's settings;
+:func:`detect_databar` finds the microscope's data bar so that it can be
+excluded.
 """
 
+import math
 import numbers
 
 import numpy as np
 
-from ._validate import check_2d_array, check_choice
+from ._validate import check_2d_array, check_choice, check_labels
 
-__all__ = ["distance_watershed", "remove_small_objects"]
+__all__ = ["threshold_mask", "remove_border_objects", "closing", "fill_holes", "distance_watershed",
+           "remove_small_objects", "radon_split", "smooth_boundaries", "detect_databar",
+           "postprocess"]
 
 
 def _non_negative(value, name):
@@ -19,7 +34,7 @@ def _non_negative(value, name):
     return float(value)
 
 
-def distance_watershed(mask, *, h=1.0, connectivity=4):
+def distance_watershed(mask, *, h=1.0, connectivity=4, boundary=None):
     """Split touching objects of a mask along the necks of its distance map.
 
     Every regional maximum of the Euclidean distance to the background that
@@ -37,6 +52,10 @@ def distance_watershed(mask, *, h=1.0, connectivity=4):
         values split less (default 1).
     connectivity : {4, 8}, optional
         Connectivity of the seeds and of the resulting objects.
+    boundary : (M, N) ndarray of bool, optional
+        Predicted contacts between touching objects: the distance map is taken
+        to the background *or* a boundary pixel, so necks along predicted
+        contacts get deep; the objects still fill the whole mask.
 
     Returns
     -------
@@ -61,7 +80,13 @@ def distance_watershed(mask, *, h=1.0, connectivity=4):
     structure = ndi.generate_binary_structure(2, 1 if connectivity == 4 else 2)
     if not mask.any():
         return np.zeros(mask.shape, np.int32)
-    dist = ndi.distance_transform_edt(mask)
+    if boundary is not None:
+        boundary = check_2d_array(boundary, "boundary") != 0
+        if boundary.shape != mask.shape:
+            raise ValueError(f"boundary {boundary.shape} and mask {mask.shape} differ in shape")
+        dist = ndi.distance_transform_edt(mask & ~boundary)
+    else:
+        dist = ndi.distance_transform_edt(mask)
     # Extended maxima: the regional maxima of the map with every dome shaved
     # by h (reconstruction of dist - h under dist). Unlike skimage's h_maxima,
     # two equal peaks joined by a shallow neck give one seed, not two.
@@ -102,3 +127,292 @@ def remove_small_objects(labels, min_area):
     out = labels.copy()
     out[small[labels]] = 0
     return out
+
+
+def threshold_mask(prob, threshold=0.5):
+    """Foreground where ``prob >= threshold``."""
+    prob = check_2d_array(prob, "prob", allow_bool=False)
+    if not isinstance(threshold, numbers.Real) or not 0 <= threshold <= 1:
+        raise ValueError(f"threshold must be in [0, 1], got {threshold!r}")
+    return prob >= threshold
+
+
+def remove_border_objects(labels):
+    """Set objects touching the image border to background (copy)."""
+    labels = check_labels(labels, "labels")
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    out = labels.copy()
+    out[np.isin(labels, edge[edge > 0])] = 0
+    return out
+
+
+def closing(mask, radius=2):
+    """Binary closing with a disc of ``radius`` pixels (smooths contours, FRU-Net)."""
+    from scipy import ndimage as ndi
+    from skimage.morphology import disk
+
+    mask = check_2d_array(mask, "mask") != 0
+    if not isinstance(radius, numbers.Integral) or radius < 0:
+        raise ValueError(f"radius must be a non-negative integer, got {radius!r}")
+    if radius == 0:
+        return mask
+    # pad so that objects at the border are not eroded by the outside
+    pad = np.pad(mask, radius, mode="edge")
+    return ndi.binary_closing(pad, disk(radius))[radius:-radius, radius:-radius]
+
+
+def fill_holes(mask):
+    """Fill holes (background not connected to the image border) of a mask."""
+    from scipy import ndimage as ndi
+
+    return ndi.binary_fill_holes(check_2d_array(mask, "mask") != 0)
+
+
+def _split_once(obj, depth, min_area):
+    """Best Radon cut of one object's mask: (line mask or None)."""
+    rr, cc = np.nonzero(obj)
+    r0, c0 = rr.mean(), cc.mean()
+    best = None
+    for theta in np.deg2rad(np.arange(0, 180, 4)):
+        # Radon transform of the binary object at angle theta: number of
+        # object pixels on each line of normal (sin, cos) (bins of 1 pixel)
+        t = (cc - c0) * np.cos(theta) + (rr - r0) * np.sin(theta)
+        b = np.floor(t - t.min()).astype(np.int64)
+        proj = np.bincount(b).astype(np.float64)
+        if proj.size < 5:
+            continue
+        proj = np.convolve(proj, np.ones(3) / 3, mode="same")
+        left = np.maximum.accumulate(proj)
+        right = np.maximum.accumulate(proj[::-1])[::-1]
+        rel = 1 - proj / np.minimum(left, right)      # depth of each dip
+        rel[[0, -1]] = 0
+        k = int(np.argmax(rel))
+        if rel[k] >= depth and (best is None or rel[k] > best[0]):
+            line = b == k
+            side = b < k
+            if side.sum() >= min_area and (~side & ~line).sum() >= min_area:
+                best = (rel[k], line)
+    if best is None:
+        return None
+    cut = np.zeros_like(obj)
+    cut[rr[best[1]], cc[best[1]]] = True
+    return cut
+
+
+def radon_split(labels, *, depth=0.25, min_area=1.0, max_splits=16):
+    """Split clustered round objects along dips of their Radon transform.
+
+    The projection of two touching round objects along the line through
+    their contact is shorter than along lines through their centres: the
+    sinogram has a dip (a "hole", FRU-Net) there. For every object, the
+    projection with the deepest relative dip (``1 - dip / min(peak on each
+    side)``) at or above ``depth`` is cut along its line, when both parts
+    keep at least ``min_area`` pixels; parts are split again until no dip is
+    deep enough.
+
+    Parameters
+    ----------
+    labels : (M, N) ndarray of int or bool
+        Objects (a binary mask is split into 8-connected components first).
+    depth : float, optional
+        Minimum relative depth of a dip, in (0, 1).
+    min_area : float, optional
+        Minimum area of each part, pixels.
+    max_splits : int, optional
+        Most cuts per object.
+
+    Returns
+    -------
+    (M, N) ndarray of int32
+        Objects numbered 1..n; the cut pixels join the part they touch most.
+    """
+    from scipy import ndimage as ndi
+    from skimage.measure import label as sk_label
+    from skimage.segmentation import expand_labels
+
+    labels = check_labels(labels, "labels")
+    if not isinstance(depth, numbers.Real) or not 0 < depth < 1:
+        raise ValueError(f"depth must be in (0, 1), got {depth!r}")
+    if labels.dtype == bool or labels.max() <= 1:
+        labels = sk_label(labels > 0, connectivity=2)
+    out = np.zeros(labels.shape, np.int32)
+    n = 0
+    for sl, lab in zip(ndi.find_objects(labels), range(1, int(labels.max()) + 1)):
+        if sl is None:
+            continue
+        sl = (slice(max(sl[0].start - 1, 0), sl[0].stop + 1), slice(max(sl[1].start - 1, 0), sl[1].stop + 1))
+        obj = labels[sl] == lab
+        pieces, todo = [], [obj]
+        while todo and len(pieces) + len(todo) <= max_splits:
+            part = todo.pop()
+            cut = _split_once(part, depth, min_area)
+            if cut is None:
+                pieces.append(part)
+                continue
+            parts = sk_label(part & ~cut, connectivity=1)
+            if parts.max() < 2:
+                pieces.append(part)
+                continue
+            sizes = np.bincount(parts.ravel())[1:]
+            big = np.argsort(sizes)[::-1][:2] + 1
+            grown = expand_labels(np.where(np.isin(parts, big), parts, 0), 2) * part
+            todo.extend(grown == b for b in big)
+        pieces.extend(todo)
+        window = out[sl]
+        for piece in pieces:
+            n += 1
+            window[piece & (window == 0)] = n
+    return out
+
+
+def smooth_boundaries(labels, sigma=3.0, threshold=0.4):
+    """Smooth each object's outline: Gaussian blur of its mask, re-thresholded.
+
+    A threshold a little below 0.5 keeps the object's size (FRU-Net: sigma 3,
+    t 0.4). Where two smoothed objects overlap, the pixel goes to the one
+    with the larger blurred value.
+
+    Returns
+    -------
+    (M, N) ndarray of int32
+    """
+    from scipy import ndimage as ndi
+
+    labels = check_labels(labels, "labels")
+    if not isinstance(sigma, numbers.Real) or sigma < 0:
+        raise ValueError(f"sigma must be >= 0, got {sigma!r}")
+    if not isinstance(threshold, numbers.Real) or not 0 < threshold < 1:
+        raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
+    labels = labels.astype(np.int32)
+    if sigma == 0:
+        return labels
+    out = np.zeros_like(labels)
+    score = np.zeros(labels.shape, np.float32)
+    m = int(math.ceil(4 * sigma)) + 1
+    for lab, sl in enumerate(ndi.find_objects(labels), start=1):
+        if sl is None:
+            continue
+        sl = tuple(slice(max(s.start - m, 0), min(s.stop + m, dim)) for s, dim in zip(sl, labels.shape))
+        blurred = ndi.gaussian_filter((labels[sl] == lab).astype(np.float32), sigma, mode="nearest")
+        win_out, win_score = out[sl], score[sl]
+        take = (blurred >= threshold) & (blurred > win_score)
+        win_out[take] = lab
+        win_score[take] = blurred[take]
+    return out
+
+
+def detect_databar(image, *, min_fraction=0.6, min_height=0.02, max_height=0.35):
+    """First row of the microscope's data bar at the bottom of an image, or None.
+
+    Data bars (SEM/TEM info panels with text and a scale bar) are drawn on a
+    flat background: most pixels of each of their rows share one value,
+    which never happens in a micrograph's noisy rows. The bar is the lowest
+    run of such rows (gaps of text rows allowed) that reaches the bottom 5 %
+    of the image and is at least ``min_height`` of the image tall;
+    everything from its first row down is excluded.
+
+    Parameters
+    ----------
+    image : (M, N) ndarray
+    min_fraction : float, optional
+        Fraction of a row's pixels that must share the row's most common value.
+    min_height, max_height : float, optional
+        Allowed bar height as a fraction of the image height.
+
+    Returns
+    -------
+    int or None
+    """
+    image = check_2d_array(image, "image", allow_bool=False)
+    rows = image.shape[0]
+    if rows < 20:
+        return None
+    flat = np.zeros(rows, bool)
+    lo = int(rows * (1 - max_height)) - 1
+    for r in range(rows - 1, max(lo, 0) - 1, -1):
+        _, counts = np.unique(image[r], return_counts=True)
+        flat[r] = counts.max() >= min_fraction * image.shape[1]
+    idx = np.nonzero(flat)[0]
+    if idx.size == 0 or idx[-1] < rows * 0.95 - 1:
+        return None
+    # walk up from the lowest flat row, bridging gaps of up to 3% of the height (text lines)
+    gap = max(2, int(0.03 * rows))
+    start = idx[-1]
+    for r in idx[::-1][1:]:
+        if start - r > gap:
+            break
+        start = r
+    height = rows - start
+    if height < min_height * rows or height > max_height * rows:
+        return None
+    return int(start)
+
+
+def postprocess(prob, pixel_size, options, *, threshold=0.5, boundary=None, output_shape=None):
+    """Labelled objects from a foreground probability map, by a model's chain.
+
+    Parameters
+    ----------
+    prob : (M, N) ndarray of float
+        Foreground probability at the *model's* pixel size.
+    pixel_size : float
+        Pixel size of ``prob`` in nm.
+    options : dict
+        The model's ``postprocess`` settings (keys of
+        :data:`emseg.models.POSTPROCESS_DEFAULTS`); missing keys take the
+        defaults.
+    threshold : float, optional
+    boundary : (M, N) ndarray of float, optional
+        Predicted contact probability (a model's ``boundary`` class).
+    output_shape : (int, int), optional
+        Shape of the original image: labels are rescaled to it (nearest
+        neighbour) before the boundary smoothing, as in FRU-Net.
+
+    Returns
+    -------
+    (rows, columns) ndarray of int32
+    """
+    from .models.config import POSTPROCESS_DEFAULTS
+    from .patches import rescale
+
+    prob = check_2d_array(prob, "prob", allow_bool=False)
+    if not isinstance(options, dict):
+        raise TypeError(f"options must be a dict, got {type(options).__name__}")
+    unknown = set(options) - set(POSTPROCESS_DEFAULTS)
+    if unknown:
+        raise ValueError(f"options: unknown key(s) {', '.join(sorted(unknown))}")
+    o = {**POSTPROCESS_DEFAULTS, **options}
+    check_choice(o["chain"], ("bam", "fru_net"), "chain")
+    if not isinstance(pixel_size, numbers.Real) or not pixel_size > 0:
+        raise ValueError(f"pixel_size must be a positive number of nm, got {pixel_size!r}")
+    min_area = o["min_area_nm2"] / pixel_size ** 2
+    mask = threshold_mask(prob, threshold)
+    if o["chain"] == "bam":
+        cut = None if boundary is None else check_2d_array(boundary, "boundary") >= o["boundary_threshold"]
+        labels = distance_watershed(fill_holes(mask), h=o["neck_nm"] / pixel_size, boundary=cut)
+        if o["remove_border"]:
+            labels = remove_border_objects(labels)
+        labels = remove_small_objects(labels, min_area)
+        if output_shape is not None:
+            labels = rescale(labels, shape=output_shape, order=0)
+        return _renumber(labels)
+    # FRU-Net chain
+    from skimage.measure import label as sk_label
+
+    labels = sk_label(mask, connectivity=2)
+    if o["remove_border"]:
+        labels = remove_border_objects(labels)
+    mask = fill_holes(closing(labels > 0, int(o["closing_radius"])))
+    labels = remove_small_objects(sk_label(mask, connectivity=2), min_area)
+    labels = radon_split(labels, depth=o["radon_depth"], min_area=min_area)
+    if output_shape is not None:
+        labels = rescale(labels, shape=output_shape, order=0)
+    return _renumber(smooth_boundaries(labels, o["smooth_sigma"], o["smooth_threshold"]))
+
+
+def _renumber(labels):
+    values = np.unique(labels)
+    values = values[values > 0]
+    lut = np.zeros(int(labels.max()) + 1, np.int32)
+    lut[values] = np.arange(1, values.size + 1, dtype=np.int32)
+    return lut[labels]

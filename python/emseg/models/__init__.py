@@ -6,6 +6,11 @@ and :mod:`~emseg.models.saved`; importing this package (configs, the model
 registry) does not load TensorFlow.
 """
 
+import os
+
+# TensorFlow's C++ start-up chatter (CPU features, missing CUDA) is noise for users.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 from .config import ARCHITECTURES, POSTPROCESS_DEFAULTS, ModelConfig
 from .registry import DEFAULT_MODEL, ModelInfo, find_model, list_models, model_dirs
 

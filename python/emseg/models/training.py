@@ -101,13 +101,14 @@ def prepare_patches(pairs, config, *, overlap=None):
     return np.concatenate(xs).astype(np.float32), np.concatenate(ys).astype(np.float32)
 
 
-def _dataset(x, y, batch_size, seed, augment_options, shuffle):
+def _dataset(x, y, batch_size, seed, augment_options, shuffle, start_epoch=0):
     import keras
 
     class Patches(keras.utils.PyDataset):
         def __init__(self):
             super().__init__(workers=1, use_multiprocessing=False)
-            self.epoch = 0
+            # a resumed run continues the same sequence of shuffles and augmentations
+            self.epoch = start_epoch
             self.order = np.arange(len(x))
             self.on_epoch_end()
 
@@ -207,10 +208,6 @@ def train_model(pairs, config, folder, *, epochs=100, batch_size=8, learning_rat
         if len(val_idx) == 0:
             raise ValueError("validation_fraction leaves no validation patch; give more data")
         x, y, xv, yv = x[train_idx], y[train_idx], x[val_idx], y[val_idx]
-    aug = {} if augment_options is None else augment_options
-    train_data = _dataset(x, y, batch_size, seed, None if aug is False else aug, shuffle=True)
-    val_data = _dataset(xv, yv, batch_size, seed, None, shuffle=False)
-
     keras.utils.set_random_seed(seed)
     history, initial_epoch, best = [], 0, None
     if resume:
@@ -223,6 +220,10 @@ def train_model(pairs, config, folder, *, epochs=100, batch_size=8, learning_rat
     else:
         model = build_model(config)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss_fn)
+    aug = {} if augment_options is None else augment_options
+    train_data = _dataset(x, y, batch_size, seed, None if aug is False else aug, shuffle=True,
+                          start_epoch=initial_epoch)
+    val_data = _dataset(xv, yv, batch_size, seed, None, shuffle=False)
     meta = {"config": config.to_dict(), "loss": loss, "class_weights": class_weights,
             "batch_size": batch_size, "learning_rate": learning_rate, "seed": seed,
             "train_patches": int(len(x)), "validation_patches": int(len(xv))}

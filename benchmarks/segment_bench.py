@@ -1,0 +1,102 @@
+"""Segmentation speed: EMSeg's tiled inference versus a plain Keras predict.
+
+For each architecture (FRU-Net, MultiRes U-Net, U-Net; the size of the
+default model unless --base-filters/--depth say otherwise) on one
+``--size`` x ``--size`` image (default 2048), in the same run:
+
+- forward-pass throughput (megapixels/s) of a plain ``model.predict`` on the
+  whole image in one piece (the peer) and of the exported SavedModel through
+  :func:`emseg.predict.predict_tiled` (tiles + blending), with their ratio:
+  the tiling overhead;
+- end-to-end ``emseg segment``-equivalent time (data bar detection, rescale,
+  tiled prediction, post-processing, measurement: :func:`emseg.batch.segment_file`)
+  versus the bare forward pass (goal: at most 1.2x for the default chain).
+
+Untrained weights (speed does not depend on them). Prints ratios; tests
+never assert timings. Run: ``python benchmarks/segment_bench.py [--size N]``.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def best_of(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--size", type=int, default=2048, help="image side in pixels (default 2048)")
+    p.add_argument("--architectures", default="fru_net,multires_unet,unet")
+    p.add_argument("--base-filters", type=int, default=8)
+    p.add_argument("--depth", type=int, default=3)
+    p.add_argument("--tile-size", type=int, default=256)
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--repeat", type=int, default=2, help="best of N runs (default 2)")
+    args = p.parse_args(argv)
+    if args.size < 64 or args.repeat < 1:
+        p.error("--size must be >= 64 and --repeat >= 1")
+
+    import keras
+
+    from emseg import io
+    from emseg.batch import segment_file
+    from emseg.models import ModelConfig, find_model
+    from emseg.models.networks import build_model
+    from emseg.models.saved import SavedModelPredictor, export_model
+    from emseg.predict import predict_tiled
+    from emseg.synthetic import sem_agglomerates
+
+    px = 8.0
+    s = sem_agglomerates((args.size, args.size), pixel_size=px, seed=1)
+    mpix = args.size ** 2 / 1e6
+    print(f"{args.size}x{args.size} synthetic SEM image ({mpix:.1f} MP), tiles {args.tile_size}, "
+          f"batch {args.batch_size}, best of {args.repeat}; CPU threads: {os.cpu_count()}")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        image_path = Path(tmp) / "image.tif"
+        io.write_image(image_path, s.image, px)
+        for arch in args.architectures.split(","):
+            config = ModelConfig(name=f"bench-{arch}", architecture=arch, classes=["particle", "boundary"],
+                                 base_filters=args.base_filters, depth=args.depth, pixel_size=px,
+                                 tile_size=args.tile_size, halo=args.tile_size // 8)
+            model = build_model(config)
+            export_model(model, config, Path(tmp) / config.name)
+            predictor = SavedModelPredictor(find_model(Path(tmp) / config.name))
+            x = (s.image.astype(np.float32) / 255)[None, ..., None]
+            model.predict(x, verbose=0)
+            t_plain = best_of(lambda: model.predict(x, verbose=0), args.repeat)
+            norm = predictor.meta["normalization"]
+
+            def tiled():
+                predict_tiled(s.image, predictor, tile_size=config.tile_size, halo=config.halo,
+                              channels=2, normalization=norm, batch_size=args.batch_size)
+            tiled()
+            t_tiled = best_of(tiled, args.repeat)
+            t_end = best_of(lambda: segment_file(image_path, predictor, batch_size=args.batch_size),
+                            args.repeat)
+            rows.append((arch, mpix / t_plain, mpix / t_tiled, t_tiled / t_plain, t_end / t_tiled,
+                         t_end / t_plain))
+            print(f"{arch:14s} plain predict {mpix / t_plain:6.2f} MP/s | tiled {mpix / t_tiled:6.2f} "
+                  f"MP/s (tiled/plain time {t_tiled / t_plain:.2f}x) | end-to-end segment "
+                  f"{t_end:.2f} s = {t_end / t_tiled:.2f}x the tiled forward pass, "
+                  f"{t_end / t_plain:.2f}x the plain one", flush=True)
+            keras.backend.clear_session()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
