@@ -139,6 +139,17 @@ def test_export_and_savedmodel_predictor(tiny_training, tiny_model, tmp_path):
     np.testing.assert_allclose(predictor(x), tiny_training.model.predict(x, verbose=0), atol=1e-5)
     with pytest.raises(ValueError, match="exists"):
         export_model(tiny_training.model, tiny_training.config, tiny_model.path)
+    # from the best checkpoint file (custom loss included) in a fresh process
+    import subprocess
+    import sys
+    code = ("from emseg.models import ModelConfig; from emseg.models.saved import export_model; "
+            f"export_model({str(tiny_training.folder / 'best.keras')!r}, "
+            f"ModelConfig.from_json(open({str(tiny_training.folder / 'config.json')!r}).read()), "
+            f"{str(tmp_path / 'fromfile')!r})")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    again = SavedModelPredictor(find_model(tmp_path / "fromfile"))
+    np.testing.assert_allclose(again(x), predictor(x), atol=1e-5)
     with pytest.raises(ValueError, match="no such checkpoint"):
         export_model(tmp_path / "missing.keras", tiny_training.config, tmp_path / "m")
     assert not (tmp_path / "m").exists() and not list(tmp_path.glob(".m-*"))

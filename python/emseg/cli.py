@@ -495,14 +495,18 @@ def cmd_train(args):
     from . import io
     from .batch import training_pairs
     pairs = list(training_pairs(args.images, args.masks, pixel_size=args.pixel_size))
-    if args.config:
+    if args.resume:
+        import json
+        # the run being resumed fixes the model; architecture options are ignored
+        config = ModelConfig.from_dict(json.loads(io.read_text(out / "log.json"))["config"])
+    elif args.config:
         config = ModelConfig.from_json(io.read_text(args.config))
     else:
         config = ModelConfig(
             name=args.name, architecture=args.architecture,
             classes=[c.strip() for c in args.classes.split(",") if c.strip()],
             base_filters=args.base_filters, depth=args.depth, tile_size=args.tile_size,
-            pixel_size=args.model_pixel_size or pairs[0][2])
+            halo=min(32, args.tile_size // 8), pixel_size=args.model_pixel_size or pairs[0][2])
     from .models.training import train_model
     print(f"training {config.architecture} '{config.name}' on {len(pairs)} image(s) at "
           f"{config.pixel_size:g} nm/px, {config.tile_size}-px patches")

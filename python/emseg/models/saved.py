@@ -77,6 +77,8 @@ def export_model(model, config, folder, *, training=None, scores=None, descripti
     """
     import keras
 
+    from . import losses  # noqa: F401 - registers EMSeg's losses for loading checkpoints
+
     folder = Path(folder)
     if folder.exists() and not overwrite:
         raise ValueError(f"{folder} exists (use overwrite=True / --overwrite to replace it)")
