@@ -17,9 +17,9 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) install --quiet -e './python[test]'
 	touch $@
 
-# Set up .venv and measure the bundled example (CSV + MinFeret histogram in demo-output/).
+# Set up .venv and segment the bundled SEM sample with the default model (results in demo-output/).
 demo: $(VENV)/.installed
-	$(VENV)/bin/emseg measure --example --plot --output demo-output
+	$(VENV)/bin/emseg demo --output demo-output
 
 # Whole test suite. Java/ImageJ/../shared tests skip when absent, unless
 # EMSEG_REQUIRE_EXTERNAL=1 (set by .ci/run) makes them fail.
@@ -30,14 +30,16 @@ test: $(VENV)/.installed-test
 # Speed comparison against ImageJ and scikit-image (prints ratios).
 bench: $(VENV)/.installed-test
 	$(VENV)/bin/python benchmarks/measure_bench.py
+	$(VENV)/bin/python benchmarks/segment_bench.py
 
 # Segmentation scores on the real BAM TiO2 SEM images (needs ../shared/data/bam-tio2).
 bench-bam: $(VENV)/.installed-test
 	$(VENV)/bin/python benchmarks/bam_tio2.py --method classical --output bench-output
+	$(VENV)/bin/python benchmarks/bam_tio2.py --method model --output bench-output
 
 # Fiji plugin jar, offline against Debian's Maven repository.
 plugin:
 	mvn -o -q -Dmaven.repo.local=/usr/share/maven-repo package
 
 clean:
-	rm -rf $(VENV) demo-output bench-output target fiji-plugin/target
+	rm -rf $(VENV) demo-output bench-output build target fiji-plugin/target

@@ -13,6 +13,13 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def pytest_configure(config):
+    # Keras 3 on NumPy 2 (keras/src/backend/tensorflow/core.py), not EMSeg's code
+    config.addinivalue_line(
+        "filterwarnings",
+        "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+
+
 def skip_or_fail(reason):
     """Skip the test, or fail it when CI demands every external resource."""
     if os.environ.get("EMSEG_REQUIRE_EXTERNAL") == "1":

@@ -247,7 +247,7 @@ def _keep_largest_pieces(labels, n):
     return lut[labels]
 
 
-def sem_agglomerates(shape=(512, 512), *, pixel_size=8.0, diameter_nm=(100.0, 320.0),
+def sem_agglomerates(shape=(512, 512), *, pixel_size=8.0, diameter_nm=(120.0, 400.0),
                      coverage=0.3, clustering=0.7, seed=0):
     """A secondary-electron SEM image of agglomerated non-spherical particles.
 
@@ -310,7 +310,7 @@ def sem_agglomerates(shape=(512, 512), *, pixel_size=8.0, diameter_nm=(100.0, 32
     full_area = np.zeros(n + 1, np.int64)
     for k in range(1, n + 1):
         radius = rng.uniform(*radius_px)
-        shape_mask, half = _rounded_polygon(rng, radius, rng.uniform(0.12, 0.35))
+        shape_mask, half = _rounded_polygon(rng, radius, rng.uniform(0.2, 0.45))
         r0, c0 = int(centres[k - 1, 0]) - half, int(centres[k - 1, 1]) - half
         # clip the particle's box to the image
         br0, bc0 = max(0, -r0), max(0, -c0)
@@ -327,12 +327,15 @@ def sem_agglomerates(shape=(512, 512), *, pixel_size=8.0, diameter_nm=(100.0, 32
         m, din, dout = shape_mask[crop], inside_d[crop], outside_d[crop]
         yy, xx = np.indices(shape_mask.shape, dtype=np.float32)
         gradient = ((xx - half) * np.cos(light) + (yy - half) * np.sin(light))[crop] / max(radius, 1)
-        body = rng.uniform(95, 150) * (1 + 0.18 * gradient)
-        rim = rng.uniform(40, 90) * np.exp(-din / max(1.0, 0.12 * radius))
-        texture = 6 * rng.standard_normal(m.shape)
+        # body: grey level and shading vary a lot between particles (facets
+        # facing away from the detector are dark), plus a faceted texture
+        body = rng.uniform(65, 165) * (1 + rng.uniform(0.15, 0.5) * gradient)
+        facets = rng.uniform(5, 25) * perlin_noise(m.shape, max(2.0, 0.8 * radius), seed=sub())
+        rim = rng.uniform(40, 130) * np.exp(-din / max(1.0, rng.uniform(0.08, 0.2) * radius))
+        texture = 6 * rng.standard_normal(m.shape) + facets
         # crevice: a dark ring around the particle darkens what lies behind
         ring = (dout > 0) & (dout < 3) & (labels[window] > 0)
-        image[window][ring] *= (0.55 + 0.15 * dout[ring])
+        image[window][ring] *= (0.35 + 0.2 * dout[ring])
         image[window][m] = (body + rim + texture)[m]
         labels[window][m] = k
         full_area[k] = m.sum()
@@ -346,7 +349,7 @@ def sem_agglomerates(shape=(512, 512), *, pixel_size=8.0, diameter_nm=(100.0, 32
     image = ndi.gaussian_filter(image, rng.uniform(0.6, 1.3))
     gain = rng.uniform(0.8, 1.25)
     image = rng.poisson(np.clip(image, 0, None) * gain) / gain
-    image = image + rng.normal(0, rng.uniform(2, 8), image.shape)
+    image = image + rng.normal(0, rng.uniform(1, 6), image.shape)
     gamma = rng.uniform(0.8, 1.25)
     image = 255 * (np.clip(image, 0, 255) / 255) ** gamma
     return SyntheticImage(np.clip(image, 0, 255).astype(np.uint8), labels, px)

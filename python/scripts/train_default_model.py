@@ -30,17 +30,17 @@ CONFIG = ModelConfig(
     description=("Bright particles in secondary-electron SEM images (agglomerated, "
                  "non-spherical), FRU-Net trained on EMSeg's synthetic SEM images only."))
 
-TRAINING = dict(epochs=18, batch_size=8, learning_rate=1e-3, loss="bce", class_weights=(1.0, 2.0),
-                patience=6, seed=SEED)
+TRAINING = dict(epochs=12, batch_size=8, learning_rate=1e-3, loss="bce", class_weights=(1.0, 2.0),
+                patience=4, seed=SEED)
 
 
 def synthetic_pairs(n=N_IMAGES, seed=SEED):
     """The training images: varied coverage, clustering and particle sizes."""
     rng = np.random.default_rng(seed)
     for i in range(n):
-        lo = rng.uniform(70, 140)
+        lo = rng.uniform(170, 300)
         s = sem_agglomerates((SIZE, SIZE), pixel_size=CONFIG.pixel_size,
-                             diameter_nm=(lo, lo * rng.uniform(1.8, 3.2)),
+                             diameter_nm=(lo, lo * rng.uniform(1.3, 2.0)),
                              coverage=rng.uniform(0.1, 0.45), clustering=rng.uniform(0.3, 0.95),
                              seed=int(rng.integers(2 ** 31)))
         yield s.image, s.labels, s.pixel_size
