@@ -39,7 +39,7 @@ def _data_bar(cols, rows, pixel_size):
 def make_sample(folder=Path(__file__).parent):
     """The segmentation sample: ``sample_sem.tif`` (with a data bar) and its labels."""
     s = sem_agglomerates((640 - SAMPLE_BAR_ROWS, 768), pixel_size=SAMPLE_PIXEL_SIZE_NM,
-                         diameter_nm=(110, 300), coverage=0.3, clustering=0.8, seed=31)
+                         diameter_nm=(170, 380), coverage=0.3, clustering=0.8, seed=31)
     image = np.vstack([s.image, _data_bar(768, SAMPLE_BAR_ROWS, SAMPLE_PIXEL_SIZE_NM)])
     labels = np.vstack([s.labels, np.zeros((SAMPLE_BAR_ROWS, 768), s.labels.dtype)])
     write_image(folder / "sample_sem.tif", image, SAMPLE_PIXEL_SIZE_NM)
