@@ -8,6 +8,9 @@ default model unless --base-filters/--depth say otherwise) on one
   whole image in one piece (the peer) and of the exported SavedModel through
   :func:`emseg.predict.predict_tiled` (tiles + blending), with their ratio:
   the tiling overhead;
+- peak memory of :func:`emseg.predict.predict_tiled` on a ``--memory-size``
+  square image (default 20000) with a NumPy stand-in network, in a
+  subprocess, against the size of its input and output arrays;
 - end-to-end ``emseg segment``-equivalent time (data bar detection, rescale,
   tiled prediction, post-processing, measurement: :func:`emseg.batch.segment_file`)
   versus the bare forward pass (goal: at most 1.2x for the default chain).
@@ -46,6 +49,8 @@ def main(argv=None):
     p.add_argument("--tile-size", type=int, default=256)
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--repeat", type=int, default=2, help="best of N runs (default 2)")
+    p.add_argument("--memory-size", type=int, default=20000,
+                   help="side of the image for the memory test (0 = skip; default 20000)")
     args = p.parse_args(argv)
     if args.size < 64 or args.repeat < 1:
         p.error("--size must be >= 64 and --repeat >= 1")
@@ -86,8 +91,9 @@ def main(argv=None):
                               channels=2, normalization=norm, batch_size=args.batch_size)
             tiled()
             t_tiled = best_of(tiled, args.repeat)
-            t_end = best_of(lambda: segment_file(image_path, predictor, batch_size=args.batch_size),
-                            args.repeat)
+            end = lambda: segment_file(image_path, predictor, batch_size=args.batch_size)  # noqa: E731
+            end()   # warm-up: Numba kernels of the measurement compile on first use
+            t_end = best_of(end, args.repeat)
             rows.append((arch, mpix / t_plain, mpix / t_tiled, t_tiled / t_plain, t_end / t_tiled,
                          t_end / t_plain))
             print(f"{arch:14s} plain predict {mpix / t_plain:6.2f} MP/s | tiled {mpix / t_tiled:6.2f} "
@@ -95,7 +101,40 @@ def main(argv=None):
                   f"{t_end:.2f} s = {t_end / t_tiled:.2f}x the tiled forward pass, "
                   f"{t_end / t_plain:.2f}x the plain one", flush=True)
             keras.backend.clear_session()
+    if args.memory_size:
+        memory(args.memory_size, args.tile_size)
     return 0
+
+
+MEMORY_CODE = """
+import resource, sys, time
+import numpy as np
+from emseg.predict import predict_tiled
+n, tile = int(sys.argv[1]), int(sys.argv[2])
+image = np.random.default_rng(0).integers(0, 256, (n, n), dtype=np.uint8)
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t0 = time.perf_counter()
+out = predict_tiled(image, lambda b: b, tile_size=tile, halo=tile // 8, channels=1,
+                    normalization={"mode": "image", "low": 1, "high": 99.8}, batch_size=16)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, base, time.perf_counter() - t0)
+"""
+
+
+def memory(n, tile):
+    """Peak resident memory of tiled prediction on an n x n 8-bit image."""
+    import subprocess
+
+    r = subprocess.run([sys.executable, "-c", MEMORY_CODE, str(n), str(tile)], capture_output=True,
+                       text=True)
+    if r.returncode != 0:
+        print(f"memory test failed: {r.stderr.strip().splitlines()[-1]}")
+        return
+    peak_kb, base_kb, seconds = r.stdout.split()
+    gb = 1024 ** 2
+    arrays = n * n * (1 + 4) / 1024 ** 3
+    print(f"memory: {n}x{n} 8-bit image, tiled prediction (NumPy stand-in network): peak "
+          f"{int(peak_kb) / gb:.2f} GB resident (input + float32 output = {arrays:.2f} GB; "
+          f"{(int(peak_kb) - int(base_kb)) / gb:.2f} GB added by prediction), {float(seconds):.0f} s")
 
 
 if __name__ == "__main__":

@@ -41,3 +41,16 @@ def test_bam_tio2_benchmark_rejects_missing_data(tmp_path):
     r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bam_tio2.py"), "--data",
                         str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "no sem/ and masks/" in r.stderr
+
+
+def test_segment_bench_prints_ratios():
+    pytest.importorskip("tensorflow")
+    r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "segment_bench.py"), "--size", "128",
+                        "--architectures", "unet,multires_unet", "--tile-size", "64", "--repeat", "1",
+                        "--memory-size", "1000"],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    lines = [line for line in r.stdout.splitlines() if "MP/s" in line]
+    assert [line.split()[0] for line in lines] == ["unet", "multires_unet"]
+    assert all("tiled/plain time" in line and "end-to-end segment" in line for line in lines)
+    assert "memory: 1000x1000 8-bit image" in r.stdout and "GB resident" in r.stdout
