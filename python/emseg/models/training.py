@@ -213,7 +213,8 @@ def train_model(pairs, config, folder, *, epochs=100, batch_size=8, learning_rat
     if resume:
         model = keras.models.load_model(folder / LAST)
         log = json.loads(io.read_text(log_path)) if log_path.exists() else {"epochs": []}
-        if "config" in log and ModelConfig.from_dict(log["config"]) != config:
+        # the threshold is tuned at the end, so it may differ; nothing else may
+        if "config" in log and ModelConfig.from_dict({**log["config"], "threshold": config.threshold}) != config:
             raise ValueError(f"resume: config differs from the one of the run in {folder}")
         history = log["epochs"]
         initial_epoch = len(history)
