@@ -92,52 +92,45 @@ def _res_path(x, filters, length):
     return x
 
 
-def multires_unet(config):
-    """MultiRes U-Net: MultiRes blocks and Res paths (the BAM workflow's network)."""
+def _u_shape(config, block, skip=None):
+    """The U-Net skeleton shared by MultiRes U-Net and U-Net: ``block`` at
+    every level, 2x2 max pooling down, transposed convolution up,
+    concatenation with the (optionally ``skip``-processed) level features,
+    dropout in the bottleneck, 1x1 sigmoid output."""
     inputs = keras.Input((None, None, config.input_channels), name="image")
     x, skips = inputs, []
     for level in range(config.depth):
         units = config.base_filters * 2 ** level
-        x = _multires_block(x, units)
-        skips.append(_res_path(x, units, config.depth - level))
+        x = block(x, units)
+        skips.append(skip(x, units, config.depth - level) if skip else x)
         x = layers.MaxPooling2D(2)(x)
-    x = _multires_block(x, config.base_filters * 2 ** config.depth)
+    x = block(x, config.base_filters * 2 ** config.depth)
     if config.dropout:
         x = layers.Dropout(config.dropout)(x)
     for level in reversed(range(config.depth)):
         units = config.base_filters * 2 ** level
         x = layers.Conv2DTranspose(units, 2, strides=2, padding="same")(x)
-        x = layers.Concatenate()([x, skips[level]])
-        x = _multires_block(x, units)
+        x = block(layers.Concatenate()([skips[level], x]), units)
     outputs = _conv(len(config.classes), 1, name="probability", activation="sigmoid")(x)
     return keras.Model(inputs, outputs, name=config.name)
+
+
+def multires_unet(config):
+    """MultiRes U-Net: MultiRes blocks and Res paths (the BAM workflow's network)."""
+    return _u_shape(config, _multires_block, _res_path)
 
 
 # ------------------------------------------------------------------- U-Net
 
+def _double_conv(x, filters):
+    x = _conv(filters, 3, activation="relu")(x)
+    return _conv(filters, 3, activation="relu")(x)
+
+
 def unet(config):
     """Plain U-Net baseline: two 3x3 ReLU convolutions per level, max pooling,
     transposed-convolution up-sampling, dropout in the bottleneck."""
-    inputs = keras.Input((None, None, config.input_channels), name="image")
-    x, skips = inputs, []
-
-    def double(x, f):
-        x = _conv(f, 3, activation="relu")(x)
-        return _conv(f, 3, activation="relu")(x)
-
-    for level in range(config.depth):
-        x = double(x, config.base_filters * 2 ** level)
-        skips.append(x)
-        x = layers.MaxPooling2D(2)(x)
-    x = double(x, config.base_filters * 2 ** config.depth)
-    if config.dropout:
-        x = layers.Dropout(config.dropout)(x)
-    for level in reversed(range(config.depth)):
-        f = config.base_filters * 2 ** level
-        x = layers.Conv2DTranspose(f, 2, strides=2, padding="same")(x)
-        x = double(layers.Concatenate()([skips[level], x]), f)
-    outputs = _conv(len(config.classes), 1, name="probability", activation="sigmoid")(x)
-    return keras.Model(inputs, outputs, name=config.name)
+    return _u_shape(config, _double_conv)
 
 
 _BUILDERS = {"fru_net": fru_net, "multires_unet": multires_unet, "unet": unet}
