@@ -83,18 +83,20 @@ def test_segment_bad_options_one_line(images, tmp_path, args, message):
 
 
 def test_train_export_segment_round_trip(tmp_path):
-    data = tmp_path / "data"
+    data, masks = tmp_path / "data", tmp_path / "masks"
     data.mkdir()
+    masks.mkdir()
     for i in range(3):
         lab = particle_labels((96, 96), 12, radius=(5, 9), seed=10 + i)
         write_image(data / f"img{i}.tif", render_micrograph(lab, seed=i), 5.0)
-        write_image(data / f"img{i}_mask.tif", (lab > 0).astype(np.uint8) * 255, 5.0)
+        write_image(masks / f"img{i}_mask.tif", (lab > 0).astype(np.uint8) * 255, 5.0)
     work = tmp_path / "train"
-    common = ["--images", *sorted(data.glob("img?.tif")), "--masks", *sorted(data.glob("*_mask.tif")),
+    common = ["--images", data, "--masks", masks,          # folders work as well as files
               "--output", work, "--architecture", "fru_net", "--base-filters", "4", "--depth", "2",
               "--tile-size", "48", "--batch-size", "4", "--learning-rate", "0.003"]
     r = run("train", *common, "--epochs", "1", "--name", "cli-model")
     assert r.returncode == 0, r.stderr[-3000:]
+    assert "on 3 image(s)" in r.stdout
     assert "threshold" in r.stdout and (work / "best.keras").exists()
     log = json.loads((work / "log.json").read_text())
     assert len(log["epochs"]) == 1 and log["config"]["architecture"] == "fru_net"

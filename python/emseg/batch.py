@@ -196,12 +196,27 @@ def segment_file(path, predictor, *, pixel_size=None, threshold=None, keep_datab
     return SegmentResult(Path(path), seg, table, source)
 
 
+_IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
+
+
+def _expand_folders(paths):
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.iterdir() if f.suffix.lower() in _IMAGE_SUFFIXES
+                              and not f.name.startswith(".")))
+        else:
+            out.append(p)
+    return out
+
+
 def training_pairs(images, masks, *, pixel_size=None):
     """Read training pairs from files, matched by name (``a.tif`` ~ ``a_m.tif``).
 
     Parameters
     ----------
     images, masks : sequences of path-like
+        Files, or folders whose image files (TIFF, PNG, JPEG) are all used.
     pixel_size : float, optional
         For images without calibration (an explicit value always wins).
 
@@ -209,7 +224,7 @@ def training_pairs(images, masks, *, pixel_size=None):
     ------
     (image, mask, pixel_size_nm)
     """
-    pairs = pair_files(masks, images, roles=("mask", "image"))
+    pairs = pair_files(_expand_folders(masks), _expand_folders(images), roles=("mask", "image"))
     for name, mask_path, image_path, _ in pairs:
         image, isize, imeta = load_image(image_path)
         mask, msize, mmeta = load_labels(mask_path, allow_empty=True)

@@ -124,9 +124,10 @@ def build_parser():
                            "training_curve.png and config.json (with the threshold tuned on the "
                            "validation patches) to --output; --resume continues there. Export "
                            "the result with 'emseg export'."))
-    t.add_argument("--images", nargs="+", required=True, metavar="IMG", help="training images")
+    t.add_argument("--images", nargs="+", required=True, metavar="IMG",
+                   help="training images (files or folders)")
     t.add_argument("--masks", nargs="+", required=True, metavar="MASK",
-                   help="masks: binary, instance labels or multi-class")
+                   help="masks (files or folders): binary, instance labels or multi-class")
     t.add_argument("--output", "-o", required=True, metavar="DIR", help="training folder")
     t.add_argument("--config", metavar="JSON", help="model config JSON (replaces the options below)")
     t.add_argument("--name", default="model", help="model name (default: model)")
@@ -368,6 +369,15 @@ def _check_segment_options(args):
         raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
 
 
+def _stem(path):
+    """File name without its image extension (``a.ome.tif`` -> ``a``, ``a.b.tif`` -> ``a.b``)."""
+    name = path.name
+    for ext in (".ome.tiff", ".ome.tif"):
+        if name.lower().endswith(ext):
+            return name[:-len(ext)]
+    return path.stem
+
+
 def _segment_outputs(out, stem):
     return {"labels": out / f"{stem}_labels.tif", "prob": out / f"{stem}_prob.tif",
             "table": out / f"{stem}_results.csv"}
@@ -391,7 +401,7 @@ def cmd_segment(args):
         raise UsageError(f"--output {out} exists and is not a folder")
     images = [Path(p) for p in args.images]
     inputs = {p.resolve() for p in images}
-    stems = [p.name.split(".")[0] for p in images]
+    stems = [_stem(p) for p in images]
     dup = {s for s in stems if stems.count(s) > 1}
     if dup:
         raise UsageError(f"several inputs are named {sorted(dup)[0]!r}: their outputs would collide")
@@ -407,12 +417,21 @@ def cmd_segment(args):
     failures = []
     bar = tqdm(images, desc="segment", unit="image", file=sys.stderr)
     for path, stem in zip(bar, stems):
+        tiles = tqdm(desc=f"  {path.name}", unit="tile", leave=False, file=sys.stderr)
+
+        def progress(done, total):
+            tiles.total = total
+            tiles.n = done
+            tiles.refresh()
         try:
             res = segment_file(path, predictor, pixel_size=args.pixel_size, threshold=args.threshold,
-                               keep_databar=args.keep_databar, batch_size=args.batch_size)
+                               keep_databar=args.keep_databar, batch_size=args.batch_size,
+                               progress=progress)
         except (ValueError, TypeError, OSError) as exc:
             failures.append(f"{exc}")
             continue
+        finally:
+            tiles.close()
         paths = _segment_outputs(out, stem)
         _write_segmentation(res, paths)
         seg = res.segmentation
