@@ -142,6 +142,11 @@ def test_postprocess_chains_on_touching_discs():
     assert bam.max() == 2 and bam.dtype == np.int32
     fru = postprocess(prob, 8.0, {"chain": "fru_net", "remove_border": True})
     assert fru.max() == 2
+    # objects cut by the image edge: FRU-Net drops them by default, BAM keeps them
+    edge = discs((80, 120), [(40, 40), (40, 110)], 16).astype(np.float32)
+    assert postprocess(edge, 8.0, {"chain": "fru_net"}).max() == 1
+    assert postprocess(edge, 8.0, {"chain": "bam"}).max() == 2
+    assert postprocess(edge, 8.0, {"chain": "bam", "remove_border": True}).max() == 1
     # min area in nm^2 scales with the pixel size
     assert postprocess(prob, 8.0, {"min_area_nm2": 1e7}).max() == 0
     # back to a larger image: labels follow (nearest neighbour)

@@ -427,11 +427,12 @@ def postprocess(prob, pixel_size, options, *, threshold=0.5, boundary=None, outp
     if not isinstance(pixel_size, numbers.Real) or not pixel_size > 0:
         raise ValueError(f"pixel_size must be a positive number of nm, got {pixel_size!r}")
     min_area = o["min_area_nm2"] / pixel_size ** 2
+    remove_border = o["chain"] == "fru_net" if o["remove_border"] is None else bool(o["remove_border"])
     mask = threshold_mask(prob, threshold)
     if o["chain"] == "bam":
         cut = None if boundary is None else check_2d_array(boundary, "boundary") >= o["boundary_threshold"]
         labels = distance_watershed(fill_holes(mask), h=o["neck_nm"] / pixel_size, boundary=cut)
-        if o["remove_border"]:
+        if remove_border:
             labels = remove_border_objects(labels)
         labels = remove_small_objects(labels, min_area)
         if output_shape is not None:
@@ -441,7 +442,7 @@ def postprocess(prob, pixel_size, options, *, threshold=0.5, boundary=None, outp
     from skimage.measure import label as sk_label
 
     labels = sk_label(mask, connectivity=2)
-    if o["remove_border"]:
+    if remove_border:
         labels = remove_border_objects(labels)
     mask = fill_holes(closing(labels > 0, int(o["closing_radius"])))
     labels = remove_small_objects(sk_label(mask, connectivity=2), min_area)

@@ -21,7 +21,7 @@ POSTPROCESS_DEFAULTS = {
     "min_area_nm2": math.pi * 15 ** 2,
     "neck_nm": 7.5,               # bam: minimum neck depth between touching particles
     "boundary_threshold": 0.5,    # bam: where a "boundary" class is predicted
-    "remove_border": False,       # fru_net: True; bam: False (particles cut by the edge stay)
+    "remove_border": None,        # None: the chain's own rule (fru_net removes, bam keeps)
     "closing_radius": 2,          # fru_net, pixels at the model's pixel size
     "radon_depth": 0.25,          # fru_net: relative depth of a sinogram dip that splits
     "smooth_sigma": 3.0,          # fru_net, pixels at the image's pixel size
