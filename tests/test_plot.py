@@ -40,3 +40,16 @@ def test_outline_overlay_draws_both_outlines():
     assert tuple(rgb[10, 10]) == tuple(rgb[0, 0])       # interiors keep the image
     with pytest.raises(ValueError, match="labels shape"):
         outline_overlay(image, pred[:10])
+
+
+def test_training_curve_marks_the_best_epoch():
+    from emseg.plot import training_curve
+    history = [{"epoch": i + 1, "loss": 1 / (i + 1), "val_loss": v, "learning_rate": 1e-3}
+               for i, v in enumerate([0.5, 0.3, 0.35])]
+    fig = training_curve(history)
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.get_lines()][:2] == ["training loss", "validation loss"]
+    best = [line for line in ax.get_lines() if line.get_label().startswith("best")][0]
+    assert best.get_label() == "best (epoch 2)" and best.get_xdata()[0] == 2
+    with pytest.raises(ValueError, match="empty"):
+        training_curve([])

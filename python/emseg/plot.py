@@ -141,6 +141,8 @@ def training_curve(history, *, title="Training"):
     best = min(range(len(history)), key=lambda i: history[i]["val_loss"])
     ax.axvline(epochs[best], color="grey", ls=":", label=f"best (epoch {epochs[best]})")
     ax.set_yscale("log")
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     lr = ax.twinx()
