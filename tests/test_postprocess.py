@@ -165,24 +165,6 @@ def test_postprocess_chains_on_touching_discs():
         postprocess(prob, 8.0, {"chain": "magic"})
 
 
-def test_boundary_watershed_follows_predicted_contacts():
-    from emseg.postprocess import boundary_watershed
-    mask = np.zeros((40, 80), bool)
-    mask[5:35, 5:75] = True
-    boundary = np.zeros(mask.shape, np.float32)
-    boundary[:, 29:31] = 0.9                         # one contact line
-    boundary[20, 60] = 0.9                           # an isolated noisy pixel: no split
-    labels = boundary_watershed(mask, boundary, min_seed_area=20)
-    assert labels.max() == 2 and (labels > 0).sum() == mask.sum()
-    assert labels[20, 10] != labels[20, 50]
-    assert set(np.unique(labels[:, :29])) == {0, labels[20, 10]}
-    # seeds smaller than min_seed_area do not make objects of their own
-    boundary[:, 70:72] = 0.9                          # cuts off a 3-px-wide strip
-    assert boundary_watershed(mask, boundary, min_seed_area=100).max() == 2
-    with pytest.raises(ValueError, match="differ"):
-        boundary_watershed(mask, boundary[:10])
-
-
 def test_only_the_models_package_imports_tensorflow():
     import re
     from pathlib import Path

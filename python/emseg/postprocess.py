@@ -24,7 +24,7 @@ import numpy as np
 from ._validate import check_2d_array, check_choice, check_labels
 
 __all__ = ["threshold_mask", "remove_border_objects", "closing", "fill_holes", "distance_watershed",
-           "remove_small_objects", "boundary_watershed", "radon_split", "smooth_boundaries", "detect_databar",
+           "remove_small_objects", "radon_split", "smooth_boundaries", "detect_databar",
            "postprocess"]
 
 
@@ -97,47 +97,6 @@ def distance_watershed(mask, *, h=1.0, connectivity=4, boundary=None):
     seeds, n = ndi.label(peaks & mask, structure=np.ones((3, 3), bool))
     labels = watershed(-dist, seeds, mask=mask, connectivity=1 if connectivity == 4 else 2)
     rest, _ = ndi.label(mask & (labels == 0), structure=structure)
-    labels[rest > 0] = rest[rest > 0] + n
-    return labels.astype(np.int32)
-
-
-def boundary_watershed(mask, boundary, *, threshold=0.5, min_seed_area=1.0):
-    """Split a mask into objects along a predicted contact map.
-
-    Seeds are the connected pieces of the mask left after removing the
-    pixels where ``boundary >= threshold`` (object interiors), those smaller
-    than ``min_seed_area`` pixels dropped; a watershed of the boundary map
-    from the seeds, restricted to the mask, gives the objects, so the cuts
-    follow the predicted contacts. A connected component without any seed
-    becomes one object.
-
-    Parameters
-    ----------
-    mask : (M, N) ndarray of bool or int
-    boundary : (M, N) ndarray of float
-        Contact probability (a model's ``boundary`` class).
-    threshold : float, optional
-    min_seed_area : float, optional
-
-    Returns
-    -------
-    (M, N) ndarray of int32
-    """
-    from scipy import ndimage as ndi
-    from skimage.segmentation import watershed
-
-    mask = check_2d_array(mask, "mask") != 0
-    boundary = check_2d_array(boundary, "boundary", allow_bool=False).astype(np.float32)
-    if boundary.shape != mask.shape:
-        raise ValueError(f"boundary {boundary.shape} and mask {mask.shape} differ in shape")
-    min_seed_area = _non_negative(min_seed_area, "min_seed_area")
-    seeds, n = ndi.label(mask & (boundary < threshold))
-    sizes = np.bincount(seeds.ravel())
-    small = sizes < min_seed_area
-    small[0] = False
-    seeds[small[seeds]] = 0
-    labels = watershed(boundary, seeds, mask=mask)
-    rest, _ = ndi.label(mask & (labels == 0))
     labels[rest > 0] = rest[rest > 0] + n
     return labels.astype(np.int32)
 
