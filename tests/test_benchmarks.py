@@ -53,4 +53,5 @@ def test_segment_bench_prints_ratios():
     lines = [line for line in r.stdout.splitlines() if "MP/s" in line]
     assert [line.split()[0] for line in lines] == ["unet", "multires_unet"]
     assert all("tiled/plain time" in line and "end-to-end segment" in line for line in lines)
+    assert "default model emseg-particles-sem: bare forward pass" in r.stdout
     assert "memory: 1000x1000 8-bit image" in r.stdout and "GB resident" in r.stdout

@@ -106,3 +106,23 @@ def test_segment_validation():
         segment(img, bright_network, META, pixel_size=8.0, threshold=2)
     with pytest.raises(ValueError, match="options: unknown"):
         segment(img, bright_network, META, pixel_size=8.0, postprocess={"nek_nm": 3})
+
+
+def test_fitted_tiles_waste_less_and_stay_seamless():
+    from emseg.predict import fit_tile
+    assert fit_tile(2048, 512, 32, 8) == 464            # 5 tiles of 464 instead of 5 of 512
+    assert fit_tile(300, 512, 32, 8) == 304             # small image: one tile, padded to 8
+    for length in (100, 513, 1000, 2048, 3001):
+        t = fit_tile(length, 256, 16, 8)
+        assert t % 8 == 0 and t <= max(256, length + 7)
+    x = np.random.default_rng(2).random((300, 520)).astype(np.float32)
+    shapes = []
+
+    def fn(batch):
+        shapes.append(batch.shape[1:3])
+        return batch
+    out = predict_tiled(x, fn, tile_size=256, halo=16, channels=1, divisor=8)
+    np.testing.assert_allclose(out[..., 0], x, atol=1e-6)
+    assert set(shapes) == {(168, 200)}          # 2 x 3 fitted tiles instead of 2 x 3 of 256
+    with pytest.raises(ValueError, match="divisor"):
+        predict_tiled(x, fn, tile_size=128, halo=16, channels=1, divisor=3)

@@ -71,7 +71,7 @@ def distance_watershed(mask, *, h=1.0, connectivity=4, boundary=None):
     2
     """
     from scipy import ndimage as ndi
-    from skimage.morphology import local_maxima, reconstruction
+    from skimage.morphology import local_maxima
     from skimage.segmentation import watershed
 
     mask = check_2d_array(mask, "mask") != 0
@@ -90,7 +90,7 @@ def distance_watershed(mask, *, h=1.0, connectivity=4, boundary=None):
     # Extended maxima: the regional maxima of the map with every dome shaved
     # by h (reconstruction of dist - h under dist). Unlike skimage's h_maxima,
     # two equal peaks joined by a shallow neck give one seed, not two.
-    shaved = reconstruction(dist - h, dist, method="dilation") if h > 0 else dist
+    shaved = _shave(dist, mask, h) if h > 0 else dist
     # maxima over all 8 neighbours: with 4 only, every pixel of a diagonal
     # ridge would count as a maximum
     peaks = local_maxima(shaved, connectivity=2)
@@ -126,6 +126,23 @@ def remove_small_objects(labels, min_area):
     small[0] = False
     out = labels.copy()
     out[small[labels]] = 0
+    return out
+
+
+def _shave(dist, mask, h):
+    """Reconstruction by dilation of ``dist - h`` under ``dist``, one connected
+    component at a time: the same result as on the whole image (components do
+    not interact), without sorting every background pixel."""
+    from scipy import ndimage as ndi
+    from skimage.morphology import reconstruction
+
+    comps, _ = ndi.label(mask, structure=np.ones((3, 3), bool))
+    out = np.zeros_like(dist)
+    for i, sl in enumerate(ndi.find_objects(comps), start=1):
+        own = comps[sl] == i
+        sub = np.where(own, dist[sl], 0.0)
+        rec = reconstruction(sub - h, sub, method="dilation")
+        out[sl][own] = rec[own]
     return out
 
 

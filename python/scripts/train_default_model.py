@@ -43,6 +43,8 @@ CONFIG = ModelConfig(
 POSTPROCESS = {"chain": "bam", "neck_nm": 24.0, "boundary_threshold": 0.5,
                "min_area_nm2": round(math.pi * 35 ** 2, 1)}
 
+INFERENCE_TILE = 1024
+
 TRAINING = dict(epochs=16, batch_size=8, learning_rate=1e-3, loss="bce", class_weights=(1.0, 2.0),
                 patience=4, seed=SEED)
 
@@ -84,12 +86,16 @@ def export(work, models, bam):
     from emseg.models.saved import export_model
 
     config = ModelConfig.from_json(io.read_text(work / "config.json"))
-    config = replace(config, postprocess={**config.postprocess, **POSTPROCESS})
+    # Inference tiles up to 1024 (the network is fully convolutional), fitted
+    # to each image: far less computation spent on overlaps than 256-px tiles.
+    config = replace(config, tile_size=INFERENCE_TILE,
+                     postprocess={**config.postprocess, **POSTPROCESS})
     log = json.loads(io.read_text(work / "log.json"))
     training = {
         "data": f"{N_IMAGES} synthetic SEM images {SIZE}x{SIZE} at {CONFIG.pixel_size} nm "
                 f"(emseg.synthetic.sem_agglomerates, seed {SEED})",
         "script": "python/scripts/train_default_model.py",
+        "patch_size": CONFIG.tile_size,
         "epochs": len(log["epochs"]), "loss": log["loss"], "class_weights": log["class_weights"],
         "train_patches": log["train_patches"], "validation_patches": log["validation_patches"],
         "validation_iou": round(log["validation_iou"], 4),
