@@ -50,7 +50,7 @@ def test_segment_bench_prints_ratios():
                         "--memory-size", "1000"],
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
-    lines = [line for line in r.stdout.splitlines() if "MP/s" in line]
+    lines = [line for line in r.stdout.splitlines() if "MP/s" in line and "tiled/plain" in line]
     assert [line.split()[0] for line in lines] == ["unet", "multires_unet"]
     assert all("tiled/plain time" in line and "end-to-end segment" in line for line in lines)
     assert "default model emseg-particles-sem: bare forward pass" in r.stdout
