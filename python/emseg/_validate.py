@@ -90,3 +90,15 @@ def check_choice(value, choices, name):
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}")
     return value
+
+
+def check_positive(value, name, *, allow_zero=False):
+    """Return ``value`` as a float if it is a finite positive (or, with
+    ``allow_zero``, non-negative) real number; else raise naming ``name``."""
+    import math
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) \
+        and (value >= 0 if allow_zero else value > 0)
+    if not ok:
+        raise ValueError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} "
+                         f"number, got {value!r}")
+    return float(value)

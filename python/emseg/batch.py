@@ -159,6 +159,7 @@ class SegmentResult:
     """Outcome of segmenting one file."""
 
     path: Path
+    image: np.ndarray
     segmentation: object
     table: object
     pixel_size_source: str
@@ -193,7 +194,7 @@ def segment_file(path, predictor, *, pixel_size=None, threshold=None, keep_datab
                   postprocess=postprocess, keep_databar=keep_databar, batch_size=batch_size,
                   progress=progress)
     table = measure(seg.labels, image, pixel_size=size)
-    return SegmentResult(Path(path), seg, table, source)
+    return SegmentResult(Path(path), image, seg, table, source)
 
 
 _IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")

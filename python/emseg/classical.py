@@ -7,23 +7,13 @@ magnifications.
 """
 
 import math
-import numbers
 
 import numpy as np
 
-from ._validate import check_2d_array, check_pixel_size
+from ._validate import check_2d_array, check_pixel_size, check_positive
 from .postprocess import distance_watershed, remove_small_objects
 
 __all__ = ["segment_classical"]
-
-
-def _positive(value, name, *, allow_zero=False):
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and (
-        value >= 0 if allow_zero else value > 0) and math.isfinite(value)
-    if not ok:
-        raise ValueError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} "
-                         f"number, got {value!r}")
-    return float(value)
 
 
 def segment_classical(image, pixel_size, *, sigma_nm=10.0, neck_nm=7.5, min_area_nm2=math.pi * 15 ** 2,
@@ -67,11 +57,11 @@ def segment_classical(image, pixel_size, *, sigma_nm=10.0, neck_nm=7.5, min_area
     pw, ph = check_pixel_size(pixel_size)
     if abs(pw - ph) / max(pw, ph) > 0.01:
         raise ValueError(f"pixel_size must be (nearly) square for this method, got {pw} x {ph} nm")
-    sigma = _positive(sigma_nm, "sigma_nm", allow_zero=True) / pw
-    h = _positive(neck_nm, "neck_nm", allow_zero=True) / pw
-    min_area = _positive(min_area_nm2, "min_area_nm2", allow_zero=True) / (pw * ph)
+    sigma = check_positive(sigma_nm, "sigma_nm", allow_zero=True) / pw
+    h = check_positive(neck_nm, "neck_nm", allow_zero=True) / pw
+    min_area = check_positive(min_area_nm2, "min_area_nm2", allow_zero=True) / (pw * ph)
     if threshold is not None:
-        threshold = _positive(threshold, "threshold", allow_zero=True)
+        threshold = check_positive(threshold, "threshold", allow_zero=True)
         if threshold > 1:
             raise ValueError(f"threshold must be in [0, 1], got {threshold}")
 

@@ -355,11 +355,9 @@ def cmd_evaluate(args):
 
 
 def _load_model(name):
-    from .models import find_model
+    from .models.saved import load_predictor
 
-    info = find_model(name)  # ValueError with the list of installed models
-    from .models.saved import SavedModelPredictor
-    return SavedModelPredictor(info)
+    return load_predictor(name)  # ValueError with the list of installed models
 
 
 def _check_segment_options(args):
@@ -465,8 +463,7 @@ def cmd_demo(args):
     paths = _segment_outputs(out, "sample_sem")
     paths.update(overlay=out / "sample_sem_overlay.png", histogram=out / "sample_sem_minferet.png")
     _write_segmentation(res, paths)
-    from .batch import load_image
-    image = load_image(image_path)[0]
+    image = res.image
     truth = load_labels(truth_path)[0]
     name = predictor.info.name
     io.write_png(paths["overlay"], outline_overlay(

@@ -21,17 +21,11 @@ import numbers
 
 import numpy as np
 
-from ._validate import check_2d_array, check_choice, check_labels
+from ._validate import check_2d_array, check_choice, check_labels, check_positive
 
 __all__ = ["threshold_mask", "remove_border_objects", "closing", "fill_holes", "distance_watershed",
            "remove_small_objects", "radon_split", "smooth_boundaries", "detect_databar",
            "postprocess"]
-
-
-def _non_negative(value, name):
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value >= 0:
-        raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-    return float(value)
 
 
 def distance_watershed(mask, *, h=1.0, connectivity=4, boundary=None):
@@ -75,7 +69,7 @@ def distance_watershed(mask, *, h=1.0, connectivity=4, boundary=None):
     from skimage.segmentation import watershed
 
     mask = check_2d_array(mask, "mask") != 0
-    h = _non_negative(h, "h")
+    h = check_positive(h, "h", allow_zero=True)
     check_choice(connectivity, (4, 8), "connectivity")
     structure = ndi.generate_binary_structure(2, 1 if connectivity == 4 else 2)
     if not mask.any():
@@ -120,7 +114,7 @@ def remove_small_objects(labels, min_area):
     labels = check_2d_array(labels, "labels", allow_bool=False)
     if labels.dtype.kind == "f":
         raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
-    min_area = _non_negative(min_area, "min_area")
+    min_area = check_positive(min_area, "min_area", allow_zero=True)
     sizes = np.bincount(labels.ravel())
     small = sizes < min_area
     small[0] = False

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._validate import check_positive
+
 __all__ = ["particle_labels", "render_micrograph", "perlin_noise", "SyntheticImage",
            "sem_agglomerates", "tem_vesicles"]
 
@@ -77,22 +79,9 @@ def particle_labels(shape, n_particles, *, radius=(6.0, 14.0), seed=0, lobes=0.1
         inside = (u / a) ** 2 + (v / b) ** 2 <= scale ** 2
         window = labels[r0:r1, c0:c1]
         window[inside & (window == 0)] = k
-    # Occlusion can cut a particle in pieces: keep each label's largest piece.
-    from skimage.measure import label as sk_label
-    pieces = sk_label(labels, connectivity=2, background=0)
-    sizes = np.bincount(pieces.ravel())
-    owner = np.zeros(sizes.size, np.int64)
-    owner[pieces.ravel()] = labels.ravel()
-    best = np.zeros(int(n_particles) + 1, np.int64)
-    order = np.argsort(sizes[1:], kind="stable") + 1  # ascending: the largest wins
-    best[owner[order]] = order
-    keep = best[owner] == np.arange(sizes.size)
-    labels[~keep[pieces]] = 0
-    # Renumber consecutively (fully hidden particles vanish).
-    present = np.unique(labels[labels > 0])
-    lut = np.zeros(int(n_particles) + 1, dtype)
-    lut[present] = np.arange(1, present.size + 1, dtype=dtype)
-    return lut[labels]
+    # Occlusion can cut a particle in pieces: keep each label's largest piece,
+    # renumbered consecutively (fully hidden particles vanish).
+    return _keep_largest_pieces(labels, int(n_particles)).astype(dtype)
 
 
 def render_micrograph(labels, *, seed=0, noise=8.0):
@@ -135,13 +124,6 @@ def _check_shape(shape):
     return int(shape[0]), int(shape[1])
 
 
-def _positive(value, name):
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value > 0 \
-            or not math.isfinite(value):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return float(value)
-
-
 def _range(value, name):
     try:
         lo, hi = (float(v) for v in value)
@@ -172,7 +154,7 @@ def perlin_noise(shape, scale, *, octaves=1, seed=0):
     rows, cols = (int(s) for s in shape)
     if rows < 1 or cols < 1:
         raise ValueError(f"shape must be positive, got {shape}")
-    scale = _positive(scale, "scale")
+    scale = check_positive(scale, "scale")
     if not isinstance(octaves, numbers.Integral) or octaves < 1:
         raise ValueError(f"octaves must be a positive integer, got {octaves!r}")
     rng = np.random.default_rng(seed)
@@ -282,7 +264,7 @@ def sem_agglomerates(shape=(512, 512), *, pixel_size=8.0, diameter_nm=(120.0, 40
     from scipy import ndimage as ndi
 
     rows, cols = _check_shape(shape)
-    px = _positive(pixel_size, "pixel_size")
+    px = check_positive(pixel_size, "pixel_size")
     dlo, dhi = _range(diameter_nm, "diameter_nm")
     coverage = float(coverage)
     if not 0 < coverage < 1:
@@ -385,7 +367,7 @@ def tem_vesicles(shape=(512, 512), *, pixel_size=1.5, diameter_nm=(30.0, 200.0),
     from scipy import ndimage as ndi
 
     rows, cols = _check_shape(shape)
-    px = _positive(pixel_size, "pixel_size")
+    px = check_positive(pixel_size, "pixel_size")
     dlo, dhi = _range(diameter_nm, "diameter_nm")
     if not isinstance(n_vesicles, numbers.Integral) or n_vesicles < 0:
         raise ValueError(f"n_vesicles must be a non-negative integer, got {n_vesicles!r}")
