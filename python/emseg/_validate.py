@@ -102,3 +102,13 @@ def check_positive(value, name, *, allow_zero=False):
         raise ValueError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} "
                          f"number, got {value!r}")
     return float(value)
+
+
+def check_square_pixel_size(pixel_size, name="pixel_size", *, why=""):
+    """``(pw, ph)`` as :func:`check_pixel_size`, refusing pixels more than 1 %
+    from square (``why`` is appended to the message, e.g. "for this method")."""
+    pw, ph = check_pixel_size(pixel_size, name)
+    if abs(pw - ph) / max(pw, ph) > 0.01:
+        raise ValueError(f"{name} must be (nearly) square{' ' + why if why else ''}, "
+                         f"got {pw} x {ph} nm")
+    return pw, ph

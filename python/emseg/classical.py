@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ._validate import check_2d_array, check_pixel_size, check_positive
+from ._validate import check_2d_array, check_positive, check_square_pixel_size
 from .postprocess import distance_watershed, remove_small_objects
 
 __all__ = ["segment_classical"]
@@ -54,9 +54,7 @@ def segment_classical(image, pixel_size, *, sigma_nm=10.0, neck_nm=7.5, min_area
     from skimage.filters import threshold_otsu
 
     image = check_2d_array(image, "image", allow_bool=False)
-    pw, ph = check_pixel_size(pixel_size)
-    if abs(pw - ph) / max(pw, ph) > 0.01:
-        raise ValueError(f"pixel_size must be (nearly) square for this method, got {pw} x {ph} nm")
+    pw, ph = check_square_pixel_size(pixel_size, why="for this method")
     sigma = check_positive(sigma_nm, "sigma_nm", allow_zero=True) / pw
     h = check_positive(neck_nm, "neck_nm", allow_zero=True) / pw
     min_area = check_positive(min_area_nm2, "min_area_nm2", allow_zero=True) / (pw * ph)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_2d_array, check_pixel_size
+from ._validate import check_2d_array, check_square_pixel_size
 from .patches import normalize, patch_starts, rescale, rescale_factor
 
 __all__ = ["blend_weights", "fit_tile", "predict_tiled", "Segmentation", "segment"]
@@ -206,9 +206,7 @@ def segment(image, predict_fn, meta, *, pixel_size, threshold=None, postprocess=
     from . import postprocess as pp
 
     image = check_2d_array(image, "image", allow_bool=False)
-    pw, ph = check_pixel_size(pixel_size)
-    if abs(pw - ph) / max(pw, ph) > 0.01:
-        raise ValueError(f"pixel_size must be (nearly) square, got {pw} x {ph} nm")
+    pw, ph = check_square_pixel_size(pixel_size)
     if not isinstance(meta, dict):
         raise TypeError("meta must be the model's model.yaml mapping")
     try:
