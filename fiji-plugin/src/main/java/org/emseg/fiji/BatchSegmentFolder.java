@@ -1,0 +1,168 @@
+package org.emseg.fiji;
+
+import ij.IJ;
+import ij.ImagePlus;
+import ij.gui.Roi;
+import ij.io.FileSaver;
+import ij.plugin.PlugIn;
+
+import java.io.File;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Plugins > EMSeg > Batch Segment Folder...: segments every image of a folder and writes, per
+ * image, {@code <name>_labels.tif}, {@code <name>_results.csv} and {@code <name>_overlay.png},
+ * plus {@code summary.csv} with every particle. Unreadable files are logged and skipped.
+ */
+public class BatchSegmentFolder implements PlugIn {
+    static final String[] SUFFIXES = {".tif", ".tiff", ".png", ".jpg", ".jpeg"};
+
+    @Override
+    public void run(String arg) {
+        Commands.start();
+        try {
+            Settings settings = Settings.load();
+            Fields f = new Fields("EMSeg Batch Segment Folder");
+            f.addDirectory("Input folder", "");
+            f.addDirectory("Output folder", "");
+            f.addString("Model", settings.model, 28);
+            f.addNumber("Pixel_size", 0, 4, "nm (0 = each file's calibration)");
+            f.addNumber("Threshold", 0, 3, "(0 = model's tuned value)");
+            f.addCheckbox("Keep_data_bar", false);
+            if (!f.show()) {
+                return;
+            }
+            File in = new File(f.nextString().trim());
+            File out = new File(f.nextString().trim());
+            String model = f.nextString();
+            double pixel = f.nextNumber();
+            double threshold = f.nextNumber();
+            boolean keepBar = f.nextBoolean();
+            SegmentOptions opts = new SegmentOptions(model, threshold == 0 ? Double.NaN : threshold, keepBar,
+                    settings.modelsDir);
+            Report report = run(in, out, opts, pixel, Backends.get(settings));
+            IJ.log(report.toString());
+            if (!report.failures.isEmpty()) {
+                MacroFunctions.setLastError(report.failures.size() + " file(s) failed; see the Log");
+            }
+        } catch (BackendException | IllegalArgumentException | IllegalStateException e) {
+            Commands.fail("Batch Segment Folder", e.getMessage());
+        }
+    }
+
+    /** Images of {@code folder} by name (EMSeg's own outputs excluded). */
+    public static List<File> images(File folder) {
+        if (!folder.isDirectory()) {
+            throw new IllegalArgumentException("input folder " + folder + " is not a folder");
+        }
+        File[] all = folder.listFiles();
+        List<File> out = new ArrayList<>();
+        if (all == null) {
+            return out;
+        }
+        Arrays.sort(all);
+        for (File file : all) {
+            String n = file.getName().toLowerCase(Locale.ROOT);
+            if (!file.isFile() || n.startsWith(".") || n.endsWith("_labels.tif") || n.endsWith("_prob.tif")) {
+                continue;
+            }
+            for (String s : SUFFIXES) {
+                if (n.endsWith(s)) {
+                    out.add(file);
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Outcome of a batch. */
+    public static final class Report {
+        public int images;
+        public int particles;
+        public final List<String> failures = new ArrayList<>();
+        public File summary;
+
+        @Override
+        public String toString() {
+            StringBuilder sb = new StringBuilder("EMSeg Batch Segment Folder: " + images + " image(s), "
+                    + particles + " particles" + (summary == null ? "" : ", summary " + summary));
+            if (!failures.isEmpty()) {
+                sb.append("; ").append(failures.size()).append(" file(s) skipped:");
+                for (String s : failures) {
+                    sb.append("\n  ").append(s);
+                }
+            }
+            return sb.toString();
+        }
+    }
+
+    /** Segments every image of {@code in} into {@code out}; goes on past bad files. */
+    public static Report run(File in, File out, SegmentOptions opts, double pixel, Backend backend) {
+        List<File> files = images(in);
+        if (files.isEmpty()) {
+            throw new IllegalArgumentException("no images (" + String.join(", ", SUFFIXES) + ") in " + in);
+        }
+        if (!out.isDirectory() && !out.mkdirs()) {
+            throw new IllegalArgumentException("cannot create the output folder " + out);
+        }
+        if (out.getAbsoluteFile().equals(in.getAbsoluteFile())) {
+            throw new IllegalArgumentException("output folder must differ from the input folder");
+        }
+        Report report = new Report();
+        List<Table> all = new ArrayList<>();
+        for (int i = 0; i < files.size(); i++) {
+            File file = files.get(i);
+            IJ.showProgress(i, files.size());
+            IJ.showStatus("EMSeg batch: " + file.getName() + " (" + (i + 1) + "/" + files.size() + ")");
+            String problem = MacroFunctions.checkImage(file.getPath());
+            if (!problem.isEmpty()) {
+                report.failures.add(problem);
+                continue;
+            }
+            ImagePlus imp = IJ.openImage(file.getPath());
+            try {
+                ImageData data = Commands.withPixelSize(ImageData.of(imp), pixel);
+                if (!data.isCalibrated()) {
+                    throw new IllegalArgumentException("no pixel size in the file; give Pixel_size");
+                }
+                Segmentation seg = backend.segment(data, opts, Progress.NONE);
+                String stem = SegmentParticles.stem(file.getName());
+                FileSaver labels = new FileSaver(seg.labelImage(stem + "_labels"));
+                if (!labels.saveAsTiff(new File(out, stem + "_labels.tif").getPath())) {
+                    throw new IOException("cannot write " + stem + "_labels.tif");
+                }
+                MacroFunctions.writeAtomically(new File(out, stem + "_results.csv"), seg.table.toCsv());
+                Map<Integer, Roi> rois = LabelRois.fromLabels(seg.labels, seg.width, seg.height);
+                Display.overlay(imp, rois.values(), Display.OUTLINE);
+                ImagePlus flat = imp.flatten();
+                if (!new FileSaver(flat).saveAsPng(new File(out, stem + "_overlay.png").getPath())) {
+                    throw new IOException("cannot write " + stem + "_overlay.png");
+                }
+                all.add(seg.table.withText("File", file.getName()));
+                report.images++;
+                report.particles += seg.table.rows();
+            } catch (BackendException | IllegalArgumentException | IOException e) {
+                report.failures.add(file.getName() + ": " + e.getMessage());
+            } finally {
+                imp.close();
+            }
+        }
+        IJ.showProgress(1.0);
+        if (!all.isEmpty()) {
+            report.summary = new File(out, "summary.csv");
+            try {
+                MacroFunctions.writeAtomically(report.summary, Table.concat(all).toCsv());
+            } catch (IOException e) {
+                report.failures.add("summary.csv: " + e.getMessage());
+                report.summary = null;
+            }
+        }
+        return report;
+    }
+}

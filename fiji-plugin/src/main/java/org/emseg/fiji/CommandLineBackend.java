@@ -1,0 +1,258 @@
+package org.emseg.fiji;
+
+import ij.IJ;
+import ij.ImagePlus;
+import ij.io.FileSaver;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Runs the configured Python as {@code python -m emseg ...} on temporary TIFF files: the backend
+ * of a Fiji started normally. Checks the exit code, turns the command's one-line error into a
+ * {@link BackendException}, forwards its progress bars and removes the temporary files.
+ */
+public final class CommandLineBackend implements Backend {
+    private static final Pattern DATABAR = Pattern.compile("data bar from row (\\d+)");
+    private final Settings settings;
+
+    public CommandLineBackend(Settings settings) {
+        if (settings == null) {
+            throw new IllegalArgumentException("settings: null");
+        }
+        this.settings = settings;
+    }
+
+    @Override
+    public String describe() {
+        return "command line: " + settings.python + " -m emseg";
+    }
+
+    @Override
+    public String version() throws BackendException {
+        String out = run(Arrays.asList(settings.python, "-m", "emseg", "--version"), null, Progress.NONE);
+        return out.trim().replaceFirst("^emseg\\s+", "");
+    }
+
+    // ------------------------------------------------------------------ command lines
+
+    /** {@code python -m emseg segment IMAGE --output DIR ...} for one image. */
+    public List<String> segmentCommand(File image, File outDir, SegmentOptions o, double pw, double ph) {
+        List<String> cmd = new ArrayList<>(Arrays.asList(settings.python, "-m", "emseg", "segment",
+                image.getPath(), "--output", outDir.getPath(), "--model", o.model));
+        if (pw > 0) {
+            cmd.add("--pixel-size");
+            cmd.add(pixelSize(pw, ph));
+        }
+        if (!Double.isNaN(o.threshold)) {
+            cmd.add("--threshold");
+            cmd.add(Double.toString(o.threshold));
+        }
+        if (o.keepDatabar) {
+            cmd.add("--keep-databar");
+        }
+        return cmd;
+    }
+
+    /** {@code python -m emseg measure LABELS [--image IMAGE] --output CSV ...}. */
+    public List<String> measureCommand(File labels, File image, File csv, double pw, double ph,
+                                       int connectivity) {
+        List<String> cmd = new ArrayList<>(Arrays.asList(settings.python, "-m", "emseg", "measure",
+                labels.getPath()));
+        if (image != null) {
+            cmd.add("--image");
+            cmd.add(image.getPath());
+        }
+        cmd.addAll(Arrays.asList("--output", csv.getPath(), "--connectivity", Integer.toString(connectivity)));
+        if (pw > 0) {
+            cmd.add("--pixel-size");
+            cmd.add(pixelSize(pw, ph));
+        }
+        return cmd;
+    }
+
+    static String pixelSize(double pw, double ph) {
+        return pw == ph ? Double.toString(pw) : pw + "," + ph;
+    }
+
+    /** Environment of the command: unbuffered output, the extra model folder if any. */
+    Map<String, String> environment(Map<String, String> env) {
+        env.put("PYTHONUNBUFFERED", "1");
+        env.put("PYTHONIOENCODING", "utf-8");
+        if (!settings.modelsDir.isEmpty()) {
+            String old = env.get("EMSEG_MODELS");
+            env.put("EMSEG_MODELS", old == null || old.isEmpty()
+                    ? settings.modelsDir : settings.modelsDir + File.pathSeparator + old);
+        }
+        return env;
+    }
+
+    // ------------------------------------------------------------------ backend
+
+    @Override
+    public Segmentation segment(ImageData image, SegmentOptions options, Progress progress)
+            throws BackendException {
+        File dir = tempDir();
+        try {
+            File in = new File(dir, "image.tif");
+            save(image.toImagePlus(), in);
+            File out = new File(dir, "out");
+            String stdout = run(segmentCommand(in, out, options, image.pixelWidth, image.pixelHeight), null, progress);
+            ImagePlus lab = open(new File(out, "image_labels.tif"));
+            ImagePlus prob = open(new File(out, "image_prob.tif"));
+            Table table = Table.parseCsv(read(new File(out, "image_results.csv")));
+            Matcher m = DATABAR.matcher(stdout);
+            int bar = m.find() ? Integer.parseInt(m.group(1)) : -1;
+            float[] p = (float[]) prob.getProcessor().convertToFloat().getPixels();
+            return new Segmentation(image.width, image.height, Segmentation.labelsOf(lab.getProcessor()),
+                    p, table, bar, image.pixelWidth, image.pixelHeight);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    @Override
+    public Table measure(ImageData labels, ImageData intensity, int connectivity, Progress progress)
+            throws BackendException {
+        if (connectivity != 4 && connectivity != 8) {
+            throw new IllegalArgumentException("connectivity must be 4 or 8, got " + connectivity);
+        }
+        File dir = tempDir();
+        try {
+            File lab = new File(dir, "labels.tif");
+            save(labels.toImagePlus(), lab);
+            File img = null;
+            if (intensity != null) {
+                img = new File(dir, "image.tif");
+                save(intensity.toImagePlus(), img);
+            }
+            File csv = new File(dir, "measurements.csv");
+            run(measureCommand(lab, img, csv, labels.pixelWidth, labels.pixelHeight, connectivity), null, progress);
+            return Table.parseCsv(read(csv));
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    // ------------------------------------------------------------------ plumbing
+
+    /**
+     * Runs {@code cmd}; returns its standard output. stderr feeds the progress; on a non-zero
+     * exit the last non-progress line of stderr (emseg's one-line error) becomes the exception.
+     */
+    String run(List<String> cmd, File workDir, Progress progress) throws BackendException {
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        if (workDir != null) {
+            pb.directory(workDir);
+        }
+        environment(pb.environment());
+        Process proc;
+        try {
+            proc = pb.start();
+        } catch (IOException e) {
+            throw new BackendException("cannot run " + settings.python + " (" + e.getMessage()
+                    + "); set the Python that has emseg installed in Plugins > EMSeg > EMSeg Options...");
+        }
+        try {
+            proc.getOutputStream().close();
+        } catch (IOException ignored) {
+            // nothing to send
+        }
+        final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        final InputStream outStream = proc.getInputStream();
+        Thread drain = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                byte[] buf = new byte[8192];
+                try {
+                    for (int n; (n = outStream.read(buf)) > 0; ) {
+                        stdout.write(buf, 0, n);
+                    }
+                } catch (IOException ignored) {
+                    // the process ended
+                }
+            }
+        }, "emseg-stdout");
+        drain.start();
+        ProgressParser parser = new ProgressParser(progress);
+        try (Reader err = new InputStreamReader(proc.getErrorStream(), StandardCharsets.UTF_8)) {
+            for (int ch; (ch = err.read()) >= 0; ) {
+                parser.feed((char) ch);
+            }
+            parser.flush();
+            int rc = proc.waitFor();
+            drain.join();
+            if (rc != 0) {
+                String msg = parser.lastMessage();
+                throw new BackendException(msg.isEmpty() ? String.join(" ", cmd) + " failed with exit code " + rc : msg);
+            }
+        } catch (IOException e) {
+            throw new BackendException("reading the output of emseg failed: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            proc.destroy();
+            Thread.currentThread().interrupt();
+            throw new BackendException("interrupted");
+        }
+        return new String(stdout.toByteArray(), StandardCharsets.UTF_8);
+    }
+
+    private static File tempDir() throws BackendException {
+        try {
+            return Files.createTempDirectory("emseg-").toFile();
+        } catch (IOException e) {
+            throw new BackendException("cannot create a temporary folder: " + e.getMessage(), e);
+        }
+    }
+
+    private static void save(ImagePlus imp, File file) throws BackendException {
+        if (!new FileSaver(imp).saveAsTiff(file.getPath())) {
+            throw new BackendException("cannot write the temporary file " + file);
+        }
+    }
+
+    private static ImagePlus open(File file) throws BackendException {
+        ImagePlus imp = file.isFile() ? IJ.openImage(file.getPath()) : null;
+        if (imp == null) {
+            throw new BackendException("emseg wrote no readable " + file.getName());
+        }
+        return imp;
+    }
+
+    private static String read(File file) throws BackendException {
+        try {
+            return new String(Files.readAllBytes(file.toPath()), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new BackendException("emseg wrote no readable " + file.getName());
+        }
+    }
+
+    static void deleteTree(File f) {
+        File[] kids = f.listFiles();
+        if (kids != null) {
+            for (File k : kids) {
+                deleteTree(k);
+            }
+        }
+        if (!f.delete() && f.exists()) {
+            f.deleteOnExit();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "CommandLineBackend(%s)", settings.python);
+    }
+}

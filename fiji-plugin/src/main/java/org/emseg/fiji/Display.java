@@ -1,0 +1,150 @@
+package org.emseg.fiji;
+
+import ij.IJ;
+import ij.ImagePlus;
+import ij.gui.Overlay;
+import ij.gui.Plot;
+import ij.gui.Roi;
+import ij.macro.Interpreter;
+import ij.measure.ResultsTable;
+import ij.plugin.frame.RoiManager;
+
+import java.awt.Color;
+import java.awt.GraphicsEnvironment;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Shows results the ImageJ way: "EMSeg Results" table, ROI Manager, outline overlay, label and
+ * probability images, MinFeret histogram. Headless (no windows can exist) the tables and ROIs
+ * are kept here, where macros ({@link MacroFunctions}) and tests find them.
+ */
+public final class Display {
+    /** Title of the results table every command fills. */
+    public static final String RESULTS = "EMSeg Results";
+    public static final Color OUTLINE = Color.YELLOW;
+    public static final Color KEPT = Color.GREEN;
+    public static final Color DROPPED = Color.RED;
+
+    private static final Map<String, Table> TABLES = new HashMap<>();
+    private static final Map<String, ResultsTable> RESULTS_TABLES = new HashMap<>();
+    private static Map<Integer, Roi> lastRois;
+
+    private Display() {
+    }
+
+    static boolean headless() {
+        return GraphicsEnvironment.isHeadless();
+    }
+
+    /** Shows an image (in batch mode it becomes the macro's current image). */
+    public static void show(ImagePlus imp) {
+        if (imp == null) {
+            return;
+        }
+        if (headless() && !Interpreter.isBatchMode()) {
+            return;  // no window can be made; the command's outputs are in the tables/ROIs here
+        }
+        imp.show();
+    }
+
+    /** Shows {@code table} as the ImageJ table {@code title} (full precision kept here too). */
+    public static synchronized ResultsTable results(Table table, String title) {
+        ResultsTable rt = table.toResultsTable();
+        TABLES.put(title, table);
+        RESULTS_TABLES.put(title, rt);
+        if (!headless()) {
+            rt.show(title);
+        }
+        return rt;
+    }
+
+    /** The last Table shown under {@code title} by an EMSeg command, or null. */
+    public static synchronized Table table(String title) {
+        return TABLES.get(title);
+    }
+
+    /** Stores a table under a title without showing it (batch summaries). */
+    public static synchronized void keep(String title, Table table) {
+        TABLES.put(title, table);
+    }
+
+    /** The ResultsTable last shown under {@code title} by an EMSeg command, or null. */
+    public static synchronized ResultsTable resultsTable(String title) {
+        return RESULTS_TABLES.get(title);
+    }
+
+    /** The selections of the last command, by label (also in the ROI Manager when there is one). */
+    public static synchronized Map<Integer, Roi> lastRois() {
+        return lastRois;
+    }
+
+    /** Outlines of {@code rois} as {@code imp}'s overlay, in one colour. */
+    public static void overlay(ImagePlus imp, Collection<Roi> rois, Color color) {
+        Overlay ov = new Overlay();
+        for (Roi r : rois) {
+            Roi c = (Roi) r.clone();
+            c.setStrokeColor(color);
+            ov.add(c);
+        }
+        imp.setOverlay(ov);
+    }
+
+    /** Puts {@code rois} in the ROI Manager (replacing its content), named by label. */
+    public static void roiManager(ImagePlus imp, Collection<Roi> rois) {
+        if (headless()) {
+            return;  // ImageJ's ROI Manager is a window
+        }
+        RoiManager rm = Interpreter.isBatchMode() ? Interpreter.getBatchModeRoiManager() : null;
+        if (rm == null) {
+            rm = RoiManager.getRoiManager();
+        }
+        rm.reset();
+        int i = 0;
+        for (Roi r : rois) {
+            rm.add(imp, (Roi) r.clone(), -1);
+            rm.rename(i++, r.getName());
+        }
+    }
+
+    /** A histogram of {@code column} shown as an ImageJ Plot window. */
+    public static ImagePlus histogram(Table table, String column, String unit, String title) {
+        if (!table.has(column)) {
+            return null;
+        }
+        Plot plot = Histogram.plot(table, column, unit, title);
+        ImagePlus imp = plot.getImagePlus();
+        show(imp);
+        return imp;
+    }
+
+    /**
+     * Everything a command shows: results table, outlines on {@code target}, ROI Manager,
+     * label and probability images and the MinFeret histogram.
+     */
+    public static void present(ImagePlus target, int[] labels, int width, int height, Table table,
+                               ImagePlus labelImage, ImagePlus probability, boolean useRoiManager,
+                               boolean histogram) {
+        IJ.showStatus("EMSeg: outlining " + table.rows() + " particles");
+        Map<Integer, Roi> rois = LabelRois.fromLabels(labels, width, height);
+        synchronized (Display.class) {
+            lastRois = rois;
+        }
+        results(table, RESULTS);
+        if (target != null) {
+            overlay(target, rois.values(), OUTLINE);
+        }
+        show(labelImage);
+        show(probability);
+        if (useRoiManager && target != null) {
+            roiManager(target, rois.values());
+        }
+        if (histogram) {
+            boolean nm = target != null && "nm".equals(target.getCalibration().getUnit());
+            histogram(table, "MinFeret", nm ? "nm" : "pixels",
+                    (target == null ? "" : target.getTitle() + " ") + "MinFeret");
+        }
+        IJ.showStatus("EMSeg: " + table.rows() + " particles");
+    }
+}

@@ -1,0 +1,116 @@
+package org.emseg.fiji;
+
+import ij.IJ;
+import ij.ImagePlus;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Static helpers for macros, called as {@code call("org.emseg.fiji.MacroFunctions.NAME", ...)}.
+ * They return "" on success and an error message otherwise, so a batch macro can log a bad file
+ * and go on (the macro language has no exceptions).
+ */
+public final class MacroFunctions {
+
+    private static volatile String lastError = "";
+
+    private MacroFunctions() {
+    }
+
+    /** The error of the last EMSeg command, "" when it succeeded. */
+    public static String lastError() {
+        return lastError;
+    }
+
+    static void setLastError(String message) {
+        lastError = message == null ? "" : message;
+    }
+
+    /** "" when {@code path} is an image EMSeg can segment, else why not. */
+    public static String checkImage(String path) {
+        File f = new File(path);
+        if (!f.isFile()) {
+            return path + ": no such file";
+        }
+        ImagePlus imp;
+        try {
+            imp = IJ.openImage(path);
+        } catch (RuntimeException e) {
+            imp = null;
+        }
+        if (imp == null) {
+            return f.getName() + ": not an image ImageJ can read";
+        }
+        try {
+            ImageData.of(imp);
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        } finally {
+            imp.close();
+        }
+        return "";
+    }
+
+    /** Writes the table an EMSeg command showed as {@code title} to {@code path} (full precision). */
+    public static String saveTable(String title, String path) {
+        Table t = Display.table(title);
+        if (t == null) {
+            return "no EMSeg table named " + title;
+        }
+        try {
+            writeAtomically(new File(path), t.toCsv());
+            return "";
+        } catch (IOException e) {
+            return "cannot write " + path + ": " + e.getMessage();
+        }
+    }
+
+    /** Appends the rows of table {@code from} to table {@code to}, with a File column = {@code file}. */
+    public static String appendTable(String from, String to, String file) {
+        Table t = Display.table(from);
+        if (t == null) {
+            return "no EMSeg table named " + from;
+        }
+        Table old = Display.table(to);
+        List<Table> parts = new ArrayList<>();
+        if (old != null) {
+            parts.add(old);
+        }
+        parts.add(t.withText("File", file));
+        Display.keep(to, Table.concat(parts));
+        return "";
+    }
+
+    /** Forgets table {@code title} (start of a new batch). */
+    public static String clearTable(String title) {
+        Display.keep(title, null);
+        return "";
+    }
+
+    /** Number of rows of table {@code title} ("0" when there is none). */
+    public static String tableSize(String title) {
+        Table t = Display.table(title);
+        return Integer.toString(t == null ? 0 : t.rows());
+    }
+
+    /** Writes {@code text} to {@code file} through a temporary file, so no half-written output remains. */
+    static void writeAtomically(File file, String text) throws IOException {
+        File dir = file.getAbsoluteFile().getParentFile();
+        File tmp = File.createTempFile("." + file.getName(), ".part", dir);
+        try {
+            Files.write(tmp.toPath(), text.getBytes(StandardCharsets.UTF_8));
+            Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            if (tmp.exists()) {
+                tmp.delete();
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package org.emseg.fiji;
+
+import ij.ImagePlus;
+import ij.process.FloatProcessor;
+import ij.process.ImageProcessor;
+import ij.process.ShortProcessor;
+
+/** What a backend returns for one image: instance labels, probability map and measurements. */
+public final class Segmentation {
+    public final int width;
+    public final int height;
+    /** Instance labels row by row, 0 = background. */
+    public final int[] labels;
+    /** Foreground probability row by row, or null (measure only). */
+    public final float[] probability;
+    /** Measurements of every particle, one row per label. */
+    public final Table table;
+    /** First row of the excluded data bar, or -1. */
+    public final int databarRow;
+    /** Pixel size used, nm. */
+    public final double pixelWidth;
+    public final double pixelHeight;
+
+    public Segmentation(int width, int height, int[] labels, float[] probability, Table table,
+                        int databarRow, double pixelWidth, double pixelHeight) {
+        if (labels == null || labels.length != width * height) {
+            throw new IllegalArgumentException("labels: need " + width + "x" + height + " values, got "
+                    + (labels == null ? "none" : String.valueOf(labels.length)));
+        }
+        if (probability != null && probability.length != labels.length) {
+            throw new IllegalArgumentException("probability: " + probability.length + " values for "
+                    + labels.length + " labels");
+        }
+        if (table == null) {
+            throw new IllegalArgumentException("table: missing");
+        }
+        this.width = width;
+        this.height = height;
+        this.labels = labels;
+        this.probability = probability;
+        this.table = table;
+        this.databarRow = databarRow;
+        this.pixelWidth = pixelWidth;
+        this.pixelHeight = pixelHeight;
+    }
+
+    /** Largest label (0 when nothing was found). */
+    public int maxLabel() {
+        int m = 0;
+        for (int v : labels) {
+            m = Math.max(m, v);
+        }
+        return m;
+    }
+
+    /** The labels as a 16-bit processor, or 32-bit when a label exceeds 65535. */
+    public ImageProcessor labelProcessor() {
+        return labelProcessor(width, height, labels);
+    }
+
+    static ImageProcessor labelProcessor(int width, int height, int[] labels) {
+        int max = 0;
+        for (int v : labels) {
+            max = Math.max(max, v);
+        }
+        ImageProcessor ip;
+        if (max <= 65535) {
+            short[] s = new short[labels.length];
+            for (int i = 0; i < s.length; i++) {
+                s[i] = (short) labels[i];
+            }
+            ip = new ShortProcessor(width, height, s, null);
+        } else {
+            float[] f = new float[labels.length];
+            for (int i = 0; i < f.length; i++) {
+                f[i] = labels[i];
+            }
+            ip = new FloatProcessor(width, height, f, null);
+        }
+        ip.setMinAndMax(0, Math.max(1, max));
+        return ip;
+    }
+
+    /** Integer labels of a label image plane (8, 16 or 32-bit); refuses negative or fractional. */
+    public static int[] labelsOf(ImageProcessor ip) {
+        int n = ip.getWidth() * ip.getHeight();
+        int[] out = new int[n];
+        Object px = ip.getPixels();
+        if (px instanceof byte[]) {
+            byte[] b = (byte[]) px;
+            for (int i = 0; i < n; i++) {
+                out[i] = b[i] & 0xff;
+            }
+        } else if (px instanceof short[]) {
+            short[] s = (short[]) px;
+            for (int i = 0; i < n; i++) {
+                out[i] = s[i] & 0xffff;
+            }
+        } else if (px instanceof float[]) {
+            float[] f = (float[]) px;
+            for (int i = 0; i < n; i++) {
+                if (!(f[i] >= 0) || f[i] != Math.rint(f[i]) || f[i] > Integer.MAX_VALUE) {
+                    throw new IllegalArgumentException("labels: pixel " + i + " is " + f[i]
+                            + "; a label image holds whole numbers >= 0");
+                }
+                out[i] = (int) f[i];
+            }
+        } else {
+            throw new IllegalArgumentException("labels: RGB image where a label image is expected");
+        }
+        return out;
+    }
+
+    /** The label image, calibrated in nm. */
+    public ImagePlus labelImage(String title) {
+        ImagePlus imp = new ImagePlus(title, labelProcessor());
+        calibrate(imp);
+        return imp;
+    }
+
+    /** The probability map (32-bit, 0..1), or null. */
+    public ImagePlus probabilityImage(String title) {
+        if (probability == null) {
+            return null;
+        }
+        FloatProcessor fp = new FloatProcessor(width, height, probability, null);
+        fp.setMinAndMax(0, 1);
+        ImagePlus imp = new ImagePlus(title, fp);
+        calibrate(imp);
+        return imp;
+    }
+
+    private void calibrate(ImagePlus imp) {
+        if (pixelWidth > 0 && pixelHeight > 0) {
+            imp.setCalibration(ImageData.nmCalibration(pixelWidth, pixelHeight));
+        }
+    }
+}
