@@ -15,6 +15,7 @@ from . import io as _io
 __all__ = ["load_labels", "load_image", "measure_file", "combine_tables", "example_files",
            "MeasureResult", "pair_key", "pair_files", "evaluate_files", "evaluation_table",
            "pooled_scores", "EvaluateResult", "sample_files", "SegmentResult", "segment_file",
+           "segment_array",
            "training_pairs"]
 
 
@@ -165,6 +166,38 @@ class SegmentResult:
     pixel_size_source: str
 
 
+def segment_array(image, predictor, *, pixel_size, threshold=None, keep_databar=False,
+                  postprocess=None, batch_size=4, progress=None):
+    """Segment an image held in memory with a loaded model and measure its particles.
+
+    The one segmentation path behind ``emseg segment``, :func:`segment_file`
+    and the Fiji plugin's in-process backend, so all give the same result.
+
+    Parameters
+    ----------
+    image : (M, N) ndarray
+        Grey-level image.
+    predictor : callable with a ``meta`` attribute
+        An :class:`emseg.models.saved.SavedModelPredictor`.
+    pixel_size : float or (float, float)
+        Pixel size in nm (required: a network only works at its training scale).
+
+    Returns
+    -------
+    (Segmentation, pandas.DataFrame)
+        The segmentation and the ImageJ measurements of its particles.
+    """
+    from .measure import measure
+    from .predict import segment
+
+    if pixel_size is None:
+        raise ValueError("pixel_size: the pixel size in nm is required")
+    seg = segment(image, predictor, predictor.meta, pixel_size=pixel_size, threshold=threshold,
+                  postprocess=postprocess, keep_databar=keep_databar, batch_size=batch_size,
+                  progress=progress)
+    return seg, measure(seg.labels, image, pixel_size=pixel_size)
+
+
 def segment_file(path, predictor, *, pixel_size=None, threshold=None, keep_databar=False,
                  postprocess=None, batch_size=4, progress=None):
     """Segment one image file with a loaded model and measure its particles.
@@ -183,17 +216,13 @@ def segment_file(path, predictor, *, pixel_size=None, threshold=None, keep_datab
     -------
     SegmentResult
     """
-    from .measure import measure
-    from .predict import segment
-
     image, size, meta = load_image(path)
     size, source = _pixel_size_and_source(pixel_size, (size, meta))
     if size is None:
         raise ValueError(f"{path}: no pixel size in the file; give it with --pixel-size (nm)")
-    seg = segment(image, predictor, predictor.meta, pixel_size=size, threshold=threshold,
-                  postprocess=postprocess, keep_databar=keep_databar, batch_size=batch_size,
-                  progress=progress)
-    table = measure(seg.labels, image, pixel_size=size)
+    seg, table = segment_array(image, predictor, pixel_size=size, threshold=threshold,
+                               keep_databar=keep_databar, postprocess=postprocess,
+                               batch_size=batch_size, progress=progress)
     return SegmentResult(Path(path), image, seg, table, source)
 
 

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["find_ij_jar", "start_imagej", "imagej_measure", "ImageJUnavailable"]
+__all__ = ["find_ij_jar", "find_plugin_jar", "start_imagej", "imagej_measure", "ImageJUnavailable"]
 
 _DEFAULT_JARS = ("/usr/share/java/ij.jar",)
+#: The plugin jar Maven builds in a source checkout (``make plugin``).
+_BUILT_PLUGIN = Path(__file__).resolve().parents[2] / "fiji-plugin" / "target"
 
 
 class ImageJUnavailable(RuntimeError):
@@ -34,8 +36,33 @@ def find_ij_jar(ij_jar=None):
         "or install it (Debian: apt-get install libij-java)")
 
 
-def start_imagej(ij_jar=None, *, headless=True):
+def find_plugin_jar(plugin_jar=None, *, required=False):
+    """Locate the EMSeg Fiji plugin jar: the argument, ``$EMSEG_PLUGIN_JAR``,
+    then the newest ``fiji-plugin/target/EMSeg_-*.jar`` of a source checkout.
+
+    Returns the path, or None when none is found and not ``required``.
+    """
+    for cand in (plugin_jar, os.environ.get("EMSEG_PLUGIN_JAR")):
+        if cand:
+            if not Path(cand).is_file():
+                raise ImageJUnavailable(f"plugin jar {cand} is not a file")
+            return str(Path(cand).resolve())
+    built = sorted(_BUILT_PLUGIN.glob("EMSeg_-*.jar"), key=lambda p: p.stat().st_mtime)
+    if built:
+        return str(built[-1])
+    if required:
+        raise ImageJUnavailable(
+            "the EMSeg plugin jar was not found: build it with 'make plugin' (Maven) or set "
+            "EMSEG_PLUGIN_JAR")
+    return None
+
+
+def start_imagej(ij_jar=None, *, headless=True, plugin_jar=None):
     """Start a JVM with ImageJ 1.x on the class path (once per process).
+
+    The EMSeg plugin jar (:func:`find_plugin_jar`), when there is one, goes on
+    the class path and in a private plugins folder, so that ImageJ's
+    Plugins > EMSeg commands exist and share classes with Python.
 
     Returns the ``ij`` Java package. Raises :class:`ImageJUnavailable` when
     JPype, Java or the jar is missing.
@@ -50,7 +77,22 @@ def start_imagej(ij_jar=None, *, headless=True):
         if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
             raise ImageJUnavailable("no Java runtime found (install OpenJDK 11+)")
         args = ["-Djava.awt.headless=true"] if headless else []
-        jpype.startJVM(*args, classpath=[jar], convertStrings=True)
+        classpath = [jar]
+        plugin = find_plugin_jar(plugin_jar)
+        if plugin:
+            import tempfile
+            plugins = Path(tempfile.mkdtemp(prefix="emseg-ij-")) / "plugins"
+            plugins.mkdir()
+            shutil.copy2(plugin, plugins / "EMSeg_.jar")
+            classpath.append(plugin)
+            args.append(f"-Dplugins.dir={plugins}")
+        # ImageJ leaves non-daemon threads (executors) that would make Python's exit
+        # wait for the JVM forever
+        import jpype.config
+        jpype.config.destroy_jvm = False
+        jpype.startJVM(*args, classpath=classpath, convertStrings=True)
+        if plugin and headless:
+            jpype.JClass("org.emseg.fiji.Headless").install()
     return jpype.JPackage("ij")
 
 

@@ -24,8 +24,9 @@ public class AboutEMSeg implements PlugIn {
         Settings s = Settings.load();
         try {
             Backend b = Backends.get(s);
+            String version = b.version();
             sb.append("Backend: ").append(b.describe()).append('\n');
-            sb.append("emseg (Python): ").append(b.version()).append('\n');
+            sb.append("emseg (Python): ").append(version).append('\n');
         } catch (BackendException e) {
             sb.append("Backend not available: ").append(e.getMessage()).append('\n');
         }

@@ -93,9 +93,7 @@ public final class CommandLineBackend implements Backend {
         env.put("PYTHONUNBUFFERED", "1");
         env.put("PYTHONIOENCODING", "utf-8");
         if (!settings.modelsDir.isEmpty()) {
-            String old = env.get("EMSEG_MODELS");
-            env.put("EMSEG_MODELS", old == null || old.isEmpty()
-                    ? settings.modelsDir : settings.modelsDir + File.pathSeparator + old);
+            env.put("EMSEG_MODELS", settings.modelsDir);  // the user model folder emseg searches
         }
         return env;
     }

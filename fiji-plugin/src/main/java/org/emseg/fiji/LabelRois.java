@@ -72,7 +72,10 @@ public final class LabelRois {
         return out;
     }
 
-    /** True when the image holds at most one non-zero value (a binary mask, not labels). */
+    /**
+     * True for a binary mask rather than labels: the only non-zero value is 1, 255 or 65535
+     * (emseg's rule for 16-bit data, so both sides split the same images into components).
+     */
     public static boolean isBinary(int[] values) {
         int fg = 0;
         for (int v : values) {
@@ -83,7 +86,7 @@ public final class LabelRois {
                 fg = v;
             }
         }
-        return true;
+        return fg == 1 || fg == 255 || fg == 65535;
     }
 
     /**

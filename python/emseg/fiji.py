@@ -1,0 +1,453 @@
+"""EMSeg inside ImageJ/Fiji: start it from Python, exchange images, serve the plugin.
+
+When ImageJ 1.x (``ij.jar``, through JPype) or Fiji (through pyimagej) is
+started by :func:`start`, a Python object implementing the plugin's Java
+``org.emseg.fiji.Backend`` interface is registered, so the Plugins > EMSeg
+commands run this process's :mod:`emseg` directly on ImageJ's pixel arrays,
+without temporary files. A Fiji started normally uses the plugin's
+command-line backend instead (``python -m emseg``); both call
+:func:`emseg.batch.segment_array` and :func:`emseg.measure.measure`, so they
+give identical results.
+"""
+
+import os
+import shutil
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from .imagej import ImageJUnavailable, find_ij_jar, find_plugin_jar, start_imagej
+
+__all__ = ["start", "register_backend", "to_imageplus", "from_imageplus", "label_rois",
+           "to_roi_manager", "to_results_table", "run_macro", "install_fiji", "MacroFailed",
+           "ImageJUnavailable"]
+
+_PKG = "org.emseg.fiji"
+
+
+class MacroFailed(RuntimeError):
+    """An ImageJ macro aborted (its error is in ImageJ's log/stderr)."""
+
+
+def _jpype():
+    try:
+        import jpype
+    except ImportError:
+        raise ImageJUnavailable("JPype is not installed (pip install JPype1)") from None
+    if not jpype.isJVMStarted():
+        raise ImageJUnavailable("ImageJ is not running: call emseg.fiji.start() first")
+    return jpype
+
+
+# --------------------------------------------------------------------------- start
+
+def start(*, fiji_dir=None, ij_jar=None, headless=True, plugin_jar=None):
+    """Start ImageJ with the EMSeg plugin and register this process as its backend.
+
+    Parameters
+    ----------
+    fiji_dir : path-like, optional
+        A ``Fiji.app`` folder: Fiji is started through pyimagej
+        (``imagej.init(fiji_dir, mode=...)``); the EMSeg jar must be installed
+        there (``emseg install-fiji``).
+    ij_jar : path-like, optional
+        ImageJ 1.x jar used when no ``fiji_dir`` is given (default
+        ``$EMSEG_IJ_JAR`` or ``/usr/share/java/ij.jar``).
+    headless : bool, optional
+        No windows. Plain ImageJ 1.x then runs in batch mode, where commands'
+        images exist for macros without windows.
+    plugin_jar : path-like, optional
+        The EMSeg plugin jar (default: :func:`emseg.imagej.find_plugin_jar`).
+
+    Returns
+    -------
+    JPackage
+        The ``ij`` Java package.
+    """
+    if fiji_dir is not None:
+        fiji = Path(fiji_dir)
+        if not (fiji / "jars").is_dir():
+            raise ImageJUnavailable(f"fiji_dir: {fiji} is not a Fiji.app folder (no jars/)")
+        installed = sorted((fiji / "plugins").glob("EMSeg_*.jar"))
+        if not installed:
+            raise ImageJUnavailable(f"EMSeg is not installed in {fiji}: run "
+                                    f"'emseg install-fiji --fiji-dir {fiji}' first")
+        try:
+            import imagej
+        except ImportError:
+            raise ImageJUnavailable("pyimagej is not installed (conda install -c conda-forge "
+                                    "pyimagej, or pip install pyimagej)") from None
+        imagej.init(str(fiji), mode="headless" if headless else "interactive")
+        import jpype
+        ij = jpype.JPackage("ij")
+    else:
+        find_ij_jar(ij_jar)
+        find_plugin_jar(plugin_jar, required=True)
+        ij = start_imagej(ij_jar, headless=headless, plugin_jar=plugin_jar)
+        import jpype
+        try:
+            jpype.JClass(f"{_PKG}.Backends")
+        except TypeError:
+            raise ImageJUnavailable(
+                "the JVM was started without the EMSeg plugin jar (start ImageJ through "
+                "emseg.fiji.start before anything else uses Java)") from None
+        if headless:
+            ij.macro.Interpreter.batchMode = True
+    register_backend()
+    return ij
+
+
+def register_backend():
+    """Register this Python process as the plugin's in-process backend."""
+    jpype = _jpype()
+    backend = _backend_class()()
+    jpype.JClass(f"{_PKG}.Backends").register(backend)
+    return backend
+
+
+# --------------------------------------------------------------------------- conversions
+
+def _plane(pixels, dtype_name, width, height):
+    """NumPy copy of a Java pixel array (byte[] is signed in Java)."""
+    raw = np.array(pixels, copy=True)
+    if dtype_name == "uint8":
+        raw = raw.view(np.uint8)
+    elif dtype_name == "uint16":
+        raw = raw.view(np.uint16)
+    else:
+        raw = raw.astype(np.float32, copy=False)
+    return raw.reshape(int(height), int(width))
+
+
+def _java_pixels(array):
+    """``(Java array, kind)`` for a 2D uint8/uint16/float32 array."""
+    jpype = _jpype()
+    flat = np.ascontiguousarray(array).ravel()
+    if array.dtype == np.uint8:
+        return jpype.JArray(jpype.JByte)(flat.view(np.int8)), "byte"
+    if array.dtype == np.uint16:
+        return jpype.JArray(jpype.JShort)(flat.view(np.int16)), "short"
+    return jpype.JArray(jpype.JFloat)(flat.astype(np.float32, copy=False)), "float"
+
+
+def _as_imagej_dtype(array):
+    """uint8/uint16/float32 as ImageJ holds them; integers that fit go to 16-bit."""
+    if array.dtype in (np.uint8, np.uint16, np.float32):
+        return array
+    if array.dtype == np.bool_:
+        return array.astype(np.uint8) * np.uint8(255)
+    if array.dtype.kind in "iu" and (array.size == 0 or (array.min() >= 0 and array.max() <= 65535)):
+        return array.astype(np.uint16)
+    return array.astype(np.float32)
+
+
+def to_imageplus(array, *, pixel_size=None, title="image"):
+    """An ImageJ ImagePlus holding a copy of a 2D array, calibrated in nm.
+
+    Parameters
+    ----------
+    array : (M, N) ndarray
+        uint8, uint16 and float32 keep their type; bool becomes 0/255 8-bit,
+        other integers 16-bit when they fit, anything else 32-bit float.
+    pixel_size : float or (float, float), optional
+        Pixel width and height in nm.
+    title : str, optional
+
+    Returns
+    -------
+    ij.ImagePlus
+    """
+    from ._validate import check_2d_array, check_pixel_size
+
+    array = check_2d_array(array, "array")
+    jpype = _jpype()
+    data = _as_imagej_dtype(array)
+    pixels, kind = _java_pixels(data)
+    h, w = data.shape
+    proc = jpype.JPackage("ij").process
+    if kind == "byte":
+        ip = proc.ByteProcessor(w, h, pixels, None)
+    elif kind == "short":
+        ip = proc.ShortProcessor(w, h, pixels, None)
+    else:
+        ip = proc.FloatProcessor(w, h, pixels, None)
+    ip.resetMinAndMax()
+    imp = jpype.JPackage("ij").ImagePlus(str(title), ip)
+    if pixel_size is not None:
+        pw, ph = check_pixel_size(pixel_size)
+        imp.setCalibration(jpype.JClass(f"{_PKG}.ImageData").nmCalibration(pw, ph))
+    return imp
+
+
+def _image_data_to_numpy(data):
+    """``(array, pixel_size or None)`` of an ``org.emseg.fiji.ImageData``."""
+    array = _plane(data.pixels, str(data.pixelType()), data.width, data.height)
+    size = (float(data.pixelWidth), float(data.pixelHeight)) if data.isCalibrated() else None
+    return array, size
+
+
+def from_imageplus(imp):
+    """The current plane of an ImagePlus as ``(array, pixel_size_nm or None)``.
+
+    8-bit, 16-bit and 32-bit planes keep their type (uint8, uint16, float32);
+    the calibration is converted to nm (None when it is not a length).
+    Raises ValueError for RGB images.
+    """
+    jpype = _jpype()
+    if imp is None:
+        raise ValueError("imp: no image")
+    try:
+        data = jpype.JClass(f"{_PKG}.ImageData").of(imp)
+    except jpype.JException as exc:
+        raise ValueError(str(exc.message())) from None
+    return _image_data_to_numpy(data)
+
+
+def label_rois(labels):
+    """ImageJ selections of every label, ``{label: ij.gui.Roi}`` ordered by label."""
+    from ._validate import check_labels
+
+    labels = check_labels(labels)
+    jpype = _jpype()
+    h, w = labels.shape
+    if labels.size and labels.max() > np.iinfo(np.int32).max:
+        raise ValueError("labels: values above 2**31 - 1 do not fit ImageJ")
+    flat = jpype.JArray(jpype.JInt)(np.ascontiguousarray(labels, dtype=np.int32).ravel())
+    rois = jpype.JClass(f"{_PKG}.LabelRois").fromLabels(flat, w, h)
+    return {int(k): rois.get(k) for k in rois.keySet()}
+
+
+def to_roi_manager(labels, imp=None):
+    """Put one ROI per label in ImageJ's ROI Manager (needs a display); returns the count."""
+    jpype = _jpype()
+    rois = label_rois(labels)
+    if jpype.JClass("java.awt.GraphicsEnvironment").isHeadless():
+        raise ImageJUnavailable("the ROI Manager is a window: start ImageJ with headless=False")
+    jpype.JClass(f"{_PKG}.Display").roiManager(imp, jpype.JClass("java.util.ArrayList")(
+        list(rois.values())))
+    return len(rois)
+
+
+def _java_table(table):
+    """An ``org.emseg.fiji.Table`` of a DataFrame's numeric columns (bool as 0/1)."""
+    import pandas as pd
+
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table must be a pandas DataFrame, got {type(table).__name__}")
+    jpype = _jpype()
+    numeric = [c for c in table.columns if table[c].dtype.kind in "biuf"]
+    text = [c for c in table.columns if c not in numeric]
+    if len(text) > 1 or (text and table.columns[0] != text[0]):
+        raise ValueError(f"table: only one text column, first, is supported; got {text}")
+    cols = jpype.JArray(jpype.JDouble, 2)(len(numeric))
+    for i, c in enumerate(numeric):
+        cols[i] = jpype.JArray(jpype.JDouble)(table[c].to_numpy(dtype=np.float64))
+    Table = jpype.JClass(f"{_PKG}.Table")
+    heads = jpype.JArray(jpype.JString)([str(c) for c in numeric])
+    if text:
+        return Table(heads, cols, str(text[0]), jpype.JArray(jpype.JString)(
+            [str(v) for v in table[text[0]]]))
+    return Table(heads, cols)
+
+
+def to_results_table(table, title=None):
+    """An ImageJ ResultsTable with a DataFrame's columns at full precision.
+
+    With ``title`` it is also shown as that table (kept for macros when
+    headless, like the plugin's own "EMSeg Results").
+    """
+    jpype = _jpype()
+    jt = _java_table(table)
+    if title is not None:
+        return jpype.JClass(f"{_PKG}.Display").results(jt, str(title))
+    return jt.toResultsTable()
+
+
+def _table_to_pandas(jt):
+    import pandas as pd
+
+    data = {}
+    if jt.textHeading() is not None:
+        data[str(jt.textHeading())] = [str(jt.text(r)) for r in range(jt.rows())]
+    for h in jt.headings():
+        data[str(h)] = np.array(jt.column(h), dtype=np.float64)
+    return pd.DataFrame(data)
+
+
+# --------------------------------------------------------------------------- backend
+
+@contextmanager
+def _models_dir(folder):
+    """The plugin's extra model folder, seen by the registry as ``$EMSEG_MODELS``
+    (as the command-line backend passes it)."""
+    if not folder:
+        yield
+        return
+    old = os.environ.get("EMSEG_MODELS")
+    os.environ["EMSEG_MODELS"] = str(folder)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("EMSEG_MODELS", None)
+        else:
+            os.environ["EMSEG_MODELS"] = old
+
+
+def _segmentation_to_java(seg, table, width, height):
+    jpype = _jpype()
+    labels = jpype.JArray(jpype.JInt)(np.ascontiguousarray(seg.labels, dtype=np.int32).ravel())
+    prob = jpype.JArray(jpype.JFloat)(np.ascontiguousarray(seg.probability, dtype=np.float32).ravel())
+    bar = -1 if seg.databar_row is None else int(seg.databar_row)
+    pw, ph = seg.pixel_size
+    return jpype.JClass(f"{_PKG}.Segmentation")(width, height, labels, prob, _java_table(table),
+                                                bar, float(pw), float(ph))
+
+
+_BACKEND_CLASS = None
+
+
+def _backend_class():
+    """The Python class implementing ``org.emseg.fiji.Backend`` (made once the JVM runs)."""
+    global _BACKEND_CLASS
+    if _BACKEND_CLASS is not None:
+        return _BACKEND_CLASS
+    jpype = _jpype()
+    from jpype import JImplements, JOverride
+
+    from . import __version__
+
+    BackendException = jpype.JClass(f"{_PKG}.BackendException")
+
+    @JImplements(f"{_PKG}.Backend")
+    class InProcessBackend:
+        """Runs EMSeg in this Python process on ImageJ's pixel arrays."""
+
+        def __init__(self):
+            self._models = {}
+
+        def _predictor(self, model, models_dir):
+            from .models.saved import load_predictor
+            key = (model, models_dir)
+            if key not in self._models:
+                with _models_dir(models_dir):
+                    self._models[key] = load_predictor(model)
+            return self._models[key]
+
+        @JOverride
+        def describe(self):
+            return f"in-process: Python {sys.version.split()[0]} ({sys.executable})"
+
+        @JOverride
+        def version(self):
+            return __version__
+
+        @JOverride
+        def segment(self, image, options, progress):
+            from .batch import segment_array
+            try:
+                array, size = _image_data_to_numpy(image)
+                if size is None:
+                    raise ValueError(f"{image.title}: no pixel size; give it in nm")
+                predictor = self._predictor(str(options.model), None if options.modelsDir is None
+                                            else str(options.modelsDir))
+                threshold = None if np.isnan(options.threshold) else float(options.threshold)
+
+                def tiles(done, total):
+                    progress.update(int(done), int(total), "tiles")
+                seg, table = segment_array(array, predictor, pixel_size=size, threshold=threshold,
+                                           keep_databar=bool(options.keepDatabar), progress=tiles)
+                return _segmentation_to_java(seg, table, image.width, image.height)
+            except (ValueError, TypeError, OSError) as exc:
+                raise BackendException(str(exc)) from None
+
+        @JOverride
+        def measure(self, labels, intensity, connectivity, progress):
+            from ._validate import check_labels
+            from .measure import measure
+            try:
+                lab, size = _image_data_to_numpy(labels)
+                lab = check_labels(lab)
+                if not lab.any():
+                    raise ValueError(f"{labels.title}: label image is empty (no particle pixels)")
+                image = None
+                if intensity is not None:
+                    image, isize = _image_data_to_numpy(intensity)
+                    if size is None:
+                        size = isize
+                table = measure(lab, image, pixel_size=size, connectivity=int(connectivity))
+                return _java_table(table)
+            except (ValueError, TypeError, OSError) as exc:
+                raise BackendException(str(exc)) from None
+
+    _BACKEND_CLASS = InProcessBackend
+    return InProcessBackend
+
+
+# --------------------------------------------------------------------------- macros, install
+
+def run_macro(path, args=""):
+    """Run an ImageJ macro file; returns its return value (a string).
+
+    Raises :class:`MacroFailed` when the macro aborts (an error or ``exit``
+    with a message).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"macro {path} does not exist")
+    jpype = _jpype()
+    IJ = jpype.JPackage("ij").IJ
+    result = IJ.runMacroFile(str(path.resolve()), str(args or ""))
+    result = None if result is None else str(result)
+    if result == "[aborted]":
+        raise MacroFailed(f"macro {path.name} aborted")
+    return result
+
+
+def install_fiji(fiji_dir, *, python=None, plugin_jar=None, macros_dir=None):
+    """Install the EMSeg plugin and macros into a Fiji.app (or ImageJ) folder.
+
+    Copies the plugin jar to ``plugins/`` (replacing older EMSeg jars),
+    records the Python executable for the command-line backend in
+    ``plugins/emseg.properties`` and copies the batch macros to
+    ``macros/EMSeg/``. Every file is written through a temporary name.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    fiji = Path(fiji_dir)
+    if not (fiji / "plugins").is_dir():
+        raise ValueError(f"fiji_dir: {fiji} has no plugins/ folder; give the Fiji.app folder")
+    jar = Path(find_plugin_jar(plugin_jar, required=True))
+    python = str(python or sys.executable)
+    if not Path(python).exists() and shutil.which(python) is None:
+        raise ValueError(f"python: {python} is not an executable")
+    macros = Path(macros_dir) if macros_dir else Path(__file__).resolve().parents[2] / "macros"
+    written = []
+
+    def copy(src, dst):
+        tmp = dst.with_name("." + dst.name + ".part")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+        written.append(dst)
+
+    target = fiji / "plugins" / "EMSeg_.jar"
+    for old in (fiji / "plugins").glob("EMSeg_*.jar"):
+        if old != target:
+            old.unlink()
+    copy(jar, target)
+    from .io import write_text
+    props = fiji / "plugins" / "emseg.properties"
+    escaped = python.replace("\\", "\\\\")
+    write_text(props, f"# written by emseg install-fiji\npython={escaped}\n")
+    written.append(props)
+    if macros.is_dir():
+        dest = fiji / "macros" / "EMSeg"
+        dest.mkdir(parents=True, exist_ok=True)
+        for m in sorted(macros.glob("*.ijm")):
+            copy(m, dest / m.name)
+    return written
