@@ -93,6 +93,22 @@ public final class MacroFunctions {
         return "";
     }
 
+    /** Saves the current image with its overlay burnt in as PNG (outline pictures of a batch). */
+    public static String saveFlattened(String path) {
+        ImagePlus imp = ij.WindowManager.getCurrentImage();
+        if (imp == null) {
+            return "no current image";
+        }
+        ImagePlus flat = imp.flatten();
+        File file = new File(path);
+        File tmp = new File(file.getAbsoluteFile().getParentFile(), "." + file.getName() + ".part.png");
+        if (!new ij.io.FileSaver(flat).saveAsPng(tmp.getPath()) || !tmp.renameTo(file)) {
+            tmp.delete();
+            return "cannot write " + path;
+        }
+        return "";
+    }
+
     /** Number of rows of table {@code title} ("0" when there is none). */
     public static String tableSize(String title) {
         Table t = Display.table(title);

@@ -1,0 +1,120 @@
+// EMSeg batch segmentation: every image of a folder -> <name>_labels.tif, <name>_results.csv,
+// <name>_overlay.png, plus summary.csv with every particle (column File names the image).
+// Unreadable or failing files are logged and skipped; the batch goes on.
+//
+// Headless:  emseg imagej --headless --macro macros/batch_segment.ijm --args "input=DIR output=DIR"
+// Fiji:      ImageJ-linux64 --headless -macro batch_segment.ijm "input=DIR output=DIR"
+// Optional arguments: model=NAME|FOLDER pixel_size=NM (0 = each file's calibration)
+//                     threshold=T (0 = the model's tuned value) keep_data_bar
+// Without arguments a dialog asks for them.
+
+args = getArgument();
+if (args == "") {
+    Dialog.create("EMSeg batch segmentation");
+    Dialog.addDirectory("Input folder", "");
+    Dialog.addDirectory("Output folder", "");
+    Dialog.addString("Model", "emseg-particles-sem", 28);
+    Dialog.addNumber("Pixel size (nm, 0 = from files)", 0);
+    Dialog.addNumber("Threshold (0 = model's)", 0);
+    Dialog.show();
+    args = "input=[" + Dialog.getString() + "] output=[" + Dialog.getString() + "] model=["
+        + Dialog.getString() + "] pixel_size=" + Dialog.getNumber() + " threshold=" + Dialog.getNumber();
+}
+input = folder(argValue(args, "input", ""));
+output = folder(argValue(args, "output", ""));
+if (input == File.separator || output == File.separator)
+    exit("EMSeg batch: give input=FOLDER output=FOLDER");
+if (!File.isDirectory(input))
+    exit("EMSeg batch: input folder " + input + " does not exist");
+model = argValue(args, "model", "emseg-particles-sem");
+pixel = argValue(args, "pixel_size", "0");
+threshold = argValue(args, "threshold", "0");
+bar = "";
+if (indexOf(" " + args + " ", " keep_data_bar ") >= 0) bar = " keep_data_bar";
+File.makeDirectory(output);
+
+setBatchMode(true);
+F = "org.emseg.fiji.MacroFunctions.";
+call(F + "clearTable", "EMSeg Summary");
+list = getFileList(input);
+Array.sort(list);
+done = 0; skipped = 0; particles = 0;
+for (i = 0; i < list.length; i++) {
+    name = list[i];
+    if (!isImageName(name)) continue;
+    showProgress(i, list.length);
+    path = input + name;
+    problem = call(F + "checkImage", path);
+    if (problem != "") {
+        print("EMSeg batch: skipped " + problem);
+        skipped++;
+        continue;
+    }
+    open(path);
+    image = getImageID();
+    stem = stemOf(getTitle());
+    run("Segment Particles...", "model=[" + model + "] pixel_size=" + pixel + " threshold=" + threshold + bar);
+    error = call(F + "lastError");
+    if (error != "") {
+        print("EMSeg batch: skipped " + name + ": " + error);
+        skipped++;
+        closeAll();
+        continue;
+    }
+    selectImage(stem + "_labels");
+    saveAs("Tiff", output + stem + "_labels.tif");
+    check(call(F + "saveTable", "EMSeg Results", output + stem + "_results.csv"));
+    selectImage(image);
+    check(call(F + "saveFlattened", output + stem + "_overlay.png"));
+    check(call(F + "appendTable", "EMSeg Results", "EMSeg Summary", name));
+    particles += parseInt(call(F + "tableSize", "EMSeg Results"));
+    done++;
+    closeAll();
+}
+if (done > 0) check(call(F + "saveTable", "EMSeg Summary", output + "summary.csv"));
+print("EMSeg batch: " + done + " image(s), " + particles + " particles, " + skipped + " skipped; results in " + output);
+showProgress(1);
+return "" + done + " " + skipped;
+
+// ---------------------------------------------------------------------------
+function argValue(text, key, default) {
+    // key=value or key=[value with spaces], as ImageJ's own option strings
+    t = " " + text;
+    k = indexOf(t, " " + key + "=");
+    if (k < 0) return default;
+    v = substring(t, k + lengthOf(key) + 2);
+    if (startsWith(v, "[")) return substring(v, 1, indexOf(v, "]"));
+    e = indexOf(v, " ");
+    if (e < 0) return v;
+    return substring(v, 0, e);
+}
+
+function folder(path) {
+    if (endsWith(path, "/") || endsWith(path, File.separator)) return path;
+    return path + File.separator;
+}
+
+function isImageName(name) {
+    n = toLowerCase(name);
+    if (startsWith(n, ".") || endsWith(n, "_labels.tif") || endsWith(n, "_prob.tif")) return false;
+    return endsWith(n, ".tif") || endsWith(n, ".tiff") || endsWith(n, ".png") || endsWith(n, ".jpg") || endsWith(n, ".jpeg");
+}
+
+function stemOf(title) {
+    t = toLowerCase(title);
+    exts = newArray(".ome.tiff", ".ome.tif", ".tiff", ".tif", ".png", ".jpeg", ".jpg");
+    for (j = 0; j < exts.length; j++)
+        if (endsWith(t, exts[j])) return substring(title, 0, lengthOf(title) - lengthOf(exts[j]));
+    return title;
+}
+
+function check(message) {
+    if (message != "") print("EMSeg batch: " + message);
+}
+
+function closeAll() {
+    while (nImages > 0) {
+        selectImage(nImages);
+        close();
+    }
+}
