@@ -1,0 +1,78 @@
+"""Run the EMSeg menu commands in ImageJ's GUI (under Xvfb) and report what the windows hold.
+
+Called by tests/test_fiji.py as ``xvfb-run python fiji_gui_check.py OUTDIR``; writes
+OUTDIR/report.json and OUTDIR/screenshot.png (the whole virtual screen).
+"""
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def main(out):
+    from emseg import fiji
+    from emseg.batch import sample_files
+
+    ij = fiji.start(headless=False)
+    import jpype
+    IJ, WM = ij.IJ, ij.WindowManager
+    ij.ImageJ()
+    IJ.run("EMSeg Options...", f"python=[{sys.executable}] models=[] model=emseg-particles-sem backend=auto")
+    imp = IJ.openImage(str(sample_files()[0]))
+    imp.show()
+    IJ.wait(500)
+    IJ.run(imp, "Segment Particles...", "model=emseg-particles-sem pixel_size=0 threshold=0 "
+                                        "roi_manager probability_map histogram")
+    err = str(jpype.JClass("org.emseg.fiji.MacroFunctions").lastError())
+    if err:
+        raise SystemExit(f"Segment Particles failed: {err}")
+    rm = ij.plugin.frame.RoiManager.getInstance()
+    rt = ij.measure.ResultsTable.getResultsTable("EMSeg Results")
+    report = {
+        "rows": int(jpype.JClass("org.emseg.fiji.Display").table("EMSeg Results").rows()),
+        "roi_manager": int(rm.getCount()) if rm else 0,
+        "overlay": int(imp.getOverlay().size()) if imp.getOverlay() else 0,
+        "windows": [str(t) for t in WM.getNonImageTitles()],
+        "images": [str(WM.getImage(i).getTitle()) for i in WM.getIDList()],
+        "results_window_rows": int(rt.size()) if rt else 0,
+    }
+    labels = WM.getImage("sample_sem_labels")
+    IJ.run(labels, "Filter Particles...", "minferet_min=60 minferet_max=200 area_min=0 area_max=10000000 "
+                                          "circularity_min=0 circularity_max=1 solidity_min=0 "
+                                          "solidity_max=1 exclude_border roi_manager")
+    err = str(jpype.JClass("org.emseg.fiji.MacroFunctions").lastError())
+    if err:
+        raise SystemExit(f"Filter Particles failed: {err}")
+    report["filtered_rows"] = int(jpype.JClass("org.emseg.fiji.Display").table("EMSeg Results").rows())
+    report["filtered_roi_manager"] = int(ij.plugin.frame.RoiManager.getInstance().getCount())
+    # arrange: the segmented image with its outlines in front, the results table beside it
+    win = imp.getWindow()
+    win.setLocation(0, 100)
+    WM.setCurrentWindow(win)
+    win.toFront()
+    frame = WM.getWindow("EMSeg Results")
+    if frame is not None:
+        frame.setLocation(800, 100)
+        frame.setSize(780, 500)
+        frame.toFront()
+    win.toFront()
+    IJ.wait(1500)
+    robot = jpype.JClass("java.awt.Robot")()
+    size = jpype.JClass("java.awt.Toolkit").getDefaultToolkit().getScreenSize()
+    shot = robot.createScreenCapture(jpype.JClass("java.awt.Rectangle")(size))
+    ij.IJ.saveAs(ij.ImagePlus("screenshot", shot), "PNG", str(out / "screenshot.png"))
+    (out / "report.json").write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    try:
+        main(Path(sys.argv[1]))
+        code = 0
+    except SystemExit as exc:
+        print(exc, file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # AWT threads would keep the JVM (and this process) alive
