@@ -7,6 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from conftest import skip_or_fail
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -55,3 +57,17 @@ def test_segment_bench_prints_ratios():
     assert all("tiled/plain time" in line and "end-to-end segment" in line for line in lines)
     assert "default model emseg-particles-sem: bare forward pass" in r.stdout
     assert "memory: 1000x1000 8-bit image" in r.stdout and "GB resident" in r.stdout
+
+
+def test_fiji_bench_prints_ratios():
+    from emseg.imagej import find_plugin_jar
+    if find_plugin_jar() is None:
+        skip_or_fail("EMSeg plugin jar not built (make plugin)")
+    r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "fiji_bench.py"), "--size", "256",
+                        "--repeat", "2", "--no-backends"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "256x256 float32: NumPy->ImagePlus" in r.stdout
+    assert "both ways / (2 x ImageJ copy) = " in r.stdout
+    r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "fiji_bench.py"), "--size", "0"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "--size" in r.stderr

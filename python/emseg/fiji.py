@@ -125,11 +125,12 @@ def _java_pixels(array):
     """``(Java array, kind)`` for a 2D uint8/uint16/float32 array."""
     jpype = _jpype()
     flat = np.ascontiguousarray(array).ravel()
+    # a memoryview takes JPype's bulk-copy path (about 2x faster than the array itself)
     if array.dtype == np.uint8:
-        return jpype.JArray(jpype.JByte)(flat.view(np.int8)), "byte"
+        return jpype.JArray(jpype.JByte)(memoryview(flat.view(np.int8))), "byte"
     if array.dtype == np.uint16:
-        return jpype.JArray(jpype.JShort)(flat.view(np.int16)), "short"
-    return jpype.JArray(jpype.JFloat)(flat.astype(np.float32, copy=False)), "float"
+        return jpype.JArray(jpype.JShort)(memoryview(flat.view(np.int16))), "short"
+    return jpype.JArray(jpype.JFloat)(memoryview(flat.astype(np.float32, copy=False))), "float"
 
 
 def _as_imagej_dtype(array):
