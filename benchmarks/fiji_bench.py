@@ -12,18 +12,10 @@ Run: ``python benchmarks/fiji_bench.py`` (``--help`` for options).
 
 import argparse
 import sys
-import time
 
 import numpy as np
 
-
-def best_of(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+from segment_bench import best_of  # same folder; imports no TensorFlow at module level
 
 
 def conversion(size, repeat):
