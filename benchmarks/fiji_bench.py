@@ -11,6 +11,7 @@ Run: ``python benchmarks/fiji_bench.py`` (``--help`` for options).
 """
 
 import argparse
+import os
 import sys
 
 import numpy as np
@@ -84,4 +85,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # no Python teardown under the running JVM (see emseg.cli._exit_with_jvm)

@@ -20,6 +20,24 @@ def pytest_configure(config):
         "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 
 
+_SESSION = {}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _SESSION["status"] = int(exitstatus)
+
+
+def pytest_unconfigure(config):
+    # Python's teardown under a running JVM (ImageJ + TensorFlow threads) can abort with
+    # "FATAL: exception not rethrown" after all tests passed; leave with pytest's own status.
+    import sys
+    jpype = sys.modules.get("jpype")
+    if jpype is not None and jpype.isJVMStarted() and "status" in _SESSION:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_SESSION["status"])
+
+
 def skip_or_fail(reason):
     """Skip the test, or fail it when CI demands every external resource."""
     if os.environ.get("EMSEG_REQUIRE_EXTERNAL") == "1":

@@ -637,10 +637,10 @@ def cmd_imagej(args):
             result = run_macro(args.macro, args.args)
         except MacroFailed as exc:
             print(f"emseg imagej: error: {exc}", file=sys.stderr)
-            return EXIT_FAILURE
+            _exit_with_jvm(EXIT_FAILURE)
         if result:
             print(result)
-        return EXIT_OK
+        _exit_with_jvm(EXIT_OK)
     import time
     if ij.IJ.getInstance() is None and args.fiji_dir is None:
         ij.ImageJ()
@@ -648,7 +648,15 @@ def cmd_imagej(args):
     time.sleep(1.0)
     while ij.IJ.getInstance() is not None:
         time.sleep(0.5)
-    return EXIT_OK
+    _exit_with_jvm(EXIT_OK)
+
+
+def _exit_with_jvm(code):
+    """Leave at once: tearing Python down under a running JVM (with ImageJ's and TensorFlow's
+    threads) can abort with "FATAL: exception not rethrown" after the work is done."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def cmd_install_fiji(args):
