@@ -3,7 +3,6 @@ package org.emseg.fiji;
 import ij.IJ;
 import ij.ImagePlus;
 import ij.gui.Roi;
-import ij.io.FileSaver;
 import ij.plugin.PlugIn;
 
 import java.io.File;
@@ -133,17 +132,11 @@ public class BatchSegmentFolder implements PlugIn {
                 }
                 Segmentation seg = backend.segment(data, opts, Progress.NONE);
                 String stem = SegmentParticles.stem(file.getName());
-                FileSaver labels = new FileSaver(seg.labelImage(stem + "_labels"));
-                if (!labels.saveAsTiff(new File(out, stem + "_labels.tif").getPath())) {
-                    throw new IOException("cannot write " + stem + "_labels.tif");
-                }
+                MacroFunctions.saveImage(new File(out, stem + "_labels.tif"), seg.labelImage(stem + "_labels"), false);
                 MacroFunctions.writeAtomically(new File(out, stem + "_results.csv"), seg.table.toCsv());
                 Map<Integer, Roi> rois = LabelRois.fromLabels(seg.labels, seg.width, seg.height);
                 Display.overlay(imp, rois.values(), Display.OUTLINE);
-                ImagePlus flat = imp.flatten();
-                if (!new FileSaver(flat).saveAsPng(new File(out, stem + "_overlay.png").getPath())) {
-                    throw new IOException("cannot write " + stem + "_overlay.png");
-                }
+                MacroFunctions.saveImage(new File(out, stem + "_overlay.png"), imp.flatten(), true);
                 all.add(seg.table.withText("File", file.getName()));
                 report.images++;
                 report.particles += seg.table.rows();

@@ -40,6 +40,12 @@ final class Commands {
         MacroFunctions.setLastError("");
     }
 
+    /** Start of a command on the current image: clears the last error; null when no image is open. */
+    static ImagePlus begin() {
+        start();
+        return currentImage();
+    }
+
     /** Pixel size in nm from a dialog value: > 0 overrides, 0 keeps the image's calibration. */
     static ImageData withPixelSize(ImageData data, double nm) {
         if (!(nm >= 0) || Double.isInfinite(nm)) {

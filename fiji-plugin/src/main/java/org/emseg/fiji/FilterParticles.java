@@ -29,8 +29,7 @@ public class FilterParticles implements PlugIn, DialogListener {
 
     @Override
     public void run(String arg) {
-        Commands.start();
-        imp = Commands.currentImage();
+        imp = Commands.begin();
         if (imp == null) {
             return;
         }

@@ -99,14 +99,12 @@ public final class MacroFunctions {
         if (imp == null) {
             return "no current image";
         }
-        ImagePlus flat = imp.flatten();
-        File file = new File(path);
-        File tmp = new File(file.getAbsoluteFile().getParentFile(), "." + file.getName() + ".part.png");
-        if (!new ij.io.FileSaver(flat).saveAsPng(tmp.getPath()) || !tmp.renameTo(file)) {
-            tmp.delete();
-            return "cannot write " + path;
+        try {
+            saveImage(new File(path), imp.flatten(), true);
+            return "";
+        } catch (IOException e) {
+            return "cannot write " + path + ": " + e.getMessage();
         }
-        return "";
     }
 
     /** Number of rows of table {@code title} ("0" when there is none). */
@@ -115,12 +113,17 @@ public final class MacroFunctions {
         return Integer.toString(t == null ? 0 : t.rows());
     }
 
-    /** Writes {@code text} to {@code file} through a temporary file, so no half-written output remains. */
-    static void writeAtomically(File file, String text) throws IOException {
+    /** Writes one output file given a path to write to. */
+    interface Output {
+        void write(File path) throws IOException;
+    }
+
+    /** Writes {@code file} through a temporary file beside it, so no half-written output remains. */
+    static void writeAtomically(File file, Output output) throws IOException {
         File dir = file.getAbsoluteFile().getParentFile();
         File tmp = File.createTempFile("." + file.getName(), ".part", dir);
         try {
-            Files.write(tmp.toPath(), text.getBytes(StandardCharsets.UTF_8));
+            output.write(tmp);
             Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.REPLACE_EXISTING,
                     StandardCopyOption.ATOMIC_MOVE);
         } finally {
@@ -128,5 +131,28 @@ public final class MacroFunctions {
                 tmp.delete();
             }
         }
+    }
+
+    /** {@link #writeAtomically(File, Output)} of UTF-8 text. */
+    static void writeAtomically(File file, final String text) throws IOException {
+        writeAtomically(file, new Output() {
+            @Override
+            public void write(File path) throws IOException {
+                Files.write(path.toPath(), text.getBytes(StandardCharsets.UTF_8));
+            }
+        });
+    }
+
+    /** {@link #writeAtomically(File, Output)} of an image as TIFF or PNG (ImageJ's FileSaver). */
+    static void saveImage(File file, final ImagePlus imp, final boolean png) throws IOException {
+        writeAtomically(file, new Output() {
+            @Override
+            public void write(File path) throws IOException {
+                ij.io.FileSaver saver = new ij.io.FileSaver(imp);
+                if (!(png ? saver.saveAsPng(path.getPath()) : saver.saveAsTiff(path.getPath()))) {
+                    throw new IOException("cannot write " + file.getName());
+                }
+            }
+        });
     }
 }

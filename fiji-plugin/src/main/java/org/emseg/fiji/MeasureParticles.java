@@ -17,8 +17,7 @@ public class MeasureParticles implements PlugIn {
 
     @Override
     public void run(String arg) {
-        Commands.start();
-        ImagePlus imp = Commands.currentImage();
+        ImagePlus imp = Commands.begin();
         if (imp == null) {
             return;
         }

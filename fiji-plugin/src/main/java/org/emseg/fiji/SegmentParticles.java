@@ -9,8 +9,7 @@ public class SegmentParticles implements PlugIn {
 
     @Override
     public void run(String arg) {
-        Commands.start();
-        ImagePlus imp = Commands.currentImage();
+        ImagePlus imp = Commands.begin();
         if (imp == null) {
             return;
         }

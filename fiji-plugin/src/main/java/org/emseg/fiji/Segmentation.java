@@ -44,15 +44,6 @@ public final class Segmentation {
         this.pixelHeight = pixelHeight;
     }
 
-    /** Largest label (0 when nothing was found). */
-    public int maxLabel() {
-        int m = 0;
-        for (int v : labels) {
-            m = Math.max(m, v);
-        }
-        return m;
-    }
-
     /** The labels as a 16-bit processor, or 32-bit when a label exceeds 65535. */
     public ImageProcessor labelProcessor() {
         return labelProcessor(width, height, labels);

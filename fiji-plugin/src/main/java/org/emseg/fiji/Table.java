@@ -55,11 +55,6 @@ public final class Table {
         this.text = text;
     }
 
-    /** A table without rows with these headings. */
-    public static Table empty(String... headings) {
-        return new Table(headings, new double[headings.length][0]);
-    }
-
     public int rows() {
         return columns.length > 0 ? columns[0].length : (text == null ? 0 : text.length);
     }
