@@ -15,8 +15,8 @@ from . import io as _io
 __all__ = ["load_labels", "load_image", "measure_file", "combine_tables", "example_files",
            "MeasureResult", "pair_key", "pair_files", "evaluate_files", "evaluation_table",
            "pooled_scores", "EvaluateResult", "sample_files", "SegmentResult", "segment_file",
-           "segment_array",
-           "training_pairs"]
+           "segment_array", "filter_array", "filter_file", "FilterResult", "training_pairs",
+           "classifier_triples"]
 
 
 @dataclass
@@ -226,6 +226,124 @@ def segment_file(path, predictor, *, pixel_size=None, threshold=None, keep_datab
     return SegmentResult(Path(path), image, seg, table, source)
 
 
+def filter_array(image, labels, classifier=None, *, pixel_size, min_score=None, ranges=(),
+                 exclude_border=False, connectivity=8, batch_size=4, progress=None):
+    """Measure a segmentation held in memory and keep the particles fit for statistics.
+
+    The one filtering path behind ``emseg filter``, ``emseg segment
+    --classifier`` and the Fiji plugin's backends.
+
+    Parameters
+    ----------
+    image : (M, N) ndarray
+        The grey-level image (the classifier's input, and Mean/Min/Max).
+    labels : (M, N) ndarray of int
+        Instances (0 = background), or a binary mask whose connected
+        components (``connectivity`` 4 or 8) are the particles.
+    classifier : SavedModelPredictor, optional
+        A loaded classifier filter (``predictor.meta["task"] == "classifier"``);
+        None applies only the rule filters.
+    pixel_size : float or (float, float)
+        Pixel size in nm.
+    min_score : float, optional
+        Minimum classifier score (default: the classifier's tuned threshold).
+    ranges : iterable of "COL=LO:HI" or (col, lo, hi), optional
+    exclude_border : bool, optional
+    connectivity : {4, 8}, optional
+        For binary masks.
+
+    Returns
+    -------
+    FilterResult
+        All particles' measurements with ``Score`` and ``Kept`` columns, the
+        particles and the label image holding only the kept ones (numbers
+        unchanged).
+    """
+    from .classify import apply_filters, classify, filter_labels, parse_range
+    from .measure import measure
+
+    if pixel_size is None:
+        raise ValueError("pixel_size: the pixel size in nm is required")
+    ranges = [parse_range(r) if isinstance(r, str) else r for r in ranges]
+    if min_score is not None and not 0 <= min_score <= 1:
+        raise ValueError(f"min_score must be in [0, 1], got {min_score!r}")
+    from ._validate import check_labels, is_binary_mask
+
+    labels = check_labels(labels, "labels")
+    if connectivity not in (4, 8):
+        raise ValueError(f"connectivity must be 4 or 8, got {connectivity!r}")
+    if is_binary_mask(labels):
+        from skimage.measure import label as sk_label
+        labels = sk_label(labels != 0, connectivity=1 if connectivity == 4 else 2).astype(np.int32)
+    table = measure(labels, image, pixel_size=pixel_size)
+    scores = None
+    if classifier is not None:
+        result = classify(image, labels, classifier, classifier.meta, pixel_size=pixel_size,
+                          batch_size=batch_size, progress=progress)
+        scores = result.scores
+        min_score = result.threshold if min_score is None else min_score
+    table = apply_filters(table, scores=scores, min_score=0.5 if min_score is None else min_score,
+                          ranges=ranges, exclude_border=exclude_border)
+    return FilterResult(table, labels, filter_labels(labels, table.loc[table["Kept"], "Label"]),
+                        image, pixel_size)
+
+
+@dataclass
+class FilterResult:
+    """Outcome of :func:`filter_array` / :func:`filter_file`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Every particle's measurements with ``Score`` and ``Kept``.
+    labels : ndarray of int
+        All particles (a binary mask's components numbered as in ``table``).
+    filtered : ndarray of int
+        Only the kept particles, numbers unchanged.
+    image : ndarray, optional
+    pixel_size : (float, float), optional
+    pixel_size_source : str, optional
+    path, labels_path : Path, optional
+        The files read (:func:`filter_file`).
+    """
+
+    table: object
+    labels: np.ndarray
+    filtered: np.ndarray
+    image: np.ndarray = None
+    pixel_size: tuple = None
+    pixel_size_source: str = None
+    path: Path = None
+    labels_path: Path = None
+
+
+def filter_file(image_path, labels_path, classifier=None, *, pixel_size=None, min_score=None,
+                ranges=(), exclude_border=False, connectivity=8, batch_size=4, progress=None):
+    """Filter the particles of a label image file (see :func:`filter_array`).
+
+    The pixel size is ``pixel_size`` when given, else the image's (or the
+    label image's) calibration; without any it is an error.
+
+    Returns
+    -------
+    FilterResult
+    """
+    image, image_size, image_meta = load_image(image_path)
+    labels, label_size, label_meta = load_labels(labels_path, allow_empty=True)
+    if image.shape != labels.shape:
+        raise ValueError(f"{labels_path}: labels {labels.shape} and image {image.shape} "
+                         "differ in shape")
+    size, source = _pixel_size_and_source(pixel_size, (image_size, image_meta),
+                                          (label_size, label_meta))
+    if size is None:
+        raise ValueError(f"{image_path}: no pixel size in the files; give it with --pixel-size (nm)")
+    res = filter_array(image, labels, classifier, pixel_size=size, min_score=min_score,
+                       ranges=ranges, exclude_border=exclude_border, connectivity=connectivity,
+                       batch_size=batch_size, progress=progress)
+    res.pixel_size_source, res.path, res.labels_path = source, Path(image_path), Path(labels_path)
+    return res
+
+
 _IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
 
 
@@ -264,6 +382,61 @@ def training_pairs(images, masks, *, pixel_size=None):
         if size is None:
             raise ValueError(f"{image_path}: no pixel size in the file; give --pixel-size")
         yield image, mask, float(size[0])
+
+
+def classifier_triples(images, labels, keeps, *, pixel_size=None, connectivity=8):
+    """Read classifier training data from files matched by name.
+
+    ``a.tif`` ~ ``a_m.tif`` / ``a_labels.tif`` ~ ``a_cm.tif`` / ``a_keep.tif``
+    (see :func:`pair_key`). Keep masks annotated on the specimen area only
+    (fewer rows than the image, the data bar cut off, as the BAM data has)
+    limit the image and labels to those rows.
+
+    Parameters
+    ----------
+    images, labels, keeps : sequences of path-like
+        Files or folders: micrographs, instances (label images or binary
+        masks) and keep masks (non-zero = fit for statistics; or class
+        numbers 1..K for a multi-class classifier).
+    pixel_size : float, optional
+        For images without calibration (an explicit value always wins).
+    connectivity : {4, 8}, optional
+        Connectivity of particles in binary instance masks.
+
+    Yields
+    ------
+    (image, labels, keep, pixel_size_nm)
+    """
+    from skimage.measure import label as sk_label
+
+    from ._validate import is_binary_mask
+
+    if connectivity not in (4, 8):
+        raise ValueError(f"connectivity must be 4 or 8, got {connectivity!r}")
+    images = _expand_folders(images)
+    # keyed by image file, so single files pair whatever their names
+    by_labels = {b: a for _, a, b, _ in
+                 pair_files(_expand_folders(labels), images, roles=("labels", "image"))}
+    by_keep = {b: a for _, a, b, _ in
+               pair_files(_expand_folders(keeps), images, roles=("keep mask", "image"))}
+    for image_path, label_path in by_labels.items():
+        keep_path = by_keep[image_path]
+        image, isize, imeta = load_image(image_path)
+        lab, lsize, lmeta = load_labels(label_path, allow_empty=True)
+        keep, _, _ = load_labels(keep_path, allow_empty=True)
+        if lab.shape != image.shape:
+            raise ValueError(f"{label_path}: shape {lab.shape} differs from {image_path} {image.shape}")
+        if keep.shape != image.shape:
+            if keep.shape[1] != image.shape[1] or keep.shape[0] > image.shape[0]:
+                raise ValueError(f"{keep_path}: shape {keep.shape} differs from {image_path} "
+                                 f"{image.shape}")
+            image, lab = image[:keep.shape[0]], lab[:keep.shape[0]]
+        if is_binary_mask(lab):
+            lab = sk_label(lab != 0, connectivity=1 if connectivity == 4 else 2)
+        size, _ = _pixel_size_and_source(pixel_size, (isize, imeta), (lsize, lmeta))
+        if size is None:
+            raise ValueError(f"{image_path}: no pixel size in the file; give --pixel-size")
+        yield image, lab, keep, float(size[0])
 
 
 # --------------------------------------------------------------------------- evaluation

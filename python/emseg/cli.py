@@ -104,7 +104,41 @@ def build_parser():
     _model_options(sg)
     sg.add_argument("--output", "-o", metavar="DIR", default=".",
                     help="output folder (created; default: current folder)")
+    sg.add_argument("--classifier", metavar="NAME|PATH",
+                    help="then keep only particles this classifier filter passes (as 'emseg "
+                         "filter'; 'default' for emseg-classifier-sem)")
+    sg.add_argument("--min-score", type=float, metavar="S",
+                    help="with --classifier: minimum score (default: the classifier's tuned value)")
     sg.set_defaults(func=cmd_segment)
+
+    fl = sub.add_parser("filter", help="keep the particles fit for size statistics",
+                        description=(
+                            "Score every particle of a segmentation with a classifier network "
+                            "(the default classifier unless --classifier none) and apply rule "
+                            "filters: value ranges on measurement columns and exclusion of "
+                            "border particles. Writes <stem>_filtered.tif (the kept particles, "
+                            "numbers unchanged) and <stem>_filtered.csv (every particle's "
+                            "measurements with Score and Kept columns), and prints kept/total "
+                            "and the summary of the kept particles."))
+    fl.add_argument("image", metavar="IMAGE", help="the micrograph")
+    fl.add_argument("labels", metavar="LABELS", help="its label image or binary mask")
+    fl.add_argument("--classifier", metavar="NAME|PATH|none",
+                    help="classifier filter (default: emseg-classifier-sem; none: rules only)")
+    fl.add_argument("--min-score", type=float, metavar="S",
+                    help="minimum classifier score (default: the classifier's tuned value)")
+    fl.add_argument("--range", action="append", default=[], metavar="COL=LO:HI", dest="ranges",
+                    help="keep particles with LO <= COL <= HI (a bound may be empty); repeatable")
+    fl.add_argument("--exclude-border", action="store_true",
+                    help="drop particles touching the image border")
+    fl.add_argument("--pixel-size", type=_pixel_size, metavar="NM",
+                    help="pixel size in nm (or W,H); overrides the files' calibration")
+    fl.add_argument("--connectivity", type=int, choices=(4, 8), default=8,
+                    help="connectivity of particles in a binary mask (default 8)")
+    fl.add_argument("--batch-size", type=int, default=4, metavar="N",
+                    help="tiles per network call (default 4)")
+    fl.add_argument("--output", "-o", metavar="DIR", default=".",
+                    help="output folder (created; default: current folder)")
+    fl.set_defaults(func=cmd_filter)
 
     d = sub.add_parser("demo", help="segment the bundled SEM sample and write every result",
                        description=(
@@ -140,17 +174,34 @@ def build_parser():
                    help="pixel size the model works at (default: that of the first image)")
     t.add_argument("--tile-size", type=int, default=400, metavar="PX",
                    help="patch size (default 400, as FRU-Net)")
-    t.add_argument("--pixel-size", type=_pixel_size, metavar="NM",
-                   help="pixel size of the training images when their files lack it")
-    t.add_argument("--epochs", type=int, default=100)
-    t.add_argument("--batch-size", type=int, default=8)
-    t.add_argument("--learning-rate", type=float, default=1e-4)
-    t.add_argument("--loss", default="bce", choices=("bce", "focal_dice"))
-    t.add_argument("--class-weights", metavar="BG,FG", help="bce weights of background, foreground")
-    t.add_argument("--patience", type=int, default=10, help="early-stopping patience (epochs)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--resume", action="store_true", help="continue the training in --output")
+    _training_options(t)
     t.set_defaults(func=cmd_train)
+
+    tc = sub.add_parser("train-classifier", help="train a classifier filter",
+                        description=(
+                            "Train a classifier filter (MultiRes U-Net on image + instance "
+                            "outlines) from images, their instances and keep masks, matched by "
+                            "name (a.tif, a_m.tif, a_cm.tif). Keep masks mark the pixels of the "
+                            "particles fit for size statistics. The per-particle score threshold "
+                            "is tuned on validation patches. Export with 'emseg export'."))
+    tc.add_argument("--images", nargs="+", required=True, metavar="IMG",
+                    help="micrographs (files or folders)")
+    tc.add_argument("--labels", nargs="+", required=True, metavar="LBL",
+                    help="instances: label images or binary masks (files or folders)")
+    tc.add_argument("--keep", nargs="+", required=True, metavar="KEEP",
+                    help="keep masks (files or folders)")
+    tc.add_argument("--output", "-o", required=True, metavar="DIR", help="training folder")
+    tc.add_argument("--config", metavar="JSON", help="classifier config JSON (replaces the options below)")
+    tc.add_argument("--name", default="classifier", help="model name (default: classifier)")
+    tc.add_argument("--base-filters", type=int, default=8, metavar="N")
+    tc.add_argument("--depth", type=int, default=3, metavar="N")
+    tc.add_argument("--model-pixel-size", type=float, metavar="NM",
+                    help="pixel size the network works at (default: 12 nm)")
+    tc.add_argument("--tile-size", type=int, default=128, metavar="PX", help="training patch size")
+    tc.add_argument("--connectivity", type=int, choices=(4, 8), default=8,
+                    help="connectivity of particles in binary instance masks (default 8)")
+    _training_options(tc)
+    tc.set_defaults(func=cmd_train_classifier)
 
     x = sub.add_parser("export", help="export a trained model to a model folder",
                        description=(
@@ -195,6 +246,19 @@ def build_parser():
     inst.add_argument("--plugin-jar", metavar="JAR", help="EMSeg plugin jar (default: the built one)")
     inst.set_defaults(func=cmd_install_fiji)
     return p
+
+
+def _training_options(p):
+    p.add_argument("--pixel-size", type=_pixel_size, metavar="NM",
+                   help="pixel size of the training images when their files lack it")
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--learning-rate", type=float, default=1e-4)
+    p.add_argument("--loss", default="bce", choices=("bce", "focal_dice"))
+    p.add_argument("--class-weights", metavar="BG,FG", help="bce weights of background, foreground")
+    p.add_argument("--patience", type=int, default=10, help="early-stopping patience (epochs)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue the training in --output")
 
 
 def _model_options(p):
@@ -383,7 +447,7 @@ def cmd_evaluate(args):
 def _load_model(name):
     from .models.saved import load_predictor
 
-    return load_predictor(name)  # ValueError with the list of installed models
+    return load_predictor(name, task="segmentation")  # ValueError lists the installed models
 
 
 def _check_segment_options(args):
@@ -420,6 +484,10 @@ def cmd_segment(args):
     from pathlib import Path
 
     _check_segment_options(args)
+    if args.min_score is not None:
+        if args.classifier is None:
+            raise UsageError("--min-score needs --classifier")
+        _check_filter_options(args)
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--output {out} exists and is not a folder")
@@ -430,13 +498,14 @@ def cmd_segment(args):
     if dup:
         raise UsageError(f"several inputs are named {sorted(dup)[0]!r}: their outputs would collide")
     for stem in stems:
-        for path in _segment_outputs(out, stem).values():
+        for path in [*_segment_outputs(out, stem).values(), *_filter_outputs(out, stem).values()]:
             if path.resolve() in inputs:
                 raise UsageError(f"output {path} would overwrite an input file")
     predictor = _load_model(args.model)
+    classifier = _load_classifier(args.classifier) if args.classifier else None
     from tqdm import tqdm
 
-    from .batch import segment_file
+    from .batch import filter_array, segment_file
     out.mkdir(parents=True, exist_ok=True)
     failures = []
     bar = tqdm(images, desc="segment", unit="image", file=sys.stderr)
@@ -451,6 +520,12 @@ def cmd_segment(args):
             res = segment_file(path, predictor, pixel_size=args.pixel_size, threshold=args.threshold,
                                keep_databar=args.keep_databar, batch_size=args.batch_size,
                                progress=progress)
+            filtered = None
+            if classifier is not None:
+                filtered = filter_array(res.image, res.segmentation.labels, classifier,
+                                        pixel_size=res.segmentation.pixel_size,
+                                        min_score=args.min_score, batch_size=args.batch_size,
+                                        progress=progress)
         except (ValueError, TypeError, OSError) as exc:
             failures.append(f"{exc}")
             continue
@@ -464,8 +539,103 @@ def cmd_segment(args):
                    f"{_fmt_size(seg.pixel_size, res.pixel_size_source)}{bar_note}) -> "
                    f"{paths['labels'].name}, {paths['prob'].name}, {paths['table'].name}",
                    file=sys.stdout)
+        if filtered is not None:
+            fpaths = _filter_outputs(out, stem)
+            _write_filtered(filtered, fpaths, path.name)
+            _report_filtered(str(path), filtered.table, classifier)
+            tqdm.write(f"  -> {fpaths['labels'].name}, {fpaths['table'].name}, "
+                       f"{fpaths['overlay'].name}", file=sys.stdout)
     bar.close()
     return _finish("segment", failures, len(images), "image(s)")
+
+
+def _load_classifier(name):
+    """The classifier predictor for NAME|PATH ('default' = the default one), None for 'none'."""
+    if name is not None and name.strip().lower() == "none":
+        return None
+    from .models.saved import load_predictor
+
+    return load_predictor(None if name in (None, "default") else name, task="classifier")
+
+
+def _filter_outputs(out, stem):
+    return {"labels": out / f"{stem}_filtered.tif", "table": out / f"{stem}_filtered.csv",
+            "overlay": out / f"{stem}_filtered.png"}
+
+
+def _check_filter_options(args):
+    from .classify import parse_range
+
+    if args.min_score is not None and not 0 <= args.min_score <= 1:
+        raise UsageError(f"--min-score must be in [0, 1], got {args.min_score:g}")
+    for r in getattr(args, "ranges", ()):
+        parse_range(r)  # ValueError names the bad range
+
+
+def _write_filtered(res, paths, name):
+    from . import io
+    from .plot import filter_overlay
+
+    table = res.table
+    kept = table.loc[table["Kept"], "Label"]
+    io.write_labels(paths["labels"], res.filtered, res.pixel_size)
+    io.write_table(paths["table"], table)
+    io.write_png(paths["overlay"], filter_overlay(
+        res.image, res.labels, kept,
+        title=f"{name}: kept {len(kept)} of {len(table)} (green), discarded red"))
+
+
+def _report_filtered(name, table, classifier):
+    from .measure import summarize
+
+    kept = table[table["Kept"]]
+    how = f"classifier {classifier.info.name}" if classifier is not None else "rules only"
+    print(f"{name}: kept {len(kept)} of {len(table)} particles ({how})")
+    if len(kept):
+        print(summarize(kept, ["MinFeret", "ECD"]).to_string(float_format=lambda v: f"{v:.4g}"))
+
+
+def cmd_filter(args):
+    from pathlib import Path
+
+    _check_filter_options(args)
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--output {out} exists and is not a folder")
+    image_path, labels_path = Path(args.image), Path(args.labels)
+    for p in (image_path, labels_path):
+        if not p.is_file():
+            raise UsageError(f"no such file: {p}")
+    paths = _filter_outputs(out, _stem(labels_path))
+    inputs = {image_path.resolve(), labels_path.resolve()}
+    for path in paths.values():
+        if path.resolve() in inputs:
+            raise UsageError(f"output {path} would overwrite an input file")
+    classifier = _load_classifier(args.classifier)
+    from tqdm import tqdm
+
+    from .batch import filter_file
+    tiles = tqdm(desc=f"filter {image_path.name}", unit="tile", leave=False, file=sys.stderr,
+                 disable=classifier is None)
+
+    def progress(done, total):
+        tiles.total = total
+        tiles.n = done
+        tiles.refresh()
+    try:
+        res = filter_file(image_path, labels_path, classifier, pixel_size=args.pixel_size,
+                          min_score=args.min_score, ranges=args.ranges,
+                          exclude_border=args.exclude_border, connectivity=args.connectivity,
+                          batch_size=args.batch_size, progress=progress)
+    finally:
+        tiles.close()
+    out.mkdir(parents=True, exist_ok=True)
+    _write_filtered(res, paths, labels_path.name)
+    _report_filtered(str(labels_path), res.table, classifier)
+    print(f"wrote {paths['labels']}, {paths['table'].name}, {paths['overlay'].name}")
+    return EXIT_OK
 
 
 def cmd_demo(args):
@@ -509,10 +679,11 @@ def cmd_demo(args):
     return EXIT_OK
 
 
-def cmd_train(args):
+def _check_training_options(args):
+    """Check the options shared by train and train-classifier; return the
+    output folder and the class weights."""
     from pathlib import Path
 
-    from .models import ModelConfig
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--output {out} exists and is not a folder")
@@ -533,6 +704,62 @@ def cmd_train(args):
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
     if not 0 < args.learning_rate < 1:
         raise UsageError(f"--learning-rate must be in (0, 1), got {args.learning_rate:g}")
+    return out, weights
+
+
+def _best_epoch(history):
+    best = min(history, key=lambda h: h["val_loss"]) if history else None
+    if best:
+        print(f"best epoch {best['epoch']} of {len(history)}: validation loss "
+              f"{best['val_loss']:.4f}")
+
+
+def cmd_train_classifier(args):
+    import numpy as np
+
+    from . import io
+    from .batch import classifier_triples
+    from .models import ModelConfig
+
+    out, weights = _check_training_options(args)
+    triples = list(classifier_triples(args.images, args.labels, args.keep,
+                                      pixel_size=args.pixel_size, connectivity=args.connectivity))
+    if args.resume:
+        import json
+        config = ModelConfig.from_dict(json.loads(io.read_text(out / "log.json"))["config"])
+    elif args.config:
+        config = ModelConfig.from_json(io.read_text(args.config))
+    else:
+        if args.tile_size < 8 or args.depth < 1:
+            raise UsageError("--tile-size must be at least 8 and --depth at least 1")
+        config = ModelConfig(
+            name=args.name, architecture="multires_unet", task="classifier", input_channels=2,
+            classes=["keep"], base_filters=args.base_filters, depth=args.depth,
+            tile_size=args.tile_size, halo=max(0, min(32, args.tile_size // 8)),
+            pixel_size=args.model_pixel_size or 12.0)
+    if config.task != "classifier":
+        raise UsageError(f"--config describes a {config.task} model, not a classifier")
+    from .models.training import train_classifier
+    n = sum(len(set(np.unique(t[1]).tolist()) - {0}) for t in triples)
+    print(f"training classifier '{config.name}' ({config.architecture}) on {len(triples)} "
+          f"image(s), {n} particles, at {config.pixel_size:g} nm/px, {config.tile_size}-px patches")
+    result = train_classifier(triples, config, out, epochs=args.epochs, batch_size=args.batch_size,
+                              learning_rate=args.learning_rate, loss=args.loss,
+                              class_weights=weights, patience=args.patience, seed=args.seed,
+                              resume=args.resume, verbose=1)
+    _best_epoch(result.history)
+    print(f"score threshold {result.config.threshold:g} (validation precision "
+          f"{result.precision:.3f}, recall {result.recall:.3f})")
+    print(f"wrote {out} (best.keras, last.keras, log.json, training_curve.png, config.json); "
+          f"next: emseg export {out} --models models")
+    return EXIT_OK
+
+
+def cmd_train(args):
+    from pathlib import Path
+
+    from .models import ModelConfig
+    out, weights = _check_training_options(args)
 
     from . import io
     from .batch import training_pairs
@@ -555,10 +782,7 @@ def cmd_train(args):
     result = train_model(pairs, config, out, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.learning_rate, loss=args.loss, class_weights=weights,
                          patience=args.patience, seed=args.seed, resume=args.resume, verbose=1)
-    best = min(result.history, key=lambda h: h["val_loss"]) if result.history else None
-    if best:
-        print(f"best epoch {best['epoch']} of {len(result.history)}: validation loss "
-              f"{best['val_loss']:.4f}")
+    _best_epoch(result.history)
     print(f"threshold {result.config.threshold:g} (validation IoU {result.threshold_iou:.4f})")
     print(f"wrote {out} (best.keras, last.keras, log.json, training_curve.png, config.json); "
           f"next: emseg export {out} --models models")
@@ -587,7 +811,8 @@ def cmd_export(args):
         log = json.loads(io.read_text(folder / "log.json"))
         training = {k: log[k] for k in ("loss", "class_weights", "batch_size", "learning_rate",
                                         "seed", "train_patches", "validation_patches",
-                                        "validation_iou") if k in log}
+                                        "validation_iou", "validation_precision",
+                                        "validation_recall") if k in log}
         training["epochs"] = len(log.get("epochs", []))
     from .models.saved import export_model
     info = export_model(folder / "best.keras", config, target, training=training,

@@ -309,12 +309,12 @@ def _backend_class():
         def __init__(self):
             self._models = {}
 
-        def _predictor(self, model, models_dir):
+        def _predictor(self, model, models_dir, task="segmentation"):
             from .models.saved import load_predictor
-            key = (model, models_dir)
+            key = (model, models_dir, task)
             if key not in self._models:
                 with _models_dir(models_dir):
-                    self._models[key] = load_predictor(model)
+                    self._models[key] = load_predictor(model, task=task)
             return self._models[key]
 
         @JOverride
@@ -360,6 +360,30 @@ def _backend_class():
                         size = isize
                 table = measure(lab, image, pixel_size=size, connectivity=int(connectivity))
                 return _java_table(table)
+            except (ValueError, TypeError, OSError) as exc:
+                raise BackendException(str(exc)) from None
+
+        @JOverride
+        def classify(self, image, labels, options, progress):
+            from .batch import filter_array
+            try:
+                array, size = _image_data_to_numpy(image)
+                lab, lsize = _image_data_to_numpy(labels)
+                size = size if size is not None else lsize
+                if size is None:
+                    raise ValueError(f"{image.title}: no pixel size; give it in nm")
+                name = str(options.classifier)
+                classifier = None if options.rulesOnly() else self._predictor(
+                    name, None if options.modelsDir is None else str(options.modelsDir),
+                    task="classifier")
+                min_score = None if np.isnan(options.minScore) else float(options.minScore)
+
+                def tiles(done, total):
+                    progress.update(int(done), int(total), "tiles")
+                res = filter_array(array, lab, classifier, pixel_size=size, min_score=min_score,
+                                   ranges=[str(r) for r in options.ranges],
+                                   exclude_border=bool(options.excludeBorder), progress=tiles)
+                return _java_table(res.table)
             except (ValueError, TypeError, OSError) as exc:
                 raise BackendException(str(exc)) from None
 

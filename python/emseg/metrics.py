@@ -44,7 +44,7 @@ __all__ = [
     "match_instances", "Matching", "instance_iou", "ctc_seg", "ctc_det", "pixel_error",
     "rand_error", "information_error", "ratio_error", "morphology_errors", "wilcoxon_mc",
     "center_detection", "distribution_errors", "evaluate", "Evaluation",
-    "CTC_WEIGHTS",
+    "CTC_WEIGHTS", "keep_reference", "optimal_threshold",
 ]
 
 #: Cell Tracking Challenge weights of the detection graph operations.
@@ -994,3 +994,39 @@ def optimal_threshold(prob, truth, *, steps=101):
         return 0.5, float("nan")
     best = int(np.nanargmax(iou[1:]) + 1)  # threshold 0 would keep everything
     return float(grid[best]), float(iou[best])
+
+
+def keep_reference(pred, truth, truth_keep, *, iou_threshold=0.5):
+    """Which predicted instances are fit for statistics, by the reference.
+
+    A predicted instance is "keep" when it matches (IoU >= ``iou_threshold``,
+    one to one, :func:`match_instances`) a reference instance that the
+    reference keep mask marks fit (more than half of its pixels in
+    ``truth_keep``). Used to score a classifier filter applied to an
+    automatic segmentation, and to train one on it.
+
+    Parameters
+    ----------
+    pred, truth : (M, N) ndarray of int
+        Predicted and reference instances.
+    truth_keep : (M, N) ndarray of bool or int
+        Reference keep mask (non-zero = fit).
+
+    Returns
+    -------
+    (pred.max() + 1,) ndarray of bool
+        Index = predicted label (index 0 False).
+    """
+    pred, truth = _pair(pred, truth, ndims=(2,))
+    truth_keep = np.asarray(truth_keep)
+    if truth_keep.shape != truth.shape:
+        raise ValueError(f"truth_keep {truth_keep.shape} and truth {truth.shape} differ in shape")
+    t = np.asarray(truth, np.int64).ravel()
+    n_t = int(t.max()) + 1 if t.size else 1
+    fit = np.bincount(t, weights=(truth_keep.ravel() > 0), minlength=n_t) \
+        > 0.5 * np.bincount(t, minlength=n_t)
+    fit[0] = False
+    m = match_instances(pred, truth, iou_threshold=iou_threshold)
+    out = np.zeros(int(np.asarray(pred).max()) + 1, bool)
+    out[np.asarray(m.pred_labels, np.int64)] = fit[np.asarray(m.truth_labels, np.int64)]
+    return out

@@ -165,7 +165,8 @@ def split_validation(n, fraction=0.1, *, seed=0):
     return np.sort(order[k:]), np.sort(order[:k])
 
 
-def augment(image, target, rng, *, rotation=15.0, elastic=0.5, intensity=0.15, noise=0.03):
+def augment(image, target, rng, *, rotation=15.0, elastic=0.5, intensity=0.15, noise=0.03,
+            intensity_channels=None):
     """A randomly transformed copy of one (image, target) training pair.
 
     Flips and 90-degree rotations always; with probability 1/2 each: a small
@@ -179,6 +180,9 @@ def augment(image, target, rng, *, rotation=15.0, elastic=0.5, intensity=0.15, n
     image : (M, N) or (M, N, C) ndarray of float32, values in [0, 1]
     target : (M, N, K) ndarray of float32
     rng : numpy.random.Generator
+    intensity_channels : int, optional
+        Only the first this many image channels get the intensity change and
+        noise (a classifier's instance channel is not an intensity); default all.
 
     Returns
     -------
@@ -219,11 +223,14 @@ def augment(image, target, rng, *, rotation=15.0, elastic=0.5, intensity=0.15, n
                           for c in range(image.shape[-1])], -1)
         target = np.stack([ndi.map_coordinates(target[..., c], coords, order=0, mode="reflect")
                            for c in range(target.shape[-1])], -1)
+    c = image.shape[-1] if intensity_channels is None else int(intensity_channels)
+    grey = image[..., :c]
     if intensity and rng.random() < 0.5:
         gamma = np.exp(rng.uniform(-intensity, intensity) * 2)
-        image = np.clip(image, 0, 1) ** gamma
-        image = image * (1 + rng.uniform(-intensity, intensity)) + rng.uniform(-intensity, intensity)
+        grey = np.clip(grey, 0, 1) ** gamma
+        grey = grey * (1 + rng.uniform(-intensity, intensity)) + rng.uniform(-intensity, intensity)
     if noise and rng.random() < 0.5:
-        image = image + rng.normal(0, rng.uniform(0, noise), image.shape).astype(np.float32)
+        grey = grey + rng.normal(0, rng.uniform(0, noise), grey.shape).astype(np.float32)
+    image = np.concatenate([grey, image[..., c:]], -1) if c < image.shape[-1] else grey
     image = np.ascontiguousarray(image, np.float32)
     return (image[..., 0] if squeeze else image), np.ascontiguousarray(target, np.float32)

@@ -2,11 +2,13 @@
 
 import numpy as np
 
-__all__ = ["size_histogram", "outline_overlay"]
+__all__ = ["size_histogram", "outline_overlay", "filter_overlay", "training_curve"]
 
 #: Outline colours (RGB): segmentation yellow, ground truth cyan.
 PRED_COLOR = (255, 214, 0)
 TRUTH_COLOR = (0, 200, 255)
+KEEP_COLOR = (40, 220, 60)
+DISCARD_COLOR = (255, 50, 50)
 
 
 def size_histogram(table, column="MinFeret", *, unit=None, bins="auto", title=None):
@@ -84,11 +86,6 @@ def outline_overlay(image, labels, truth=None, *, title=None, dpi=120):
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-    from skimage.segmentation import find_boundaries
-
     from ._validate import check_2d_array, check_labels
 
     image = check_2d_array(image, "image", allow_bool=False)
@@ -101,6 +98,47 @@ def outline_overlay(image, labels, truth=None, *, title=None, dpi=120):
         layers.insert(0, (truth, TRUTH_COLOR))
     if labels.shape != image.shape:
         raise ValueError(f"labels shape {labels.shape} differs from image shape {image.shape}")
+    return _draw_outlines(image, layers, title, dpi)
+
+
+def filter_overlay(image, labels, kept, *, title=None, dpi=120):
+    """The micrograph with kept particles outlined in green, discarded in red.
+
+    Parameters
+    ----------
+    image : (M, N) ndarray
+    labels : (M, N) ndarray of int
+        All particles.
+    kept : iterable of int
+        The labels kept by the filters.
+    title : str, optional
+    dpi : int, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from ._validate import check_2d_array, check_labels
+
+    image = check_2d_array(image, "image", allow_bool=False)
+    labels = check_labels(labels, "labels")
+    if labels.shape != image.shape:
+        raise ValueError(f"labels shape {labels.shape} differs from image shape {image.shape}")
+    lut = np.zeros(int(labels.max()) + 1, bool)
+    kept = np.asarray(list(kept), np.int64)
+    lut[kept[(kept > 0) & (kept < lut.size)]] = True
+    keep = lut[labels]
+    return _draw_outlines(image, [(np.where(keep, 0, labels), DISCARD_COLOR),
+                                  (np.where(keep, labels, 0), KEEP_COLOR)], title, dpi)
+
+
+def _draw_outlines(image, layers, title, dpi):
+    """Grey image with the inner outlines of each (labels, colour) layer, in order."""
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+    from skimage.segmentation import find_boundaries
+
     lo, hi = np.percentile(image, [0.5, 99.5])
     grey = np.clip((image.astype(np.float64) - lo) / ((hi - lo) or 1.0), 0, 1)
     rgb = np.repeat((grey * 255).astype(np.uint8)[..., None], 3, axis=2)

@@ -61,15 +61,17 @@ def fit_tile(length, max_tile, halo, divisor):
 
 
 def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization=None,
-                  batch_size=4, progress=None, divisor=None):
+                  batch_size=4, progress=None, divisor=None, multichannel=False):
     """Probability map of a whole image from a network applied to tiles.
 
     Parameters
     ----------
-    image : (M, N) ndarray
-        Image at the network's pixel size (raw intensities).
+    image : (M, N) or, with ``multichannel``, (M, N, C) ndarray
+        Image at the network's pixel size (raw intensities). Extra input
+        channels (a classifier's instance encoding) follow the first one,
+        the intensity, and are passed to the network as they are.
     predict_fn : callable
-        Maps a ``(batch, tile, tile, 1)`` float32 array to
+        Maps a ``(batch, tile, tile, C)`` float32 array to
         ``(batch, tile, tile, channels)`` probabilities.
     tile_size, halo : int
         Tile side (a multiple of the network's divisor) and overlap margin.
@@ -82,18 +84,30 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
         ``{"mode": "image"|"patch", "low": p, "high": p}``; "image" uses the
         whole image's percentiles for every tile (no tile-dependent
         contrast), "patch" stretches each tile as the FRU-Net paper does.
-        None: the image is already normalised.
+        Only the first input channel is normalised. None: the image is
+        already normalised.
     batch_size : int, optional
     progress : callable, optional
         Called with (tiles done, tiles total) after every batch.
     divisor : int, optional
         The network's size divisor (``2**depth``); enables fitted tiles.
+    multichannel : bool, optional
+        ``image`` is ``(M, N, C)``: several input channels.
 
     Returns
     -------
     (M, N, channels) ndarray of float32
     """
+    image, extra = np.asarray(image), None
+    if multichannel:
+        if image.ndim != 3 or image.shape[-1] < 1:
+            raise ValueError(f"image must be (rows, columns, channels) with multichannel=True, "
+                             f"got shape {image.shape}")
+        if image.shape[-1] > 1:
+            extra = np.asarray(image[..., 1:], np.float32)
+        image = image[..., 0]
     image = check_2d_array(image, "image", allow_bool=False)
+    n_in = 1 if extra is None else 1 + extra.shape[-1]
     for v, n in ((tile_size, "tile_size"), (channels, "channels"), (batch_size, "batch_size")):
         if not isinstance(v, numbers.Integral) or v < 1:
             raise ValueError(f"{n} must be a positive integer, got {v!r}")
@@ -117,22 +131,27 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
         th, tw = (fit_tile(n, tile_size, halo, divisor) for n in (rows, cols))
     # pad images smaller than a tile (reflection keeps the statistics)
     pr, pc = max(0, th - rows), max(0, tw - cols)
-    src = np.pad(image, ((0, pr), (0, pc)), mode="reflect" if min(rows, cols) > 1 else "edge") \
-        if pr or pc else image
+    pad_mode = "reflect" if min(rows, cols) > 1 else "edge"
+    src = np.pad(image, ((0, pr), (0, pc)), mode=pad_mode) if pr or pc else image
+    if extra is not None and (pr or pc):
+        extra = np.pad(extra, ((0, pr), (0, pc), (0, 0)), mode=pad_mode)
     rstarts, rweights, rtotal = blend_weights(src.shape[0], th, halo)
     cstarts, cweights, ctotal = blend_weights(src.shape[1], tw, halo)
     out = np.zeros((rows, cols, channels), np.float32)
     jobs = [(i, j) for i in range(len(rstarts)) for j in range(len(cstarts))]
     for b in range(0, len(jobs), batch_size):
         chunk = jobs[b:b + batch_size]
-        tiles = np.empty((len(chunk), th, tw, 1), np.float32)
+        tiles = np.empty((len(chunk), th, tw, n_in), np.float32)
         for k, (i, j) in enumerate(chunk):
-            tile = src[rstarts[i]:rstarts[i] + th, cstarts[j]:cstarts[j] + tw]
+            window = (slice(rstarts[i], rstarts[i] + th), slice(cstarts[j], cstarts[j] + tw))
+            tile = src[window]
             if mode == "patch":
                 tile = normalize(tile, normalization["low"], normalization["high"])
             elif mode == "image":
                 tile = normalize(tile, limits=limits)
             tiles[k, ..., 0] = tile
+            if extra is not None:
+                tiles[k, ..., 1:] = extra[window]
         pred = np.asarray(predict_fn(tiles), np.float32)
         if pred.shape != (len(chunk), th, tw, channels):
             raise ValueError(f"predict_fn returned shape {pred.shape}, expected "
@@ -209,6 +228,9 @@ def segment(image, predict_fn, meta, *, pixel_size, threshold=None, postprocess=
     pw, ph = check_square_pixel_size(pixel_size)
     if not isinstance(meta, dict):
         raise TypeError("meta must be the model's model.yaml mapping")
+    if meta.get("task", "segmentation") != "segmentation":
+        raise ValueError(f"model {meta.get('name')!r} is a {meta.get('task')} model, "
+                         "not a segmentation model")
     try:
         classes = list(meta["output"]["classes"])
         model_px = float(meta["pixel_size_nm"])

@@ -16,7 +16,8 @@ import numpy as np
 from ._validate import check_positive
 
 __all__ = ["particle_labels", "render_micrograph", "perlin_noise", "SyntheticImage",
-           "sem_agglomerates", "tem_vesicles"]
+           "sem_agglomerates", "tem_vesicles", "FITNESS_CLASSES", "ClassifierExample",
+           "segmentation_errors", "sem_classifier_example"]
 
 
 def particle_labels(shape, n_particles, *, radius=(6.0, 14.0), seed=0, lobes=0.15):
@@ -111,11 +112,19 @@ class SyntheticImage:
         Visible part of every object, numbered 1..n.
     pixel_size : float
         Pixel size in nm.
+    visible_fraction : (n + 1,) ndarray of float, optional
+        Visible part of every object's whole area (index = label, 0 unused):
+        below 1 when other objects hide part of it or the image border cuts
+        it (:func:`sem_agglomerates` only).
+    cut_by_border : (n + 1,) ndarray of bool, optional
+        Objects that extend beyond the image.
     """
 
     image: np.ndarray
     labels: np.ndarray
     pixel_size: float
+    visible_fraction: np.ndarray = None
+    cut_by_border: np.ndarray = None
 
 
 def _check_shape(shape):
@@ -209,8 +218,9 @@ def _rounded_polygon(rng, radius, roundness):
     return box, half
 
 
-def _keep_largest_pieces(labels, n):
-    """Keep each label's largest 8-connected piece; renumber 1..m."""
+def _keep_largest_pieces(labels, n, *, return_lut=False):
+    """Keep each label's largest 8-connected piece; renumber 1..m (and return
+    the old -> new label table with ``return_lut``)."""
     from skimage.measure import label as sk_label
 
     pieces = sk_label(labels, connectivity=2, background=0)
@@ -226,7 +236,7 @@ def _keep_largest_pieces(labels, n):
     present = np.unique(labels[labels > 0])
     lut = np.zeros(n + 1, np.int32)
     lut[present] = np.arange(1, present.size + 1)
-    return lut[labels]
+    return (lut[labels], lut) if return_lut else lut[labels]
 
 
 def sem_agglomerates(shape=(512, 512), *, pixel_size=8.0, diameter_nm=(120.0, 400.0),
@@ -259,7 +269,8 @@ def sem_agglomerates(shape=(512, 512), *, pixel_size=8.0, diameter_nm=(120.0, 40
     -------
     SyntheticImage
         ``labels`` holds the visible part of every particle (4-connected,
-        one piece each), as a manual annotation of the image would.
+        one piece each), as a manual annotation of the image would;
+        ``visible_fraction`` and ``cut_by_border`` say which are whole.
     """
     from scipy import ndimage as ndi
 
@@ -290,6 +301,7 @@ def sem_agglomerates(shape=(512, 512), *, pixel_size=8.0, diameter_nm=(120.0, 40
     image[:] = background
     light = rng.uniform(0, 2 * np.pi)
     full_area = np.zeros(n + 1, np.int64)
+    whole_area = np.zeros(n + 1, np.int64)
     for k in range(1, n + 1):
         radius = rng.uniform(*radius_px)
         shape_mask, half = _rounded_polygon(rng, radius, rng.uniform(0.2, 0.45))
@@ -321,12 +333,21 @@ def sem_agglomerates(shape=(512, 512), *, pixel_size=8.0, diameter_nm=(120.0, 40
         image[window][m] = (body + rim + texture)[m]
         labels[window][m] = k
         full_area[k] = m.sum()
+        whole_area[k] = shape_mask.sum()
     # Slivers of mostly hidden particles are not annotated in real data either.
     sizes = np.bincount(labels.ravel(), minlength=n + 1)
     drop = sizes < 0.25 * full_area
     drop[0] = False
     labels[drop[labels]] = 0
-    labels = _keep_largest_pieces(labels, n)
+    labels, lut = _keep_largest_pieces(labels, n, return_lut=True)
+    m = int(lut.max())
+    old = np.zeros(m + 1, np.int64)
+    old[lut[lut > 0]] = np.nonzero(lut > 0)[0]
+    visible = np.bincount(labels.ravel(), minlength=m + 1).astype(np.float64)
+    visible_fraction = np.zeros(m + 1)
+    visible_fraction[1:] = visible[1:] / np.maximum(whole_area[old[1:]], 1)
+    cut = np.zeros(m + 1, bool)
+    cut[1:] = full_area[old[1:]] < whole_area[old[1:]]
 
     image = ndi.gaussian_filter(image, rng.uniform(0.6, 1.3))
     gain = rng.uniform(0.8, 1.25)
@@ -334,7 +355,8 @@ def sem_agglomerates(shape=(512, 512), *, pixel_size=8.0, diameter_nm=(120.0, 40
     image = image + rng.normal(0, rng.uniform(1, 6), image.shape)
     gamma = rng.uniform(0.8, 1.25)
     image = 255 * (np.clip(image, 0, 255) / 255) ** gamma
-    return SyntheticImage(np.clip(image, 0, 255).astype(np.uint8), labels, px)
+    return SyntheticImage(np.clip(image, 0, 255).astype(np.uint8), labels, px,
+                          np.minimum(visible_fraction, 1.0), cut)
 
 
 def tem_vesicles(shape=(512, 512), *, pixel_size=1.5, diameter_nm=(30.0, 200.0), n_vesicles=20,
@@ -408,3 +430,172 @@ def tem_vesicles(shape=(512, 512), *, pixel_size=1.5, diameter_nm=(30.0, 200.0),
     image = ndi.gaussian_filter(image, 1.0) + rng.normal(0, 8, image.shape)
     return SyntheticImage(np.clip(image, 0, 255).astype(np.uint8),
                           _keep_largest_pieces(labels, k), px)
+
+
+#: Fitness classes of a classifier example: index + 1 is the value in
+#: :attr:`ClassifierExample.classes` (0 is background).
+FITNESS_CLASSES = ("keep", "occluded", "cut", "missegmented")
+
+
+@dataclass(frozen=True)
+class ClassifierExample:
+    """Training data for the classifier filter with its exact answer.
+
+    Attributes
+    ----------
+    image : (M, N) ndarray of uint8
+    labels : (M, N) ndarray of int32
+        Instances as a segmentation gave them (with deliberate errors).
+    classes : (M, N) ndarray of uint8
+        Per pixel of every instance, its fitness class: 1 + the index in
+        :data:`FITNESS_CLASSES` (1 keep, 2 occluded, 3 cut by the border,
+        4 merged or split by the segmentation); 0 background.
+    pixel_size : float
+    """
+
+    image: np.ndarray
+    labels: np.ndarray
+    classes: np.ndarray
+    pixel_size: float
+
+    @property
+    def keep(self):
+        """Binary keep mask: pixels of the instances fit for statistics."""
+        return self.classes == 1
+
+
+def _touching_pairs(labels):
+    """Distinct (a, b) label pairs, a < b, that touch 4-connected."""
+    pairs = set()
+    for x, y in ((labels[:, :-1], labels[:, 1:]), (labels[:-1], labels[1:])):
+        sel = (x != y) & (x > 0) & (y > 0)
+        a, b = np.minimum(x[sel], y[sel]), np.maximum(x[sel], y[sel])
+        pairs.update(zip(a.tolist(), b.tolist()))
+    return sorted(pairs)
+
+
+def segmentation_errors(labels, *, merge=0.1, split=0.08, outline=(-1, 0, 1), seed=0):
+    """Corrupt an exact instance annotation the ways segmentation goes wrong.
+
+    Touching pairs are merged into one instance (probability ``merge`` per
+    pair, each instance merged at most once); other instances are cut in two
+    by a straight line through their centroid (probability ``split``);
+    finally every outline moves by the same number of pixels, drawn from
+    ``outline`` (+1 grows into the background, -1 peels the outer pixel
+    ring, which also opens 1-pixel gaps between touching instances, as
+    manual 4-connected annotations have).
+
+    Parameters
+    ----------
+    labels : (M, N) ndarray of int
+    merge, split : float, optional
+        Probabilities in [0, 1].
+    outline : sequence of int, optional
+        Outline shifts to draw from, pixels in [-2, 2].
+    seed : int, optional
+
+    Returns
+    -------
+    labels : (M, N) ndarray of int32
+        Consecutive labels 1..m.
+    origin : (m + 1,) ndarray of int64
+        The input label each output instance comes from (the first of a
+        merged pair); index 0 unused.
+    wrong : (m + 1,) ndarray of bool
+        Instances that were merged or split.
+    """
+    from scipy import ndimage as ndi
+    from skimage.segmentation import expand_labels, find_boundaries
+
+    from ._validate import check_labels
+
+    labels = np.asarray(check_labels(labels, "labels"), np.int64)
+    for value, name in ((merge, "merge"), (split, "split")):
+        if not 0 <= value <= 1:
+            raise ValueError(f"{name} must be a probability in [0, 1], got {value!r}")
+    shifts = [int(v) for v in outline]
+    if not shifts or any(not -2 <= v <= 2 for v in shifts):
+        raise ValueError(f"outline must be a non-empty sequence of integers in [-2, 2], got {outline!r}")
+    rng = np.random.default_rng(seed)
+    n = int(labels.max())
+    target = np.arange(n + 1)                    # merged instance -> partner
+    wrong = np.zeros(n + 1, bool)
+    for a, b in _touching_pairs(labels):
+        if not (wrong[a] or wrong[b]) and rng.random() < merge:
+            target[b] = a
+            wrong[a] = wrong[b] = True
+    out = target[labels]
+    origin = list(range(n + 1))
+    flags = list(wrong)
+    objects = ndi.find_objects(out)
+    for k, box in enumerate(objects, start=1):
+        if box is None or wrong[k] or rng.random() >= split:
+            continue
+        inside = out[box] == k
+        rr, cc = np.nonzero(inside)
+        if rr.size < 40:
+            continue
+        angle = rng.uniform(0, np.pi)
+        side = (rr - rr.mean()) * np.cos(angle) - (cc - cc.mean()) * np.sin(angle) > 0
+        if not 0.25 <= side.mean() <= 0.75:
+            continue
+        new = len(origin)
+        view = out[box]
+        view[rr[side], cc[side]] = new
+        origin.append(k)
+        flags.append(True)
+        flags[k] = True
+    shift = shifts[int(rng.integers(len(shifts)))]
+    if shift > 0:
+        out = expand_labels(out, shift)
+    for _ in range(-shift):
+        out = np.where(find_boundaries(out, mode="inner", connectivity=1), 0, out)
+    present = np.unique(out[out > 0])
+    lut = np.zeros(len(origin), np.int64)
+    lut[present] = np.arange(1, present.size + 1)
+    origin = np.asarray(origin, np.int64)[present]
+    return (lut[out].astype(np.int32), np.concatenate([[0], origin]),
+            np.concatenate([[False], np.asarray(flags, bool)[present]]))
+
+
+def sem_classifier_example(shape=(512, 512), *, pixel_size=8.0, diameter_nm=(120.0, 400.0),
+                           coverage=0.3, clustering=0.7, min_visible=0.9, merge=0.1,
+                           split=0.08, outline=(-1, 0, 1), seed=0):
+    """A synthetic SEM image, an imperfect segmentation of it and each
+    instance's fitness for size statistics, all known exactly.
+
+    The image and the exact visible particles come from
+    :func:`sem_agglomerates`; :func:`segmentation_errors` then merges, splits
+    and shifts outlines. An instance is "keep" when it is one whole particle
+    (at least ``min_visible`` of its area visible: isolated, or touching but
+    in front), "occluded" when others hide more, "cut" when it extends
+    beyond the image and "missegmented" when merged or split.
+
+    Parameters
+    ----------
+    shape, pixel_size, diameter_nm, coverage, clustering :
+        As :func:`sem_agglomerates`.
+    min_visible : float, optional
+        Visible fraction (0, 1] a whole particle needs.
+    merge, split, outline :
+        As :func:`segmentation_errors`.
+    seed : int, optional
+
+    Returns
+    -------
+    ClassifierExample
+    """
+    if not 0 < min_visible <= 1:
+        raise ValueError(f"min_visible must be in (0, 1], got {min_visible!r}")
+    rng = np.random.default_rng(seed)
+    truth = sem_agglomerates(shape, pixel_size=pixel_size, diameter_nm=diameter_nm,
+                             coverage=coverage, clustering=clustering,
+                             seed=int(rng.integers(2 ** 31)))
+    labels, origin, wrong = segmentation_errors(truth.labels, merge=merge, split=split,
+                                                outline=outline, seed=int(rng.integers(2 ** 31)))
+    kind = np.ones(origin.size, np.uint8)
+    kind[truth.visible_fraction[origin] < min_visible] = 2
+    kind[truth.cut_by_border[origin]] = 3
+    kind[wrong] = 4
+    kind[0] = 0
+    return ClassifierExample(truth.image, labels, kind[labels], truth.pixel_size)

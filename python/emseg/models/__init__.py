@@ -11,8 +11,9 @@ import os
 # TensorFlow's C++ start-up chatter (CPU features, missing CUDA) is noise for users.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from .config import ARCHITECTURES, POSTPROCESS_DEFAULTS, ModelConfig
-from .registry import DEFAULT_MODEL, ModelInfo, find_model, list_models, model_dirs
+from .config import ARCHITECTURES, POSTPROCESS_DEFAULTS, TASKS, ModelConfig
+from .registry import (DEFAULT_CLASSIFIER, DEFAULT_MODEL, ModelInfo, find_model, list_models,
+                       model_dirs)
 
-__all__ = ["ARCHITECTURES", "POSTPROCESS_DEFAULTS", "ModelConfig", "DEFAULT_MODEL", "ModelInfo",
-           "find_model", "list_models", "model_dirs"]
+__all__ = ["ARCHITECTURES", "POSTPROCESS_DEFAULTS", "TASKS", "ModelConfig", "DEFAULT_MODEL",
+           "DEFAULT_CLASSIFIER", "ModelInfo", "find_model", "list_models", "model_dirs"]

@@ -10,10 +10,13 @@ import math
 import numbers
 from dataclasses import dataclass, field
 
-__all__ = ["ARCHITECTURES", "ModelConfig", "POSTPROCESS_DEFAULTS"]
+__all__ = ["ARCHITECTURES", "TASKS", "ModelConfig", "POSTPROCESS_DEFAULTS"]
 
 #: Architectures :func:`emseg.models.networks.build_model` knows.
 ARCHITECTURES = ("fru_net", "multires_unet", "unet")
+
+#: What a model does: segment images, or score given instances (classifier filter).
+TASKS = ("segmentation", "classifier")
 
 #: Post-processing settings and their defaults (see :func:`emseg.postprocess.postprocess`).
 POSTPROCESS_DEFAULTS = {
@@ -42,7 +45,7 @@ def _check_number(value, name, *, integer=False, low=None, high=None, low_open=F
 
 @dataclass
 class ModelConfig:
-    """Everything needed to rebuild, train and apply one segmentation network.
+    """Everything needed to rebuild, train and apply one network.
 
     Parameters
     ----------
@@ -50,10 +53,12 @@ class ModelConfig:
         Model name (also its folder name under ``models/``).
     architecture : {"fru_net", "multires_unet", "unet"}
     input_channels : int
+        1 for segmentation; 2 for a classifier (image and instance encoding).
     classes : list of str
-        One sigmoid output per class. ``"particle"`` (or any single class) is
-        the foreground; ``"boundary"`` marks the pixels where touching objects
-        meet, used to split them.
+        One sigmoid output per class. Segmentation: ``"particle"`` (or any
+        single class) is the foreground; ``"boundary"`` marks the pixels
+        where touching objects meet, used to split them. Classifier: one
+        keep class, or several classes combined by ``score_weights``.
     base_filters : int
         Feature maps at the first level (doubled at every level).
     depth : int
@@ -69,11 +74,18 @@ class ModelConfig:
     normalization : dict
         ``{"mode": "image" | "patch", "low": percentile, "high": percentile}``.
     threshold : float
-        Binarisation threshold of the foreground probability (tuned on
-        validation data by training).
+        Segmentation: binarisation threshold of the foreground probability.
+        Classifier: the minimum mean keep score of a kept instance. Tuned on
+        validation data by training.
     postprocess : dict
-        Post-processing settings, keys of :data:`POSTPROCESS_DEFAULTS`.
+        Post-processing settings, keys of :data:`POSTPROCESS_DEFAULTS`
+        (segmentation only).
     description : str
+    task : {"segmentation", "classifier"}
+    score_weights : list of float, optional
+        Classifier: weight of every class in the keep score
+        ``clip(sum_i w_i p_i, 0, 1)``; default 1 for the first class, 0 for
+        the others.
     """
 
     name: str = "model"
@@ -90,6 +102,8 @@ class ModelConfig:
     threshold: float = 0.5
     postprocess: dict = field(default_factory=lambda: dict(POSTPROCESS_DEFAULTS))
     description: str = ""
+    task: str = "segmentation"
+    score_weights: list = None
 
     def __post_init__(self):
         self.validate()
@@ -109,6 +123,27 @@ class ModelConfig:
         self.classes = list(self.classes)
         if self.classes[0] == "boundary":
             raise ValueError("classes: the first class is the foreground and cannot be 'boundary'")
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {', '.join(TASKS)}, got {self.task!r}")
+        if self.task == "classifier":
+            if self.input_channels != 2:
+                raise ValueError("input_channels must be 2 for a classifier (image, instances), "
+                                 f"got {self.input_channels!r}")
+            if "boundary" in self.classes:
+                raise ValueError("classes: a classifier has no 'boundary' class")
+            if self.score_weights is None:
+                self.score_weights = [1.0] + [0.0] * (len(self.classes) - 1)
+            if (not isinstance(self.score_weights, (list, tuple))
+                    or len(self.score_weights) != len(self.classes)):
+                raise ValueError(f"score_weights must be one number per class "
+                                 f"({len(self.classes)}), got {self.score_weights!r}")
+            self.score_weights = [float(_check_number(w, "score_weights", low=-1, high=1))
+                                  for w in self.score_weights]
+            if not any(w > 0 for w in self.score_weights):
+                raise ValueError(f"score_weights: at least one weight must be positive, "
+                                 f"got {self.score_weights!r}")
+        elif self.score_weights is not None:
+            raise ValueError("score_weights apply to classifiers only")
         _check_number(self.base_filters, "base_filters", integer=True, low=1)
         _check_number(self.depth, "depth", integer=True, low=1, high=6)
         _check_number(self.dropout, "dropout", low=0, high=0.9)

@@ -14,10 +14,14 @@ from pathlib import Path
 
 from .. import io
 
-__all__ = ["DEFAULT_MODEL", "ModelInfo", "find_model", "list_models", "model_dirs"]
+__all__ = ["DEFAULT_CLASSIFIER", "DEFAULT_MODEL", "ModelInfo", "find_model", "list_models",
+           "model_dirs"]
 
-#: Model used when none is named.
+#: Segmentation model used when none is named.
 DEFAULT_MODEL = "emseg-particles-sem"
+
+#: Classifier filter used when none is named.
+DEFAULT_CLASSIFIER = "emseg-classifier-sem"
 
 _REQUIRED = ("model.yaml", "saved_model")
 
@@ -33,6 +37,11 @@ class ModelInfo:
     @property
     def description(self):
         return str(self.meta.get("description", ""))
+
+    @property
+    def task(self):
+        """``"segmentation"`` or ``"classifier"``."""
+        return str(self.meta.get("task", "segmentation"))
 
 
 def model_dirs():
@@ -75,16 +84,31 @@ def list_models(extra=()):
     return found
 
 
-def find_model(name_or_path=None):
+def find_model(name_or_path=None, *, task=None):
     """The model folder for a name or a path (the default model when None).
+
+    Parameters
+    ----------
+    name_or_path : str or path-like, optional
+    task : {"segmentation", "classifier"}, optional
+        The kind of model required (also picks the default).
 
     Raises
     ------
     ValueError
-        When no such model is installed, naming the places searched.
+        When no such model is installed, naming the places searched, or
+        when the model does another task.
     """
-    if name_or_path is None:
-        name_or_path = DEFAULT_MODEL
+    if task not in (None, "segmentation", "classifier"):
+        raise ValueError(f"task must be 'segmentation' or 'classifier', got {task!r}")
+    info = _find(name_or_path if name_or_path is not None
+                 else DEFAULT_CLASSIFIER if task == "classifier" else DEFAULT_MODEL)
+    if task is not None and info.task != task:
+        raise ValueError(f"model {info.name!r} is a {info.task} model, not a {task} model")
+    return info
+
+
+def _find(name_or_path):
     if not isinstance(name_or_path, (str, os.PathLike)) or not str(name_or_path):
         raise ValueError(f"model must be a model name or folder, got {name_or_path!r}")
     path = Path(name_or_path)

@@ -32,8 +32,9 @@ def model_metadata(config, *, training=None, scores=None, description=None):
     """The ``model.yaml`` mapping for a model (see the README's model format)."""
     if not isinstance(config, ModelConfig):
         raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
-    return {
+    meta = {
         "name": config.name,
+        "task": config.task,
         "description": description if description is not None else config.description,
         "format": "tensorflow_saved_model",
         "architecture": config.architecture,
@@ -51,6 +52,11 @@ def model_metadata(config, *, training=None, scores=None, description=None):
         "scores": scores or {},
         "software": _versions(),
     }
+    if config.task == "classifier":
+        # what a classifier's scores mean; segmentation post-processing does not apply
+        del meta["postprocess"]
+        meta["score_weights"] = list(config.score_weights)
+    return meta
 
 
 def export_model(model, config, folder, *, training=None, scores=None, description=None,
@@ -133,8 +139,11 @@ class SavedModelPredictor:
         return np.asarray(self._serve(self._tf.constant(batch)), np.float32)
 
 
-def load_predictor(model=None):
+def load_predictor(model=None, *, task=None):
     """A :class:`SavedModelPredictor` for a model name, folder or ModelInfo
-    (the default model when None)."""
-    info = model if isinstance(model, ModelInfo) else find_model(model)
+    (the default model of ``task`` when None; any task when ``task`` is None
+    and a model is named)."""
+    info = model if isinstance(model, ModelInfo) else find_model(model, task=task)
+    if task is not None and info.task != task:
+        raise ValueError(f"model {info.name!r} is a {info.task} model, not a {task} model")
     return SavedModelPredictor(info)

@@ -35,4 +35,17 @@ public interface Backend {
      */
     Table measure(ImageData labels, ImageData intensity, int connectivity, Progress progress)
             throws BackendException;
+
+    /**
+     * Keeps the particles fit for size statistics: scores every particle of a segmentation with a
+     * classifier network (unless the options say "none") and applies the rule filters.
+     *
+     * @param image    grey-level image the labels outline, with its pixel size in nm
+     * @param labels   label image or binary mask (8-connected particles) of the same size
+     * @param options  classifier, minimum score, border exclusion, ranges
+     * @return every particle's measurements with the columns Score (NaN without classifier) and
+     *         Kept (1 kept, 0 discarded)
+     */
+    Table classify(ImageData image, ImageData labels, ClassifyOptions options, Progress progress)
+            throws BackendException;
 }

@@ -84,6 +84,29 @@ public final class CommandLineBackend implements Backend {
         return cmd;
     }
 
+    /** {@code python -m emseg filter IMAGE LABELS --output DIR ...}. */
+    public List<String> filterCommand(File image, File labels, File outDir, ClassifyOptions o,
+                                      double pw, double ph) {
+        List<String> cmd = new ArrayList<>(Arrays.asList(settings.python, "-m", "emseg", "filter",
+                image.getPath(), labels.getPath(), "--output", outDir.getPath(),
+                "--classifier", o.classifier));
+        if (!Double.isNaN(o.minScore)) {
+            cmd.add("--min-score");
+            cmd.add(Double.toString(o.minScore));
+        }
+        for (String r : o.ranges) {
+            cmd.add("--range=" + r);  // one token: a range may start with '-'
+        }
+        if (o.excludeBorder) {
+            cmd.add("--exclude-border");
+        }
+        if (pw > 0) {
+            cmd.add("--pixel-size");
+            cmd.add(pixelSize(pw, ph));
+        }
+        return cmd;
+    }
+
     static String pixelSize(double pw, double ph) {
         return pw == ph ? Double.toString(pw) : pw + "," + ph;
     }
@@ -140,6 +163,29 @@ public final class CommandLineBackend implements Backend {
             File csv = new File(dir, "measurements.csv");
             run(measureCommand(lab, img, csv, labels.pixelWidth, labels.pixelHeight, connectivity), null, progress);
             return Table.parseCsv(read(csv));
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    @Override
+    public Table classify(ImageData image, ImageData labels, ClassifyOptions options, Progress progress)
+            throws BackendException {
+        if (image.width != labels.width || image.height != labels.height) {
+            throw new IllegalArgumentException("image is " + image.width + "x" + image.height
+                    + ", labels are " + labels.width + "x" + labels.height);
+        }
+        File dir = tempDir();
+        try {
+            File img = new File(dir, "image.tif");
+            save(image.toImagePlus(), img);
+            File lab = new File(dir, "labels.tif");
+            save(labels.toImagePlus(), lab);
+            File out = new File(dir, "out");
+            double pw = image.isCalibrated() ? image.pixelWidth : labels.pixelWidth;
+            double ph = image.isCalibrated() ? image.pixelHeight : labels.pixelHeight;
+            run(filterCommand(img, lab, out, options, pw, ph), null, progress);
+            return Table.parseCsv(read(new File(out, "labels_filtered.csv")));
         } finally {
             deleteTree(dir);
         }
