@@ -93,3 +93,29 @@ def tiny_model(tiny_training, tmp_path_factory):
     folder = tmp_path_factory.mktemp("models") / "tiny"
     return export_model(tiny_training.model, tiny_training.config, folder,
                         training={"data": "test"}, scores={"IoU": 0.0})
+
+
+def classifier_examples(n, size=96, seed=0):
+    """Small synthetic (image, labels, keep, pixel size) triples for classifier tests."""
+    from emseg.synthetic import sem_classifier_example
+    for i in range(n):
+        ex = sem_classifier_example((size, size), pixel_size=8.0, diameter_nm=(100.0, 200.0),
+                                    coverage=0.35, merge=0.2, split=0.1, seed=seed + i)
+        yield ex.image, ex.labels, ex.keep, ex.pixel_size
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier(tmp_path_factory):
+    """A tiny MultiRes U-Net classifier, trained briefly and exported; returns its ModelInfo."""
+    pytest.importorskip("tensorflow")
+    from emseg.models import ModelConfig
+    from emseg.models.saved import export_model
+    from emseg.models.training import train_classifier
+    folder = tmp_path_factory.mktemp("classifier-training")
+    config = ModelConfig(name="tiny-classifier", architecture="multires_unet", task="classifier",
+                         input_channels=2, classes=["keep"], base_filters=4, depth=2,
+                         tile_size=48, halo=8, pixel_size=8.0, dropout=0.0)
+    result = train_classifier(classifier_examples(6), config, folder, epochs=3, batch_size=8,
+                              learning_rate=3e-3, verbose=0, seed=1)
+    target = tmp_path_factory.mktemp("classifiers") / "tiny-classifier"
+    return export_model(result.model, result.config, target, training={"data": "test"})

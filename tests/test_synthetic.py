@@ -117,3 +117,62 @@ def test_bundled_sem_sample_is_what_the_generator_makes(tmp_path):
     np.testing.assert_array_equal(got, image)
     np.testing.assert_array_equal(read_image(lab_path)[0], labels)
     assert size == (SAMPLE_PIXEL_SIZE_NM, SAMPLE_PIXEL_SIZE_NM)
+
+
+def test_sem_agglomerates_knows_which_particles_are_whole():
+    from emseg.synthetic import sem_agglomerates
+    s = sem_agglomerates((160, 160), pixel_size=8.0, diameter_nm=(120.0, 240.0), coverage=0.4, seed=5)
+    n = s.labels.max()
+    assert s.visible_fraction.shape == (n + 1,) and s.cut_by_border.shape == (n + 1,)
+    assert np.all((s.visible_fraction[1:] > 0) & (s.visible_fraction[1:] <= 1))
+    edge = np.unique(np.concatenate([s.labels[0], s.labels[-1], s.labels[:, 0], s.labels[:, -1]]))
+    edge = edge[edge > 0]
+    # cut particles reach the image edge and are not wholly visible (a particle may also
+    # just end on the edge pixel and be whole)
+    cut = np.flatnonzero(s.cut_by_border)
+    assert cut.size and set(cut) <= set(edge) and (s.visible_fraction[cut] < 1).all()
+    assert s.cut_by_border[edge].mean() > 0.5
+    whole = np.flatnonzero(s.visible_fraction == 1)
+    assert whole.size and not s.cut_by_border[whole].any()
+    assert (s.visible_fraction[1:] < 0.9).any()          # agglomerates hide some particles
+
+
+def test_segmentation_errors_merge_split_and_shift():
+    from emseg.synthetic import segmentation_errors
+    lab = np.zeros((30, 40), np.int32)
+    lab[5:15, 5:15] = 1
+    lab[5:15, 15:25] = 2         # touches 1
+    lab[20:28, 28:38] = 3
+    merged, origin, wrong = segmentation_errors(lab, merge=1.0, split=0.0, outline=(0,), seed=0)
+    assert merged.max() == 2 and wrong.tolist() == [False, True, False]
+    assert origin.tolist() == [0, 1, 3] and (merged[lab == 2] == 1).all()
+    split, origin, wrong = segmentation_errors(lab, merge=0.0, split=1.0, outline=(0,), seed=0)
+    assert split.max() == 6 and wrong[1:].all()
+    assert sorted(origin[1:].tolist()) == [1, 1, 2, 2, 3, 3]
+    grown, _, wrong = segmentation_errors(lab, merge=0.0, split=0.0, outline=(1,), seed=0)
+    assert not wrong.any() and (grown > 0).sum() > (lab > 0).sum()
+    peeled, _, _ = segmentation_errors(lab, merge=0.0, split=0.0, outline=(-1,), seed=0)
+    assert (peeled > 0).sum() < (lab > 0).sum() and peeled.max() == 3
+    for bad in ({"merge": 2.0}, {"split": -0.1}, {"outline": (3,)}, {"outline": ()}):
+        with pytest.raises(ValueError):
+            segmentation_errors(lab, **bad)
+
+
+def test_sem_classifier_example_classes_follow_instances():
+    from emseg.synthetic import FITNESS_CLASSES, sem_classifier_example
+    ex = sem_classifier_example((192, 192), pixel_size=8.0, diameter_nm=(120.0, 260.0),
+                                coverage=0.4, merge=0.3, split=0.2, seed=3)
+    assert ex.classes.shape == ex.labels.shape == ex.image.shape
+    assert ((ex.classes > 0) == (ex.labels > 0)).all()
+    found = set()
+    for k in range(1, ex.labels.max() + 1):
+        values = np.unique(ex.classes[ex.labels == k])
+        assert values.size == 1                 # one verdict per instance
+        found.add(int(values[0]))
+    assert found == set(range(1, len(FITNESS_CLASSES) + 1))
+    assert (ex.keep == (ex.classes == 1)).all()
+    again = sem_classifier_example((192, 192), pixel_size=8.0, diameter_nm=(120.0, 260.0),
+                                   coverage=0.4, merge=0.3, split=0.2, seed=3)
+    assert (again.labels == ex.labels).all() and (again.image == ex.image).all()
+    with pytest.raises(ValueError, match="min_visible"):
+        sem_classifier_example((64, 64), min_visible=0)

@@ -822,7 +822,7 @@ def cmd_export(args):
 
 
 def cmd_models(args):
-    from .models import DEFAULT_MODEL, list_models, model_dirs
+    from .models import DEFAULT_CLASSIFIER, DEFAULT_MODEL, list_models, model_dirs
     from pathlib import Path
 
     for p in args.paths:
@@ -834,8 +834,8 @@ def cmd_models(args):
         return EXIT_OK
     for m in models:
         meta = m.meta
-        star = " (default)" if m.name == DEFAULT_MODEL else ""
-        print(f"{m.name}{star}: {meta.get('architecture', '?')}, "
+        star = " (default)" if m.name in (DEFAULT_MODEL, DEFAULT_CLASSIFIER) else ""
+        print(f"{m.name}{star}: {m.task}, {meta.get('architecture', '?')}, "
               f"{meta.get('pixel_size_nm', '?')} nm/px, classes "
               f"{','.join(meta.get('output', {}).get('classes', []))}, threshold "
               f"{meta.get('threshold', '?')}\n  {m.path}\n  {m.description}")
