@@ -220,6 +220,65 @@ def test_filter_particles_keeps_the_ranges(fiji_ij):
     assert "minimum must not exceed maximum" in last_error()
 
 
+@pytest.fixture(scope="module")
+def cli_filter(small_sem, cli_segment, tiny_classifier, tmp_path_factory):
+    """``emseg filter`` on crop a's segmentation: the reference of Classifier Filter."""
+    out = tmp_path_factory.mktemp("cli-filter")
+    r = run("filter", small_sem / "a.tif", cli_segment / "a_labels.tif", "--classifier",
+            tiny_classifier.path, "--exclude-border", "--range", "MinFeret=30:", "--output", out)
+    assert r.returncode == 0, r.stderr
+    return out / "a_labels_filtered.csv"
+
+
+@pytest.mark.parametrize("backend", ["in-process", "command-line"])
+def test_classifier_filter_equals_emseg_filter(fiji_ij, small_sem, cli_segment, cli_filter,
+                                               tiny_classifier, backend):
+    ij = fiji_ij
+    use_backend(ij, backend)
+    close_all(ij)
+    grey = open_image(ij, small_sem / "a.tif")
+    labels = open_image(ij, cli_segment / "a_labels.tif")
+    ij.IJ.run(labels, "Classifier Filter...",
+              f"image=a.tif classifier=[{tiny_classifier.path}] minimum_score=0 exclude_border "
+              "ranges=[MinFeret=30:] pixel_size=0")
+    assert last_error() == ""
+    got = results()
+    same_table(got, cli_filter)                 # Score and Kept included, value for value
+    want = pd.read_csv(cli_filter)
+    kept_ids = set(want.loc[want["Kept"], "Label"])
+    assert 0 < len(kept_ids) < len(want)
+    from emseg.fiji import from_imageplus
+    kept, _ = from_imageplus(ij.WindowManager.getImage("a_labels_kept"))
+    assert set(np.unique(kept)) - {0} == kept_ids
+    lab = read_image(cli_segment / "a_labels.tif")[0]
+    np.testing.assert_array_equal(kept, np.where(np.isin(lab, list(kept_ids)), lab, 0))
+    colors = [grey.getOverlay().get(i).getStrokeColor() for i in range(grey.getOverlay().size())]
+    assert len(colors) == len(want)
+    assert sum(c.getGreen() == 255 and c.getRed() == 0 for c in colors) == len(kept_ids)
+    assert set(last_rois()) == kept_ids
+
+    # rules only, and the errors a user can make
+    ij.IJ.run(labels, "Classifier Filter...", "image=a.tif classifier=none minimum_score=0 "
+                                              "ranges=[Solidity=0.95:] pixel_size=0")
+    assert last_error() == ""
+    rules = results()
+    assert rules["Score"].isna().all()
+    assert (rules["Kept"].astype(bool) == (rules["Solidity"] >= 0.95)).all()
+    ij.IJ.run(labels, "Classifier Filter...", "image=a.tif classifier=emseg-particles-sem "
+                                              "minimum_score=0 pixel_size=0")
+    assert "not a classifier" in last_error()
+    ij.IJ.run(labels, "Classifier Filter...", "image=a.tif classifier=none minimum_score=0 "
+                                              "ranges=[Foo=1:2] pixel_size=0")
+    assert "no column 'Foo'" in last_error()
+    ij.IJ.run(labels, "Classifier Filter...", "image=a.tif classifier=none minimum_score=0 "
+                                              "ranges=[MinFeret=5] pixel_size=0")
+    assert "range must be COLUMN=LOW:HIGH" in last_error()
+    close_all(ij)
+    labels = open_image(ij, cli_segment / "a_labels.tif")
+    ij.IJ.run(labels, "Classifier Filter...", "classifier=none minimum_score=0 pixel_size=0")
+    assert "open the grey-level image" in last_error()
+
+
 @pytest.mark.parametrize("backend", ["in-process", "command-line"])
 def test_commands_report_bad_input(fiji_ij, tmp_path, backend):
     ij = fiji_ij
