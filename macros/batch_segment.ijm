@@ -6,6 +6,11 @@
 // Fiji:      ImageJ-linux64 --headless -macro batch_segment.ijm "input=DIR output=DIR"
 // Optional arguments: model=NAME|FOLDER pixel_size=NM (0 = each file's calibration)
 //                     threshold=T (0 = the model's tuned value) keep_data_bar
+//                     classifier=NAME|FOLDER|none (default none) min_score=S (0 = classifier's)
+// With a classifier, Classifier Filter runs after the segmentation and also writes
+// <name>_kept.tif (the particles fit for statistics) and <name>_classified.csv (every particle
+// with Score and Kept); the overlay then shows kept particles green, discarded red, and
+// summary.csv holds the classified tables.
 // Without arguments a dialog asks for them.
 
 args = getArgument();
@@ -16,9 +21,12 @@ if (args == "") {
     Dialog.addString("Model", "emseg-particles-sem", 28);
     Dialog.addNumber("Pixel size (nm, 0 = from files)", 0);
     Dialog.addNumber("Threshold (0 = model's)", 0);
+    Dialog.addString("Classifier (none = keep all)", "emseg-classifier-sem", 28);
+    Dialog.addNumber("Minimum score (0 = classifier's)", 0);
     Dialog.show();
     args = "input=[" + Dialog.getString() + "] output=[" + Dialog.getString() + "] model=["
-        + Dialog.getString() + "] pixel_size=" + Dialog.getNumber() + " threshold=" + Dialog.getNumber();
+        + Dialog.getString() + "] pixel_size=" + Dialog.getNumber() + " threshold=" + Dialog.getNumber()
+        + " classifier=[" + Dialog.getString() + "] min_score=" + Dialog.getNumber();
 }
 input = folder(argValue(args, "input", ""));
 output = folder(argValue(args, "output", ""));
@@ -29,6 +37,8 @@ if (!File.isDirectory(input))
 model = argValue(args, "model", "emseg-particles-sem");
 pixel = argValue(args, "pixel_size", "0");
 threshold = argValue(args, "threshold", "0");
+classifier = argValue(args, "classifier", "none");
+minScore = argValue(args, "min_score", "0");
 bar = "";
 if (indexOf(" " + args + " ", " keep_data_bar ") >= 0) bar = " keep_data_bar";
 File.makeDirectory(output);
@@ -38,7 +48,7 @@ F = "org.emseg.fiji.MacroFunctions.";
 call(F + "clearTable", "EMSeg Summary");
 list = getFileList(input);
 Array.sort(list);
-done = 0; skipped = 0; particles = 0;
+done = 0; skipped = 0; particles = 0; kept = 0;
 for (i = 0; i < list.length; i++) {
     name = list[i];
     if (!isImageName(name)) continue;
@@ -62,8 +72,25 @@ for (i = 0; i < list.length; i++) {
         continue;
     }
     selectImage(stem + "_labels");
+    labels = getImageID();
     saveAs("Tiff", output + stem + "_labels.tif");
     check(call(F + "saveTable", "EMSeg Results", output + stem + "_results.csv"));
+    if (toLowerCase(classifier) != "none") {
+        selectImage(labels);
+        run("Classifier Filter...", "image=[" + name + "] classifier=[" + classifier + "] minimum_score="
+            + minScore + " pixel_size=" + pixel);
+        error = call(F + "lastError");
+        if (error != "") {
+            print("EMSeg batch: classifier failed on " + name + ": " + error);
+            skipped++;
+            closeAll();
+            continue;
+        }
+        selectImage(stem + "_labels_kept");
+        saveAs("Tiff", output + stem + "_kept.tif");
+        check(call(F + "saveTable", "EMSeg Results", output + stem + "_classified.csv"));
+        kept += parseInt(call(F + "keptCount", "EMSeg Results"));
+    }
     selectImage(image);
     check(call(F + "saveFlattened", output + stem + "_overlay.png"));
     check(call(F + "appendTable", "EMSeg Results", "EMSeg Summary", name));
@@ -72,7 +99,10 @@ for (i = 0; i < list.length; i++) {
     closeAll();
 }
 if (done > 0) check(call(F + "saveTable", "EMSeg Summary", output + "summary.csv"));
-print("EMSeg batch: " + done + " image(s), " + particles + " particles, " + skipped + " skipped; results in " + output);
+keptNote = "";
+if (toLowerCase(classifier) != "none") keptNote = " (" + kept + " kept by " + classifier + ")";
+print("EMSeg batch: " + done + " image(s), " + particles + " particles" + keptNote + ", " + skipped
+    + " skipped; results in " + output);
 showProgress(1);
 return "" + done + " " + skipped;
 
@@ -96,7 +126,8 @@ function folder(path) {
 
 function isImageName(name) {
     n = toLowerCase(name);
-    if (startsWith(n, ".") || endsWith(n, "_labels.tif") || endsWith(n, "_prob.tif")) return false;
+    if (startsWith(n, ".") || endsWith(n, "_labels.tif") || endsWith(n, "_prob.tif")
+        || endsWith(n, "_kept.tif")) return false;
     return endsWith(n, ".tif") || endsWith(n, ".tiff") || endsWith(n, ".png") || endsWith(n, ".jpg") || endsWith(n, ".jpeg");
 }
 

@@ -362,6 +362,28 @@ def test_batch_segment_macro_headless(fiji_ij, small_sem, cli_segment, tmp_path)
     assert not list(out.glob(".*part*"))
 
 
+def test_batch_segment_macro_with_classifier(fiji_ij, small_sem, cli_segment, tiny_classifier,
+                                             tmp_path):
+    out = tmp_path / "classified"
+    r = run("imagej", "--headless", "--macro", REPO / "macros" / "batch_segment.ijm",
+            "--args", f"input=[{small_sem}] output=[{out}] classifier=[{tiny_classifier.path}]")
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert "2 image(s)" in r.stdout and "1 skipped" in r.stdout
+    kept_total = 0
+    for stem in ("a", "b"):
+        ref = tmp_path / f"ref-{stem}"
+        c = run("filter", small_sem / f"{stem}.tif", cli_segment / f"{stem}_labels.tif",
+                "--classifier", tiny_classifier.path, "-o", ref)
+        assert c.returncode == 0, c.stderr
+        same_table(pd.read_csv(out / f"{stem}_classified.csv"), ref / f"{stem}_labels_filtered.csv")
+        kept, _, _ = read_image(out / f"{stem}_kept.tif")
+        np.testing.assert_array_equal(kept, read_image(ref / f"{stem}_labels_filtered.tif")[0])
+        kept_total += int(pd.read_csv(out / f"{stem}_classified.csv")["Kept"].sum())
+    summary = pd.read_csv(out / "summary.csv")
+    assert "Kept" in summary.columns and int(summary["Kept"].sum()) == kept_total
+    assert f"({kept_total} kept by {tiny_classifier.path})" in r.stdout
+
+
 def test_batch_measure_macro_headless(fiji_ij, tmp_path):
     lab_path, img_path = example_files()
     labels_dir, images_dir, out = tmp_path / "labels", tmp_path / "images", tmp_path / "out"

@@ -113,6 +113,15 @@ public final class MacroFunctions {
         return Integer.toString(t == null ? 0 : t.rows());
     }
 
+    /** Number of rows of an EMSeg table whose Kept column is set ("0" without such a column). */
+    public static String keptCount(String title) {
+        Table t = Display.table(title);
+        if (t == null || !t.hasColumn("Kept")) {
+            return "0";
+        }
+        return Integer.toString(RangeFilter.count(ClassifierFilter.kept(t)));
+    }
+
     /** Writes one output file given a path to write to. */
     interface Output {
         void write(File path) throws IOException;
