@@ -16,6 +16,7 @@ import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -154,6 +155,39 @@ public class SmallPartsTest {
         Map<String, String> env = b.environment(new java.util.HashMap<String, String>());
         assertEquals("/models", env.get("EMSEG_MODELS"));
         assertEquals("1", env.get("PYTHONUNBUFFERED"));
+    }
+
+    @Test
+    public void filterCommandAndOptions() {
+        CommandLineBackend b = new CommandLineBackend(new Settings("/py", "", "m", "command-line"));
+        ClassifyOptions o = new ClassifyOptions("c", 0.7, true, " MinFeret=50:300, Circ.=-1:1;Area=: ", null);
+        assertEquals(Arrays.asList("MinFeret=50:300", "Circ.=-1:1", "Area=:"), o.ranges);
+        assertEquals("[/py, -m, emseg, filter, i.tif, l.tif, --output, out, --classifier, c, --min-score, 0.7, "
+                + "--range=MinFeret=50:300, --range=Circ.=-1:1, --range=Area=:, --exclude-border, "
+                + "--pixel-size, 7.5]",
+                b.filterCommand(new File("i.tif"), new File("l.tif"), new File("out"), o, 7.5, 7.5).toString());
+        ClassifyOptions none = new ClassifyOptions("None", Double.NaN, false, "", null);
+        assertTrue(none.rulesOnly() && none.ranges.isEmpty());
+        List<String> cmd = b.filterCommand(new File("i.tif"), new File("l.tif"), new File("o"), none, 0, 0);
+        assertFalse(cmd.contains("--min-score") || cmd.contains("--pixel-size") || cmd.contains("--exclude-border"));
+        String[][] bad = {{"c", "2", ""}, {"", "NaN", ""}, {"none", "0.5", ""}, {"c", "NaN", "MinFeret"},
+                {"c", "NaN", "A=x:1"}, {"c", "NaN", "A=3:2"}, {"c", "NaN", "A=1:2:3"}};
+        for (String[] b2 : bad) {
+            try {
+                new ClassifyOptions(b2[0], Double.parseDouble(b2[1]), false, b2[2], null);
+                fail("accepted " + Arrays.toString(b2));
+            } catch (IllegalArgumentException expected) {
+                assertFalse(expected.getMessage().isEmpty());
+            }
+        }
+    }
+
+    @Test
+    public void keptColumnAndImageGuess() {
+        Table t = Table.parseCsv("Label,Score,Kept\n1,0.9,True\n2,0.1,False\n3,,False\n");
+        assertArrayEquals(new boolean[]{true, false, false}, ClassifierFilter.kept(t));
+        assertEquals("a.tif", ClassifierFilter.guessImage("a_labels", Arrays.asList("b.tif", "a.tif")));
+        assertEquals("b.tif", ClassifierFilter.guessImage("x_labels", Arrays.asList("b.tif", "a.tif")));
     }
 
     @Test
