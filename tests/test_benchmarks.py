@@ -71,3 +71,52 @@ def test_fiji_bench_prints_ratios():
     r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "fiji_bench.py"), "--size", "0"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "--size" in r.stderr
+
+
+def test_bam_classifier_benchmark_counts_what_it_keeps(bam_dir, tiny_classifier, tmp_path):
+    import numpy as np
+
+    from emseg.io import read_image
+    from emseg.measure import measure
+    from emseg.metrics import to_instances
+
+    r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bam_classifier.py"), "--data",
+                        str(bam_dir), "--images", "2", "--classifier", str(tiny_classifier.path),
+                        "--output", str(tmp_path)], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "manual keep set" in r.stdout and "goal" in r.stdout
+    table = pd.read_csv(tmp_path / "bam_classifier.csv")
+    rows = table[table["setting"] == "(a) manual instances"].set_index("filter")
+    assert {"keep all", "exclude border", "rule: no border, Solidity>=0.9",
+            "classifier tiny-classifier"} <= set(rows.index)
+    # recompute "keep all" and the rule filter independently of the script
+    fit, total, rule_kept, rule_tp, ref = 0, 0, 0, 0, []
+    for path in sorted((bam_dir / "sem").glob("*.tif"))[:2]:
+        image, size, _ = read_image(path)
+        truth = to_instances(read_image(bam_dir / "masks" / f"{path.stem}_m.tif")[0][:704] > 0,
+                             connectivity=4)
+        keep = read_image(bam_dir / "classes" / f"{path.stem}_cm.tif")[0] > 0
+        t = measure(truth, image[:704], pixel_size=size)
+        frac = np.array([keep[truth == k].mean() for k in t["Label"]])
+        f = frac > 0.5
+        rule = (~t["Border"] & (t["Solidity"] >= 0.9)).to_numpy()
+        fit += f.sum()
+        total += len(t)
+        rule_kept += rule.sum()
+        rule_tp += (rule & f).sum()
+        ref.extend(t.loc[f, "MinFeret"])
+    assert rows.loc["keep all", "particles"] == total and rows.loc["keep all", "kept"] == total
+    assert rows.loc["keep all", "precision"] == pytest.approx(fit / total)
+    assert rows.loc["keep all", "recall"] == 1.0
+    assert rows.loc["rule: no border, Solidity>=0.9", "precision"] == pytest.approx(rule_tp / rule_kept)
+    assert rows.loc["rule: no border, Solidity>=0.9", "recall"] == pytest.approx(rule_tp / fit)
+    clf = rows.loc["classifier tiny-classifier"]
+    assert 0 <= clf["precision"] <= 1 and 0 <= clf["recall"] <= 1
+    assert clf["kept"] <= total and np.isfinite(clf["mean err"])
+    assert any(p.suffix == ".png" and p.stat().st_size > 10000 for p in tmp_path.iterdir())
+
+
+def test_bam_classifier_benchmark_rejects_missing_data(tmp_path):
+    r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bam_classifier.py"), "--data",
+                        str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "no sem/" in r.stderr
