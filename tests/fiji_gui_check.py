@@ -63,6 +63,25 @@ def main(out):
     size = jpype.JClass("java.awt.Toolkit").getDefaultToolkit().getScreenSize()
     shot = robot.createScreenCapture(jpype.JClass("java.awt.Rectangle")(size))
     ij.IJ.saveAs(ij.ImagePlus("screenshot", shot), "PNG", str(out / "screenshot.png"))
+    # the same rules through Classifier Filter (classifier none): same particles kept
+    IJ.run(labels, "Classifier Filter...", f"image=[{imp.getTitle()}] classifier=none minimum_score=0 "
+                                           "exclude_border ranges=[MinFeret=60:200] pixel_size=0 "
+                                           "roi_manager")
+    err = str(jpype.JClass("org.emseg.fiji.MacroFunctions").lastError())
+    if err:
+        raise SystemExit(f"Classifier Filter failed: {err}")
+    table = jpype.JClass("org.emseg.fiji.Display").table("EMSeg Results")
+    report["classified_rows"] = int(table.rows())
+    report["classified_kept"] = int(sum(v != 0 for v in table.column("Kept")))
+    report["classified_roi_manager"] = int(ij.plugin.frame.RoiManager.getInstance().getCount())
+    ov = imp.getOverlay()
+    colors = [ov.get(i).getStrokeColor() for i in range(ov.size())]
+    report["classified_green"] = sum(int(c.getGreen() == 255 and c.getRed() == 0) for c in colors)
+    report["classified_red"] = sum(int(c.getRed() == 255 and c.getGreen() == 0) for c in colors)
+    imp.getWindow().toFront()
+    IJ.wait(1000)
+    shot = robot.createScreenCapture(jpype.JClass("java.awt.Rectangle")(size))
+    ij.IJ.saveAs(ij.ImagePlus("screenshot", shot), "PNG", str(out / "screenshot_classified.png"))
     (out / "report.json").write_text(json.dumps(report, indent=1))
 
 

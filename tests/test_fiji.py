@@ -459,9 +459,17 @@ def test_imagej_gui_under_xvfb(tmp_path):
     assert report["results_window_rows"] == n
     assert 0 < report["filtered_rows"] < n
     assert report["filtered_roi_manager"] == report["filtered_rows"]
+    assert report["classified_rows"] == n
+    assert report["classified_kept"] == report["filtered_rows"] == report["classified_roi_manager"]
+    assert report["classified_green"] == report["classified_kept"]
+    assert report["classified_red"] == n - report["classified_kept"]
     from PIL import Image
     shot = np.asarray(Image.open(tmp_path / "screenshot.png").convert("RGB")).astype(int)
     assert shot.shape[0] >= 800 and shot.shape[1] >= 1200
     assert shot.std() > 20  # not a blank screen
     assert len(np.unique(shot.reshape(-1, 3), axis=0)) > 100
     assert yellow_pixels(tmp_path / "screenshot.png") > 200  # the outline overlay is visible
+    classified = np.asarray(Image.open(tmp_path / "screenshot_classified.png").convert("RGB")).astype(int)
+    green = (classified[..., 1] > 200) & (classified[..., 0] < 80) & (classified[..., 2] < 80)
+    red = (classified[..., 0] > 200) & (classified[..., 1] < 80) & (classified[..., 2] < 80)
+    assert green.sum() > 100 and red.sum() > 100    # kept and discarded outlines on screen
