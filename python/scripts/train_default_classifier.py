@@ -130,8 +130,8 @@ def export(work, models, bam, n_images=N_IMAGES):
     scores = {}
     if bam.is_dir():
         sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-        import bam_tio2
-        scores = bam_tio2.classifier_scores(bam, info.path)
+        import bam_classifier
+        scores = bam_classifier.classifier_scores(bam, info.path)
         export_model(work / "best.keras", config, folder, training=training, scores=scores,
                      overwrite=True)
     print(f"exported {folder}; scores: {scores or 'none (no BAM data)'}")

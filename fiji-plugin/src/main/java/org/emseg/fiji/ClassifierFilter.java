@@ -7,7 +7,6 @@ import ij.gui.Overlay;
 import ij.gui.Roi;
 import ij.plugin.PlugIn;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -28,14 +27,7 @@ public class ClassifierFilter implements PlugIn {
         }
         try {
             MeasureParticles.LabelInput input = MeasureParticles.LabelInput.of(imp);
-            List<String> titles = new ArrayList<>();
-            for (int id : MeasureParticles.idList()) {
-                ImagePlus other = WindowManager.getImage(id);
-                if (other != null && other != imp && other.getWidth() == imp.getWidth()
-                        && other.getHeight() == imp.getHeight() && other.getType() != ImagePlus.COLOR_RGB) {
-                    titles.add(other.getTitle());
-                }
-            }
+            List<String> titles = MeasureParticles.greyImagesLike(imp);
             if (titles.isEmpty()) {
                 throw new IllegalArgumentException("open the grey-level image of " + imp.getTitle()
                         + " too: the classifier looks at both");

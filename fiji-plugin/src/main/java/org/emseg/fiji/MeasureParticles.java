@@ -25,13 +25,7 @@ public class MeasureParticles implements PlugIn {
             LabelInput input = LabelInput.of(imp);
             List<String> titles = new ArrayList<>();
             titles.add(NONE);
-            for (int id : idList()) {
-                ImagePlus other = WindowManager.getImage(id);
-                if (other != null && other != imp && other.getWidth() == imp.getWidth()
-                        && other.getHeight() == imp.getHeight() && other.getType() != ImagePlus.COLOR_RGB) {
-                    titles.add(other.getTitle());
-                }
-            }
+            titles.addAll(greyImagesLike(imp));
             Settings settings = Settings.load();
             Fields f = new Fields("EMSeg Measure Particles");
             f.addChoice("Intensity_image", titles.toArray(new String[0]), NONE);
@@ -72,6 +66,19 @@ public class MeasureParticles implements PlugIn {
         } catch (BackendException | IllegalArgumentException | IllegalStateException e) {
             Commands.fail("Measure Particles", e.getMessage());
         }
+    }
+
+    /** Titles of the other open non-RGB images of the same size as {@code imp}. */
+    static List<String> greyImagesLike(ImagePlus imp) {
+        List<String> titles = new ArrayList<>();
+        for (int id : idList()) {
+            ImagePlus other = WindowManager.getImage(id);
+            if (other != null && other != imp && other.getWidth() == imp.getWidth()
+                    && other.getHeight() == imp.getHeight() && other.getType() != ImagePlus.COLOR_RGB) {
+                titles.add(other.getTitle());
+            }
+        }
+        return titles;
     }
 
     static int[] idList() {
