@@ -196,3 +196,36 @@ def test_train_classifier_command_and_export(files, tmp_path):
     r = run("train-classifier", "--images", d / "a.tif", "--labels", d / "a_labels.tif",
             "--keep", d / "a_keep.tif", "--output", out, "--epochs", "1")
     assert r.returncode == 2 and "holds a training already" in r.stderr
+
+
+def test_multi_class_classifier_combines_class_scores(tmp_path):
+    """Four fitness classes (keep, occluded, cut, missegmented) and score weights."""
+    from emseg.classify import classify
+    from emseg.models.saved import SavedModelPredictor, export_model
+    from emseg.synthetic import FITNESS_CLASSES, sem_classifier_example
+
+    def triples(n, seed):
+        for i in range(n):
+            ex = sem_classifier_example((96, 96), pixel_size=8.0, diameter_nm=(100.0, 200.0),
+                                        coverage=0.35, merge=0.2, split=0.1, seed=seed + i)
+            yield ex.image, ex.labels, ex.classes, ex.pixel_size
+
+    from emseg.models.training import prepare_classifier_patches, train_classifier
+    config = ModelConfig(name="multi", architecture="multires_unet", task="classifier",
+                         input_channels=2, classes=list(FITNESS_CLASSES), base_filters=4, depth=2,
+                         tile_size=48, halo=8, pixel_size=8.0, score_weights=[1.0, -0.5, 0.0, 0.0])
+    x, y, lab = prepare_classifier_patches(triples(1, 50), config)
+    assert y.shape[-1] == 4 and (y.sum(-1) <= 1).all()            # one-hot per instance pixel
+    assert ((y.sum(-1) == 1) == (lab > 0)).all()
+    result = train_classifier(triples(3, 50), config, tmp_path / "t", epochs=1, batch_size=8,
+                              verbose=0)
+    info = export_model(result.model, result.config, tmp_path / "multi")
+    assert info.meta["output"]["classes"] == list(FITNESS_CLASSES)
+    assert info.meta["score_weights"] == [1.0, -0.5, 0.0, 0.0]
+    predictor = SavedModelPredictor(info)
+    image, labels, _, px = next(triples(1, 90))
+    res = classify(image, labels, predictor, info.meta, pixel_size=px)
+    occluded = classify(image, labels, predictor, {**info.meta, "score_weights": [0, 1, 0, 0]},
+                        pixel_size=px)
+    assert ((res.score_map >= 0) & (res.score_map <= 1)).all()
+    assert not np.allclose(res.scores[1:], occluded.scores[1:])

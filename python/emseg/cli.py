@@ -198,6 +198,11 @@ def build_parser():
     tc.add_argument("--model-pixel-size", type=float, metavar="NM",
                     help="pixel size the network works at (default: 12 nm)")
     tc.add_argument("--tile-size", type=int, default=128, metavar="PX", help="training patch size")
+    tc.add_argument("--classes", default="keep", metavar="NAMES",
+                    help="output classes; several (e.g. keep,occluded,cut,missegmented) make a "
+                         "multi-class classifier whose --keep masks hold class numbers 1..K")
+    tc.add_argument("--score-weights", metavar="W,...",
+                    help="weight of each class in the keep score (default 1 for the first, 0 else)")
     tc.add_argument("--connectivity", type=int, choices=(4, 8), default=8,
                     help="connectivity of particles in binary instance masks (default 8)")
     _training_options(tc)
@@ -732,9 +737,16 @@ def cmd_train_classifier(args):
     else:
         if args.tile_size < 8 or args.depth < 1:
             raise UsageError("--tile-size must be at least 8 and --depth at least 1")
+        score_weights = None
+        if args.score_weights:
+            try:
+                score_weights = [float(w) for w in args.score_weights.split(",")]
+            except ValueError:
+                raise UsageError(f"--score-weights must be numbers W,..., got {args.score_weights!r}") from None
         config = ModelConfig(
             name=args.name, architecture="multires_unet", task="classifier", input_channels=2,
-            classes=["keep"], base_filters=args.base_filters, depth=args.depth,
+            classes=[c.strip() for c in args.classes.split(",") if c.strip()],
+            score_weights=score_weights, base_filters=args.base_filters, depth=args.depth,
             tile_size=args.tile_size, halo=max(0, min(32, args.tile_size // 8)),
             pixel_size=args.model_pixel_size or 12.0)
     if config.task != "classifier":

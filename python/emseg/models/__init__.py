@@ -1,4 +1,5 @@
-"""Segmentation networks: configuration, architectures, training, export, loading.
+"""Segmentation and classifier networks: configuration, architectures, training, export,
+loading.
 
 ``emseg.models`` is the only part of EMSeg that imports TensorFlow, and only
 in its submodules :mod:`~emseg.models.networks`, :mod:`~emseg.models.training`
