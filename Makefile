@@ -39,10 +39,12 @@ bench: $(VENV)/.installed-test
 	$(VENV)/bin/python benchmarks/segment_bench.py
 	$(VENV)/bin/python benchmarks/fiji_bench.py
 
-# Segmentation scores on the real BAM TiO2 SEM images (needs ../shared/data/bam-tio2).
+# Segmentation and classifier-filter scores on the real BAM TiO2 SEM images
+# (needs ../shared/data/bam-tio2).
 bench-bam: $(VENV)/.installed-test
 	$(VENV)/bin/python benchmarks/bam_tio2.py --method classical --output bench-output
 	$(VENV)/bin/python benchmarks/bam_tio2.py --method model --output bench-output
+	$(VENV)/bin/python benchmarks/bam_classifier.py --end-to-end --output bench-output
 
 # Fiji plugin jar, offline against Debian's Maven repository.
 plugin:
