@@ -217,21 +217,40 @@ def evaluate_classifier(data, classifier=None, *, images=None, end_to_end=True, 
     return items, reference, results, seconds, predictor
 
 
-def classifier_scores(data, classifier):
-    """Scores for the classifier's model.yaml."""
-    _, reference, results, seconds, predictor = evaluate_classifier(data, classifier)
-    name = f"classifier {predictor.info.name}"
+def classifier_scores(data, classifier, *, held_out_from=9):
+    """Scores for the classifier's model.yaml: (a) on all images and on images
+    ``held_out_from``-24 alone, (b) end to end, each with keep-all for reference."""
+    from emseg.models.saved import load_predictor
 
-    def pick(row):
+    items = load_bam(data)
+    predictor = load_predictor(classifier, task="classifier")
+    name = f"classifier {predictor.info.name}"
+    manual = [manual_keep_set(it) for it in items]
+    filtered, seconds = run_filters(items, manual, "truth", {name: predictor},
+                                    desc="(a) manual instances")
+    tables = end_to_end_tables(items)
+    e2e, _ = run_filters(items, tables, "pred", {name: predictor}, desc="(b) end to end")
+    reference = reference_of(manual)
+    held = slice(held_out_from - 1, None)
+    held_reference = reference_of(manual[held])
+
+    def pick(tables, ref):
+        row = score_filter(tables, ref)
         return {k: round(float(row[k]), 4) for k in
                 ("precision", "recall", "mean err", "D10 err", "D50 err", "D90 err")}
-    return {"data": f"BAM TiO2 SEM, 24 images, rows 0-{DATA_ROWS - 1}: manual instance masks and "
-                    f"keep masks (Ruehle et al. 2021; not used for training); {reference['n_fit']} "
-                    "particles in the manual keep set; MinFeret errors vs the keep set's",
-            "manual instances": pick(results["(a) manual instances"][name]),
-            "manual instances, keep all": pick(results["(a) manual instances"]["keep all"]),
-            "end to end (emseg-particles-sem)": pick(results["(b) EMSeg segmentation"][name]),
-            "end to end, keep all": pick(results["(b) EMSeg segmentation"]["keep all"]),
+    return {"data": f"BAM TiO2 SEM, {len(items)} images, rows 0-{DATA_ROWS - 1}: manual instance "
+                    "masks and keep masks (Ruehle et al. 2021; not used for training); "
+                    f"{reference['n_fit']} particles in the manual keep set; MinFeret errors vs "
+                    "the keep set's",
+            "threshold": predictor.meta["threshold"],
+            "manual instances": pick(filtered[name], reference),
+            f"manual instances, images {held_out_from}-{len(items)}":
+                pick(filtered[name][held], held_reference),
+            "manual instances, keep all": pick(filtered["keep all"], reference),
+            "manual instances, rule (no border, Solidity>=0.9)":
+                pick(filtered["rule: no border, Solidity>=0.9"], reference),
+            "end to end (emseg-particles-sem)": pick(e2e[name], reference),
+            "end to end, keep all": pick(e2e["keep all"], reference),
             "seconds per image": round(seconds[name], 2)}
 
 
