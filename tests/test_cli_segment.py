@@ -38,7 +38,9 @@ def images(tmp_path):
 
 def test_models_lists_installed_and_extra(tiny_model):
     r = run("models", tiny_model.path.parent)
-    assert r.returncode == 0 and "tiny: unet, 5.0 nm/px, classes particle,boundary" in r.stdout
+    assert r.returncode == 0 and "tiny: segmentation, unet, 5.0 nm/px, classes particle,boundary" in r.stdout
+    assert "emseg-particles-sem (default): segmentation" in r.stdout
+    assert "emseg-classifier-sem (default): classifier, multires_unet" in r.stdout
     r = run("models", "/no/such/folder")
     assert r.returncode == 2 and "is not a folder" in r.stderr
 
