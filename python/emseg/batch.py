@@ -227,7 +227,7 @@ def segment_file(path, predictor, *, pixel_size=None, threshold=None, keep_datab
 
 
 def filter_array(image, labels, classifier=None, *, pixel_size, min_score=None, ranges=(),
-                 exclude_border=False, connectivity=8, batch_size=4, progress=None):
+                 exclude_border=False, connectivity=8, batch_size=4, progress=None, table=None):
     """Measure a segmentation held in memory and keep the particles fit for statistics.
 
     The one filtering path behind ``emseg filter``, ``emseg segment
@@ -251,6 +251,10 @@ def filter_array(image, labels, classifier=None, *, pixel_size, min_score=None, 
     exclude_border : bool, optional
     connectivity : {4, 8}, optional
         For binary masks.
+    table : pandas.DataFrame, optional
+        The measurements of ``labels`` (instance labels) with ``image``
+        already made (e.g. by :func:`segment_array`), so they are not
+        computed again.
 
     Returns
     -------
@@ -272,10 +276,11 @@ def filter_array(image, labels, classifier=None, *, pixel_size, min_score=None, 
     labels = check_labels(labels, "labels")
     if connectivity not in (4, 8):
         raise ValueError(f"connectivity must be 4 or 8, got {connectivity!r}")
-    if is_binary_mask(labels):
-        from skimage.measure import label as sk_label
-        labels = sk_label(labels != 0, connectivity=1 if connectivity == 4 else 2).astype(np.int32)
-    table = measure(labels, image, pixel_size=pixel_size)
+    if table is None:
+        if is_binary_mask(labels):
+            from skimage.measure import label as sk_label
+            labels = sk_label(labels != 0, connectivity=1 if connectivity == 4 else 2).astype(np.int32)
+        table = measure(labels, image, pixel_size=pixel_size)
     scores = None
     if classifier is not None:
         result = classify(image, labels, classifier, classifier.meta, pixel_size=pixel_size,

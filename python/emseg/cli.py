@@ -462,6 +462,19 @@ def _check_segment_options(args):
         raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
 
 
+def _tile_bar(desc, *, disable=False):
+    """A tqdm bar over an image's tiles and the ``progress(done, total)`` callback feeding it."""
+    from tqdm import tqdm
+
+    tiles = tqdm(desc=desc, unit="tile", leave=False, file=sys.stderr, disable=disable)
+
+    def progress(done, total):
+        tiles.total = total
+        tiles.n = done
+        tiles.refresh()
+    return tiles, progress
+
+
 def _stem(path):
     """File name without its image extension (``a.ome.tif`` -> ``a``, ``a.b.tif`` -> ``a.b``)."""
     name = path.name
@@ -515,12 +528,7 @@ def cmd_segment(args):
     failures = []
     bar = tqdm(images, desc="segment", unit="image", file=sys.stderr)
     for path, stem in zip(bar, stems):
-        tiles = tqdm(desc=f"  {path.name}", unit="tile", leave=False, file=sys.stderr)
-
-        def progress(done, total):
-            tiles.total = total
-            tiles.n = done
-            tiles.refresh()
+        tiles, progress = _tile_bar(f"  {path.name}")
         try:
             res = segment_file(path, predictor, pixel_size=args.pixel_size, threshold=args.threshold,
                                keep_databar=args.keep_databar, batch_size=args.batch_size,
@@ -530,7 +538,7 @@ def cmd_segment(args):
                 filtered = filter_array(res.image, res.segmentation.labels, classifier,
                                         pixel_size=res.segmentation.pixel_size,
                                         min_score=args.min_score, batch_size=args.batch_size,
-                                        progress=progress)
+                                        progress=progress, table=res.table)
         except (ValueError, TypeError, OSError) as exc:
             failures.append(f"{exc}")
             continue
@@ -619,16 +627,8 @@ def cmd_filter(args):
         if path.resolve() in inputs:
             raise UsageError(f"output {path} would overwrite an input file")
     classifier = _load_classifier(args.classifier)
-    from tqdm import tqdm
-
     from .batch import filter_file
-    tiles = tqdm(desc=f"filter {image_path.name}", unit="tile", leave=False, file=sys.stderr,
-                 disable=classifier is None)
-
-    def progress(done, total):
-        tiles.total = total
-        tiles.n = done
-        tiles.refresh()
+    tiles, progress = _tile_bar(f"filter {image_path.name}", disable=classifier is None)
     try:
         res = filter_file(image_path, labels_path, classifier, pixel_size=args.pixel_size,
                           min_score=args.min_score, ranges=args.ranges,

@@ -196,10 +196,7 @@ def train_model(pairs, config, folder, *, epochs=100, batch_size=8, learning_rat
     if validation_pairs is not None:
         xv, yv = prepare_patches(validation_pairs, config, overlap=overlap)
     else:
-        train_idx, val_idx = split_validation(len(x), validation_fraction, seed=seed)
-        if len(val_idx) == 0:
-            raise ValueError("validation_fraction leaves no validation patch; give more data")
-        x, y, xv, yv = x[train_idx], y[train_idx], x[val_idx], y[val_idx]
+        (x, y), (xv, yv) = _hold_out((x, y), validation_fraction, seed)
     model, history = fit_patches(x, y, xv, yv, config, folder, epochs=epochs, batch_size=batch_size,
                                  learning_rate=learning_rate, loss=loss,
                                  class_weights=class_weights, patience=patience, seed=seed,
@@ -209,6 +206,14 @@ def train_model(pairs, config, folder, *, epochs=100, batch_size=8, learning_rat
     config = replace(config, threshold=round(float(threshold), 3))
     _finish_log(folder, config, threshold=config.threshold, validation_iou=float(iou))
     return TrainingResult(config, model, folder, history, float(iou))
+
+
+def _hold_out(arrays, fraction, seed):
+    """Split parallel patch arrays into (training, validation) tuples, ``fraction`` kept aside."""
+    train_idx, val_idx = split_validation(len(arrays[0]), fraction, seed=seed)
+    if len(val_idx) == 0:
+        raise ValueError("validation_fraction leaves no validation patch; give more data")
+    return tuple(a[train_idx] for a in arrays), tuple(a[val_idx] for a in arrays)
 
 
 def _check_options(folder, *, epochs, batch_size, learning_rate, loss, class_weights, patience,
@@ -504,10 +509,7 @@ def train_classifier(triples, config, folder, *, epochs=100, batch_size=8, learn
     if validation_triples is not None:
         xv, yv, labv = prepare_classifier_patches(validation_triples, config, overlap=overlap)
     else:
-        train_idx, val_idx = split_validation(len(x), validation_fraction, seed=seed)
-        if len(val_idx) == 0:
-            raise ValueError("validation_fraction leaves no validation patch; give more data")
-        x, y, xv, yv, labv = x[train_idx], y[train_idx], x[val_idx], y[val_idx], lab[val_idx]
+        (x, y, _), (xv, yv, labv) = _hold_out((x, y, lab), validation_fraction, seed)
     aug = augment_options
     if aug is not False:
         aug = {"intensity_channels": 1, **(aug or {})}

@@ -3,10 +3,10 @@ package org.emseg.fiji;
 import ij.IJ;
 import ij.ImagePlus;
 import ij.WindowManager;
-import ij.gui.Overlay;
 import ij.gui.Roi;
 import ij.plugin.PlugIn;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -73,11 +73,18 @@ public class ClassifierFilter implements PlugIn {
                     Segmentation.labelProcessor(input.data.width, input.data.height, keptLabels));
             result.setCalibration(imp.getCalibration().copy());
             Display.show(result);
-            Display.present(grey, keptLabels, input.data.width, input.data.height, table.select(keep),
-                    null, null, useRois, hist);
+            Map<Integer, Roi> rois = LabelRois.fromLabels(particles, input.data.width, input.data.height);
+            Map<Integer, Roi> keptRois = new LinkedHashMap<>();
+            int[] ids = table.labels();
+            for (int r = 0; r < ids.length; r++) {
+                if (keep[r] && rois.containsKey(ids[r])) {
+                    keptRois.put(ids[r], rois.get(ids[r]));
+                }
+            }
+            Display.present(grey, keptRois, table.select(keep), null, null, useRois, hist);
             // every particle and its verdict in one table; outlines green (kept) and red on the image
             Display.results(table, Display.RESULTS);
-            grey.setOverlay(verdictOverlay(particles, input.data.width, input.data.height, table, keep));
+            grey.setOverlay(Display.verdict(rois, table, keep));
             IJ.log("EMSeg Classifier Filter: kept " + RangeFilter.count(keep) + " of " + keep.length
                     + " particles of " + imp.getTitle() + " (" + options.classifier + ")");
             IJ.showProgress(1.0);
@@ -105,20 +112,5 @@ public class ClassifierFilter implements PlugIn {
             }
         }
         return titles.get(0);
-    }
-
-    private static Overlay verdictOverlay(int[] particles, int width, int height, Table table, boolean[] keep) {
-        Map<Integer, Roi> rois = LabelRois.fromLabels(particles, width, height);
-        Overlay ov = new Overlay();
-        int[] ids = table.labels();
-        for (int r = 0; r < ids.length; r++) {
-            Roi roi = rois.get(ids[r]);
-            if (roi != null) {
-                Roi c = (Roi) roi.clone();
-                c.setStrokeColor(keep[r] ? Display.KEPT : Display.DROPPED);
-                ov.add(c);
-            }
-        }
-        return ov;
     }
 }

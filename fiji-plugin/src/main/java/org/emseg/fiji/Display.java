@@ -91,6 +91,24 @@ public final class Display {
         imp.setOverlay(ov);
     }
 
+    /**
+     * Outlines of every table row's particle, green where {@code keep} is true and red elsewhere
+     * (rows without a selection are left out).
+     */
+    public static Overlay verdict(Map<Integer, Roi> rois, Table table, boolean[] keep) {
+        Overlay ov = new Overlay();
+        int[] ids = table.labels();
+        for (int r = 0; r < keep.length; r++) {
+            Roi roi = rois.get(ids[r]);
+            if (roi != null) {
+                Roi c = (Roi) roi.clone();
+                c.setStrokeColor(keep[r] ? KEPT : DROPPED);
+                ov.add(c);
+            }
+        }
+        return ov;
+    }
+
     /** Puts {@code rois} in the ROI Manager (replacing its content), named by label. */
     public static void roiManager(ImagePlus imp, Collection<Roi> rois) {
         if (headless()) {
@@ -127,7 +145,14 @@ public final class Display {
                                ImagePlus labelImage, ImagePlus probability, boolean useRoiManager,
                                boolean histogram) {
         IJ.showStatus("EMSeg: outlining " + table.rows() + " particles");
-        Map<Integer, Roi> rois = LabelRois.fromLabels(labels, width, height);
+        present(target, LabelRois.fromLabels(labels, width, height), table, labelImage, probability,
+                useRoiManager, histogram);
+    }
+
+    /** {@link #present} with the particles' selections already made. */
+    public static void present(ImagePlus target, Map<Integer, Roi> rois, Table table,
+                               ImagePlus labelImage, ImagePlus probability, boolean useRoiManager,
+                               boolean histogram) {
         synchronized (Display.class) {
             lastRois = rois;
         }

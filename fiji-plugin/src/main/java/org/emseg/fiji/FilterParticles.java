@@ -124,18 +124,7 @@ public class FilterParticles implements PlugIn, DialogListener {
     }
 
     private void preview(boolean[] keep) {
-        Overlay ov = new Overlay();
-        double[] labels = table.column("Label");
-        for (int r = 0; r < keep.length; r++) {
-            Roi roi = rois.get((int) labels[r]);
-            if (roi == null) {
-                continue;
-            }
-            Roi c = (Roi) roi.clone();
-            c.setStrokeColor(keep[r] ? Display.KEPT : Display.DROPPED);
-            ov.add(c);
-        }
-        imp.setOverlay(ov);
+        imp.setOverlay(Display.verdict(rois, table, keep));
     }
 
     private double[] limits(String column) {

@@ -116,7 +116,7 @@ public final class MacroFunctions {
     /** Number of rows of an EMSeg table whose Kept column is set ("0" without such a column). */
     public static String keptCount(String title) {
         Table t = Display.table(title);
-        if (t == null || !t.hasColumn("Kept")) {
+        if (t == null || !t.has("Kept")) {
             return "0";
         }
         return Integer.toString(RangeFilter.count(ClassifierFilter.kept(t)));

@@ -76,11 +76,6 @@ public final class Table {
         return -1;
     }
 
-    /** True when the table has a numeric column of that heading. */
-    public boolean hasColumn(String heading) {
-        return index(heading) >= 0;
-    }
-
     /** The values of one column (the table's own array: do not modify). */
     public double[] column(String heading) {
         int c = index(heading);
