@@ -11,7 +11,6 @@ __all__ = ["__version__", "summarize", "read_image", "write_labels", "write_tabl
 
 
 def __getattr__(name):
-    # ``emseg.measure`` stays the module: use ``from emseg.measure import measure``.
     if name == "summarize":
         from .measure import summarize
         return summarize

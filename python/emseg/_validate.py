@@ -7,11 +7,17 @@ import numpy as np
 
 def check_2d_array(value, name, *, allow_bool=True):
     """Return ``value`` as a 2D real-valued ndarray or raise naming ``name``."""
+    return check_nd_array(value, name, ndims=(2,), allow_bool=allow_bool)
+
+
+def check_nd_array(value, name, *, ndims=(2, 3), allow_bool=True):
+    """Return ``value`` as a real-valued ndarray of one of ``ndims`` dimensions
+    (rows, columns / planes, rows, columns) or raise naming ``name``."""
     if not isinstance(value, np.ndarray):
         try:
             value = np.asarray(value)
         except Exception as exc:  # pragma: no cover - numpy's own message
-            raise TypeError(f"{name} must be a 2D array, got {type(value).__name__}") from exc
+            raise TypeError(f"{name} must be an array, got {type(value).__name__}") from exc
     if value.dtype == object or value.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold numbers, got dtype {value.dtype}")
     if value.dtype.kind == "b" and not allow_bool:
@@ -20,8 +26,10 @@ def check_2d_array(value, name, *, allow_bool=True):
         raise ValueError(
             f"{name} looks like an RGB(A) image of shape {value.shape}; "
             "convert it to a single channel first")
-    if value.ndim != 2:
-        raise ValueError(f"{name} must be 2D (rows, columns), got shape {value.shape}")
+    if value.ndim not in ndims:
+        what = {2: "2D (rows, columns)", 3: "3D (planes, rows, columns)"}
+        raise ValueError(f"{name} must be {' or '.join(what[d] for d in ndims)}, "
+                         f"got shape {value.shape}")
     if value.size == 0:
         raise ValueError(f"{name} is empty (shape {value.shape})")
     return value
@@ -83,6 +91,24 @@ def check_pixel_size(pixel_size, name="pixel_size"):
     if not all(np.isfinite(v) and v > 0 for v in pair):
         raise ValueError(f"{name} must be positive and finite, got {pixel_size!r}")
     return pair
+
+
+def check_spacing(spacing, ndim, name="spacing"):
+    """Per-axis sizes in nm, in array-axis order ((z,) y, x), as a tuple of
+    ``ndim`` positive finite floats; a scalar means the same size on every axis."""
+    if isinstance(spacing, numbers.Real) and not isinstance(spacing, bool):
+        values = (float(spacing),) * ndim
+    else:
+        try:
+            values = tuple(float(v) for v in spacing)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be a number or {ndim} numbers (one per axis), "
+                            f"got {spacing!r}") from None
+        if len(values) != ndim:
+            raise ValueError(f"{name} must have {ndim} values (one per axis), got {len(values)}")
+    if not all(np.isfinite(v) and v > 0 for v in values):
+        raise ValueError(f"{name} must be positive and finite, got {spacing!r}")
+    return values
 
 
 def check_choice(value, choices, name):

@@ -6,7 +6,7 @@ started by :func:`start`, a Python object implementing the plugin's Java
 commands run this process's :mod:`emseg` directly on ImageJ's pixel arrays,
 without temporary files. A Fiji started normally uses the plugin's
 command-line backend instead (``python -m emseg``); both call
-:func:`emseg.batch.segment_array` and :func:`emseg.measure.measure`, so they
+:func:`emseg.workflows.segment_array` and :func:`emseg.measure.measure`, so they
 give identical results.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .imagej import ImageJUnavailable, _processor, find_ij_jar, find_plugin_jar, start_imagej
+from .reference import ImageJUnavailable, _processor, find_ij_jar, find_plugin_jar, start_imagej
 
 __all__ = ["start", "register_backend", "to_imageplus", "from_imageplus", "label_rois",
            "to_roi_manager", "to_results_table", "run_macro", "install_fiji", "MacroFailed",
@@ -37,7 +37,7 @@ def _jpype():
     except ImportError:
         raise ImageJUnavailable("JPype is not installed (pip install JPype1)") from None
     if not jpype.isJVMStarted():
-        raise ImageJUnavailable("ImageJ is not running: call emseg.fiji.start() first")
+        raise ImageJUnavailable("ImageJ is not running: call emseg.imagej.fiji.start() first")
     return jpype
 
 
@@ -92,7 +92,7 @@ def start(*, fiji_dir=None, ij_jar=None, headless=True, plugin_jar=None):
         except TypeError:
             raise ImageJUnavailable(
                 "the JVM was started without the EMSeg plugin jar (start ImageJ through "
-                "emseg.fiji.start before anything else uses Java)") from None
+                "emseg.imagej.fiji.start before anything else uses Java)") from None
         if headless:
             ij.macro.Interpreter.batchMode = True
     register_backend()
@@ -148,7 +148,7 @@ def to_imageplus(array, *, pixel_size=None, title="image"):
     -------
     ij.ImagePlus
     """
-    from ._validate import check_2d_array, check_pixel_size
+    from .._validate import check_2d_array, check_pixel_size
 
     array = check_2d_array(array, "array")
     jpype = _jpype()
@@ -188,7 +188,7 @@ def from_imageplus(imp):
 
 def label_rois(labels):
     """ImageJ selections of every label, ``{label: ij.gui.Roi}`` ordered by label."""
-    from ._validate import check_labels
+    from .._validate import check_labels
 
     labels = check_labels(labels)
     jpype = _jpype()
@@ -298,7 +298,7 @@ def _backend_class():
     jpype = _jpype()
     from jpype import JImplements, JOverride
 
-    from . import __version__
+    from .. import __version__
 
     BackendException = jpype.JClass(f"{_PKG}.BackendException")
 
@@ -310,7 +310,7 @@ def _backend_class():
             self._models = {}
 
         def _predictor(self, model, models_dir, task="segmentation"):
-            from .models.saved import load_predictor
+            from ..models.saved import load_predictor
             key = (model, models_dir, task)
             if key not in self._models:
                 with _models_dir(models_dir):
@@ -327,7 +327,7 @@ def _backend_class():
 
         @JOverride
         def segment(self, image, options, progress):
-            from .batch import segment_array
+            from ..workflows.segment import segment_array
             try:
                 array, size = _image_data_to_numpy(image)
                 if size is None:
@@ -346,8 +346,8 @@ def _backend_class():
 
         @JOverride
         def measure(self, labels, intensity, connectivity, progress):
-            from ._validate import check_labels
-            from .measure import measure
+            from .._validate import check_labels
+            from ..measure import measure
             try:
                 lab, size = _image_data_to_numpy(labels)
                 lab = check_labels(lab)
@@ -365,7 +365,7 @@ def _backend_class():
 
         @JOverride
         def classify(self, image, labels, options, progress):
-            from .batch import filter_array
+            from ..workflows.filter import filter_array
             try:
                 array, size = _image_data_to_numpy(image)
                 lab, lsize = _image_data_to_numpy(labels)
@@ -431,7 +431,7 @@ def install_fiji(fiji_dir, *, python=None, plugin_jar=None, macros_dir=None):
     python = str(python or sys.executable)
     if not Path(python).exists() and shutil.which(python) is None:
         raise ValueError(f"python: {python} is not an executable")
-    macros = Path(macros_dir) if macros_dir else Path(__file__).resolve().parents[2] / "macros"
+    macros = Path(macros_dir) if macros_dir else Path(__file__).resolve().parents[3] / "macros"
     written = []
 
     def copy(src, dst):
@@ -445,7 +445,7 @@ def install_fiji(fiji_dir, *, python=None, plugin_jar=None, macros_dir=None):
         if old != target:
             old.unlink()
     copy(jar, target)
-    from .io import write_text
+    from ..io import write_text
     props = fiji / "plugins" / "emseg.properties"
     escaped = python.replace("\\", "\\\\")
     write_text(props, f"# written by emseg install-fiji\npython={escaped}\n")

@@ -2,7 +2,7 @@
 
 ``imagej_measure`` measures every label alone with ImageJ's own
 ParticleAnalyzer, exactly as a Fiji user would with a threshold of ``v..v``.
-The tests and ``benchmarks/measure_bench.py`` compare :func:`emseg.measure`
+The tests and ``benchmarks/measure_bench.py`` compare :func:`emseg.measure.measure`
 against it; users can call it to cross-check their own data.
 """
 
@@ -17,7 +17,7 @@ __all__ = ["find_ij_jar", "find_plugin_jar", "start_imagej", "imagej_measure", "
 
 _DEFAULT_JARS = ("/usr/share/java/ij.jar",)
 #: The plugin jar Maven builds in a source checkout (``make plugin``).
-_BUILT_PLUGIN = Path(__file__).resolve().parents[2] / "fiji-plugin" / "target"
+_BUILT_PLUGIN = Path(__file__).resolve().parents[3] / "fiji-plugin" / "target"
 
 
 class ImageJUnavailable(RuntimeError):
@@ -137,7 +137,7 @@ def imagej_measure(labels, image=None, *, pixel_size=None, ij_jar=None, crop=Tru
     """
     import pandas as pd
 
-    from ._validate import check_2d_array, check_labels, check_pixel_size
+    from .._validate import check_2d_array, check_labels, check_pixel_size
 
     labels = check_labels(labels)
     if image is not None:

@@ -3,7 +3,7 @@
 Every value equals what ImageJ 1.53t reports when each label is measured alone
 (threshold ``v..v``, holes excluded), under the same column names and in the
 same calibrated units. The sequential parts (outline tracing, perimeter, convex
-hull, Feret, ellipse) live in the compiled ``_imagej_kernels`` module.
+hull, Feret, ellipse) live in the compiled ``_kernels`` module (Numba).
 """
 
 import math
@@ -11,9 +11,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import _imagej_kernels as _k
-from ._validate import (check_2d_array, check_choice, check_labels, check_pixel_size,
-                        is_binary_mask)
+from . import _kernels as _k
+from .._validate import (check_2d_array, check_choice, check_labels, check_pixel_size,
+                         is_binary_mask)
 
 __all__ = ["measure", "summarize", "MEASUREMENT_COLUMNS", "NUMERIC_COLUMNS", "INTENSITY_COLUMNS"]
 

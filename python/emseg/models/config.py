@@ -18,7 +18,7 @@ ARCHITECTURES = ("fru_net", "multires_unet", "unet")
 #: What a model does: segment images, or score given instances (classifier filter).
 TASKS = ("segmentation", "classifier")
 
-#: Post-processing settings and their defaults (see :func:`emseg.postprocess.postprocess`).
+#: Post-processing settings and their defaults (see :func:`emseg.segment.postprocess.postprocess`).
 POSTPROCESS_DEFAULTS = {
     "chain": "bam",               # "bam" (threshold + distance watershed) or "fru_net"
     "min_area_nm2": math.pi * 15 ** 2,

@@ -1,92 +1,18 @@
-"""Training data preparation: rescaling, normalisation, patches, targets,
-augmentation. Pure NumPy/SciPy functions on arrays (no TensorFlow, no files).
+"""Training data: patches, per-class targets, validation split, augmentation.
+
+Pure NumPy/SciPy functions on arrays (no TensorFlow, no files); rescaling
+and normalisation are the inference code's own (:mod:`emseg.segment.scaling`),
+so training and prediction see the same pixels.
 """
 
-import math
 import numbers
 
 import numpy as np
 
-from ._validate import check_2d_array, check_labels
+from .._validate import check_labels
+from ..segment.tiling import patch_starts
 
-__all__ = ["rescale_factor", "rescale", "normalize", "patch_starts", "extract_patches", "targets",
-           "augment", "split_validation"]
-
-
-def rescale_factor(pixel_size, model_pixel_size):
-    """Zoom factor that brings an image of ``pixel_size`` nm to ``model_pixel_size`` nm."""
-    for v, n in ((pixel_size, "pixel_size"), (model_pixel_size, "model_pixel_size")):
-        if not isinstance(v, numbers.Real) or isinstance(v, bool) or not v > 0 or not math.isfinite(v):
-            raise ValueError(f"{n} must be a positive number of nm, got {v!r}")
-    return float(pixel_size) / float(model_pixel_size)
-
-
-def rescale(array, factor=None, *, order=1, shape=None):
-    """Resize a 2D (or 2D + channels) array by ``factor`` or to ``shape``.
-
-    ``order=0`` (nearest neighbour) for label images and masks, 1 (bilinear)
-    for images and probability maps. A factor within 0.1 % of 1 returns the
-    array unchanged (no interpolation blur for a negligible change).
-    """
-    from scipy import ndimage as ndi
-
-    array = np.asarray(array)
-    if array.ndim not in (2, 3):
-        raise ValueError(f"array must be 2D (or 2D + channels), got shape {array.shape}")
-    if (factor is None) == (shape is None):
-        raise ValueError("give exactly one of factor and shape")
-    if shape is None:
-        if not isinstance(factor, numbers.Real) or not factor > 0:
-            raise ValueError(f"factor must be positive, got {factor!r}")
-        if abs(factor - 1) < 1e-3:
-            return array
-        shape = tuple(max(1, int(round(s * factor))) for s in array.shape[:2])
-    shape = tuple(int(s) for s in shape[:2])
-    if shape == array.shape[:2]:
-        return array
-    zoom = [shape[0] / array.shape[0], shape[1] / array.shape[1]] + [1] * (array.ndim - 2)
-    out = ndi.zoom(array, zoom, order=order, mode="nearest", grid_mode=True)
-    return out[:shape[0], :shape[1]]
-
-
-def normalize(image, low=1.0, high=99.8, *, limits=None):
-    """Linear stretch of the intensity histogram to [0, 1] between robust percentiles.
-
-    Parameters
-    ----------
-    image : (M, N) ndarray
-    low, high : float, optional
-        Percentiles mapped to 0 and 1 (values beyond are clipped).
-    limits : (float, float), optional
-        Intensities to map to 0 and 1 instead of the percentiles (to
-        normalise tiles of a large image with the whole image's percentiles).
-
-    Returns
-    -------
-    (M, N) ndarray of float32
-    """
-    image = np.asarray(image)
-    if limits is None:
-        if not 0 <= low < high <= 100:
-            raise ValueError(f"need 0 <= low < high <= 100, got low={low}, high={high}")
-        lo, hi = np.percentile(image, [low, high])
-    else:
-        lo, hi = limits
-    scale = 1.0 / (hi - lo) if hi > lo else 0.0
-    return np.clip((image.astype(np.float32) - np.float32(lo)) * np.float32(scale), 0, 1)
-
-
-def patch_starts(length, size, overlap):
-    """Start offsets of windows of ``size`` covering ``length`` with at least
-    ``overlap`` overlap; the last window ends at the end (a single window at 0
-    when ``length <= size``)."""
-    if length <= size:
-        return [0]
-    stride = size - overlap
-    if stride < 1:
-        raise ValueError(f"overlap must be smaller than size, got {overlap} >= {size}")
-    n = math.ceil((length - size) / stride) + 1
-    return [int(round(i * (length - size) / (n - 1))) for i in range(n)]
+__all__ = ["extract_patches", "targets", "augment", "split_validation"]
 
 
 def extract_patches(image, size, overlap=0):

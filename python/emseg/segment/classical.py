@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ._validate import check_2d_array, check_positive, check_square_pixel_size
+from .._validate import check_2d_array, check_positive, check_square_pixel_size
 from .postprocess import distance_watershed, remove_small_objects
 
 __all__ = ["segment_classical"]
@@ -30,7 +30,7 @@ def segment_classical(image, pixel_size, *, sigma_nm=10.0, neck_nm=7.5, min_area
         Standard deviation of the Gaussian smoothing, in nm (0 = none).
     neck_nm : float, optional
         Minimum depth of the neck between two touching particles, in nm
-        (the ``h`` of :func:`emseg.postprocess.distance_watershed`).
+        (the ``h`` of :func:`emseg.segment.postprocess.distance_watershed`).
     min_area_nm2 : float, optional
         Objects smaller than this area (nm^2) are dropped (default pi * 15^2,
         the FRU-Net paper's minimum).

@@ -11,9 +11,7 @@ Two chains, each step its own function:
   Radon transform (:func:`radon_split`), rescale back, smooth each boundary
   with a Gaussian (sigma 3) re-thresholded at 0.4 (:func:`smooth_boundaries`).
 
-:func:`postprocess` runs either chain from a model's settings;
-:func:`detect_databar` finds the microscope's data bar so that it can be
-excluded.
+:func:`postprocess` runs either chain from a model's settings.
 """
 
 import math
@@ -21,11 +19,10 @@ import numbers
 
 import numpy as np
 
-from ._validate import check_2d_array, check_choice, check_labels, check_positive
+from .._validate import check_2d_array, check_choice, check_labels, check_positive
 
 __all__ = ["threshold_mask", "remove_border_objects", "closing", "fill_holes", "distance_watershed",
-           "remove_small_objects", "radon_split", "smooth_boundaries", "detect_databar",
-           "postprocess"]
+           "remove_small_objects", "radon_split", "smooth_boundaries", "postprocess"]
 
 
 def distance_watershed(mask, *, h=1.0, connectivity=4, boundary=None):
@@ -312,53 +309,6 @@ def smooth_boundaries(labels, sigma=3.0, threshold=0.4):
     return out
 
 
-def detect_databar(image, *, min_fraction=0.6, min_height=0.02, max_height=0.35):
-    """First row of the microscope's data bar at the bottom of an image, or None.
-
-    Data bars (SEM/TEM info panels with text and a scale bar) are drawn on a
-    flat background: most pixels of each of their rows share one value,
-    which never happens in a micrograph's noisy rows. The bar is the lowest
-    run of such rows (gaps of text rows allowed) that reaches the bottom 5 %
-    of the image and is at least ``min_height`` of the image tall;
-    everything from its first row down is excluded.
-
-    Parameters
-    ----------
-    image : (M, N) ndarray
-    min_fraction : float, optional
-        Fraction of a row's pixels that must share the row's most common value.
-    min_height, max_height : float, optional
-        Allowed bar height as a fraction of the image height.
-
-    Returns
-    -------
-    int or None
-    """
-    image = check_2d_array(image, "image", allow_bool=False)
-    rows = image.shape[0]
-    if rows < 20:
-        return None
-    flat = np.zeros(rows, bool)
-    lo = int(rows * (1 - max_height)) - 1
-    for r in range(rows - 1, max(lo, 0) - 1, -1):
-        _, counts = np.unique(image[r], return_counts=True)
-        flat[r] = counts.max() >= min_fraction * image.shape[1]
-    idx = np.nonzero(flat)[0]
-    if idx.size == 0 or idx[-1] < rows * 0.95 - 1:
-        return None
-    # walk up from the lowest flat row, bridging gaps of up to 3% of the height (text lines)
-    gap = max(2, int(0.03 * rows))
-    start = idx[-1]
-    for r in idx[::-1][1:]:
-        if start - r > gap:
-            break
-        start = r
-    height = rows - start
-    if height < min_height * rows or height > max_height * rows:
-        return None
-    return int(start)
-
-
 def postprocess(prob, pixel_size, options, *, threshold=0.5, boundary=None, output_shape=None):
     """Labelled objects from a foreground probability map, by a model's chain.
 
@@ -383,8 +333,8 @@ def postprocess(prob, pixel_size, options, *, threshold=0.5, boundary=None, outp
     -------
     (rows, columns) ndarray of int32
     """
-    from .models.config import POSTPROCESS_DEFAULTS
-    from .patches import rescale
+    from ..models.config import POSTPROCESS_DEFAULTS
+    from .scaling import rescale
 
     prob = check_2d_array(prob, "prob", allow_bool=False)
     if not isinstance(options, dict):

@@ -1,25 +1,24 @@
-"""Tiled inference: probability maps of images of any size, then instances.
+"""Tiled inference: probability maps of images and volumes of any size.
 
 :func:`predict_tiled` runs a network (any callable on batches of tiles) over
-an image in overlapping tiles and blends them with complementary sine
-ramps, so tile borders leave no seams; memory is bounded by the output map
-plus one batch of tiles. :func:`segment` adds the data bar, rescaling to the
-model's pixel size and back, and the model's post-processing chain.
+a 2D image or a 3D volume in overlapping tiles and blends them with
+complementary sine ramps along each axis, so tile borders leave no seams;
+memory is bounded by the output map plus one batch of tiles.
 
 TensorFlow is not imported here: the network comes in as a callable
 (:class:`emseg.models.saved.SavedModelPredictor` for exported models).
 """
 
+import itertools
 import math
 import numbers
-from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_2d_array, check_square_pixel_size
-from .patches import normalize, patch_starts, rescale, rescale_factor
+from .._validate import check_nd_array
+from .scaling import normalize
 
-__all__ = ["blend_weights", "fit_tile", "predict_tiled", "Segmentation", "segment"]
+__all__ = ["blend_weights", "fit_tile", "patch_starts", "predict_tiled"]
 
 
 def blend_weights(length, size, halo):
@@ -60,24 +59,40 @@ def fit_tile(length, max_tile, halo, divisor):
     return int(min(max_tile, math.ceil(side / divisor) * divisor))
 
 
+def _per_axis(value, ndim, name):
+    """An int or one int per axis, as a tuple of ``ndim`` ints."""
+    values = (value,) * ndim if isinstance(value, numbers.Integral) else tuple(value)
+    if len(values) != ndim or not all(isinstance(v, numbers.Integral) for v in values):
+        raise ValueError(f"{name} must be an integer or {ndim} integers (one per axis), "
+                         f"got {value!r}")
+    return tuple(int(v) for v in values)
+
+
 def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization=None,
                   batch_size=4, progress=None, divisor=None, multichannel=False):
-    """Probability map of a whole image from a network applied to tiles.
+    """Probability map of a whole image or volume from a network applied to tiles.
+
+    The same code tiles 2D images and 3D volumes: tiles, halo and the
+    sine-ramp blend are per axis, and a tile's weight is the product of its
+    per-axis ramps, so the weights of overlapping tiles sum to one
+    everywhere. Memory: the output map plus one batch of tiles (and a padded
+    copy of inputs smaller than one tile).
 
     Parameters
     ----------
-    image : (M, N) or, with ``multichannel``, (M, N, C) ndarray
-        Image at the network's pixel size (raw intensities). Extra input
-        channels (a classifier's instance encoding) follow the first one,
-        the intensity, and are passed to the network as they are.
+    image : (M, N) or (P, M, N) ndarray; with ``multichannel``, a last channel axis
+        Image or volume at the network's pixel size (raw intensities). Extra
+        input channels (a classifier's instance encoding) follow the first
+        one, the intensity, and are passed to the network as they are.
     predict_fn : callable
-        Maps a ``(batch, tile, tile, C)`` float32 array to
-        ``(batch, tile, tile, channels)`` probabilities.
-    tile_size, halo : int
-        Tile side (a multiple of the network's divisor) and overlap margin.
-        With ``divisor``, ``tile_size`` is the largest tile and each axis
-        gets the tile side that covers it with the least overlap (see
-        :func:`fit_tile`); tiles may then be rectangular.
+        Maps a ``(batch, *tile, C)`` float32 array to
+        ``(batch, *tile, channels)`` probabilities.
+    tile_size, halo : int or sequence of int
+        Tile side (a multiple of the network's divisor) and overlap margin,
+        one number for every axis or one per axis. With ``divisor``,
+        ``tile_size`` is the largest tile and each axis gets the tile side
+        that covers it with the least overlap (see :func:`fit_tile`); tiles
+        may then differ between axes.
     channels : int
         Number of output channels.
     normalization : dict, optional
@@ -92,58 +107,66 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
     divisor : int, optional
         The network's size divisor (``2**depth``); enables fitted tiles.
     multichannel : bool, optional
-        ``image`` is ``(M, N, C)``: several input channels.
+        ``image`` has a last axis of input channels.
 
     Returns
     -------
-    (M, N, channels) ndarray of float32
+    (M, N, channels) or (P, M, N, channels) ndarray of float32
     """
     image, extra = np.asarray(image), None
     if multichannel:
-        if image.ndim != 3 or image.shape[-1] < 1:
-            raise ValueError(f"image must be (rows, columns, channels) with multichannel=True, "
-                             f"got shape {image.shape}")
+        if image.ndim not in (3, 4) or image.shape[-1] < 1:
+            raise ValueError(f"image must be (rows, columns, channels) or (planes, rows, columns, "
+                             f"channels) with multichannel=True, got shape {image.shape}")
         if image.shape[-1] > 1:
             extra = np.asarray(image[..., 1:], np.float32)
         image = image[..., 0]
-    image = check_2d_array(image, "image", allow_bool=False)
+    image = check_nd_array(image, "image", ndims=(2, 3), allow_bool=False)
+    nd = image.ndim
     n_in = 1 if extra is None else 1 + extra.shape[-1]
-    for v, n in ((tile_size, "tile_size"), (channels, "channels"), (batch_size, "batch_size")):
+    for v, n in ((channels, "channels"), (batch_size, "batch_size")):
         if not isinstance(v, numbers.Integral) or v < 1:
             raise ValueError(f"{n} must be a positive integer, got {v!r}")
-    if not isinstance(halo, numbers.Integral) or halo < 0 or 4 * halo >= tile_size:
+    tiles_max = _per_axis(tile_size, nd, "tile_size")
+    if min(tiles_max) < 1:
+        raise ValueError(f"tile_size must be a positive integer, got {tile_size!r}")
+    halos = _per_axis(halo, nd, "halo")
+    if any(h < 0 or 4 * h >= t for h, t in zip(halos, tiles_max)):
         raise ValueError(f"halo must be an integer in [0, tile_size / 4), got {halo!r}")
     if not callable(predict_fn):
         raise TypeError("predict_fn must be callable")
-    rows, cols = image.shape
+    shape = image.shape
     limits, mode = None, None
     if normalization is not None:
         mode = normalization["mode"]
         if mode == "image":
             # percentiles of a subsample: exact enough, bounded memory for huge images
-            step = max(1, int(math.sqrt(image.size / 4e6)))
-            limits = np.percentile(image[::step, ::step], [normalization["low"], normalization["high"]])
+            step = max(1, int((image.size / 4e6) ** (1 / nd)))
+            limits = np.percentile(image[(slice(None, None, step),) * nd],
+                                   [normalization["low"], normalization["high"]])
     if divisor is None:
-        th = tw = tile_size
+        tshape = tiles_max
     else:
-        if not isinstance(divisor, numbers.Integral) or divisor < 1 or tile_size % divisor:
+        if not isinstance(divisor, numbers.Integral) or divisor < 1 or \
+                any(t % divisor for t in tiles_max):
             raise ValueError(f"divisor must be a positive integer dividing tile_size, got {divisor!r}")
-        th, tw = (fit_tile(n, tile_size, halo, divisor) for n in (rows, cols))
-    # pad images smaller than a tile (reflection keeps the statistics)
-    pr, pc = max(0, th - rows), max(0, tw - cols)
-    pad_mode = "reflect" if min(rows, cols) > 1 else "edge"
-    src = np.pad(image, ((0, pr), (0, pc)), mode=pad_mode) if pr or pc else image
-    if extra is not None and (pr or pc):
-        extra = np.pad(extra, ((0, pr), (0, pc), (0, 0)), mode=pad_mode)
-    rstarts, rweights, rtotal = blend_weights(src.shape[0], th, halo)
-    cstarts, cweights, ctotal = blend_weights(src.shape[1], tw, halo)
-    out = np.zeros((rows, cols, channels), np.float32)
-    jobs = [(i, j) for i in range(len(rstarts)) for j in range(len(cstarts))]
+        tshape = tuple(fit_tile(n, t, h, divisor) for n, t, h in zip(shape, tiles_max, halos))
+    # pad inputs smaller than a tile (reflection keeps the statistics)
+    pads = [(0, max(0, t - n)) for t, n in zip(tshape, shape)]
+    src = image
+    if any(p for _, p in pads):
+        pad_mode = "reflect" if min(shape) > 1 else "edge"
+        src = np.pad(image, pads, mode=pad_mode)
+        if extra is not None:
+            extra = np.pad(extra, pads + [(0, 0)], mode=pad_mode)
+    axes = [blend_weights(n, t, h) for n, t, h in zip(src.shape, tshape, halos)]
+    out = np.zeros(shape + (channels,), np.float32)
+    jobs = list(itertools.product(*(range(len(starts)) for starts, _, _ in axes)))
     for b in range(0, len(jobs), batch_size):
         chunk = jobs[b:b + batch_size]
-        tiles = np.empty((len(chunk), th, tw, n_in), np.float32)
-        for k, (i, j) in enumerate(chunk):
-            window = (slice(rstarts[i], rstarts[i] + th), slice(cstarts[j], cstarts[j] + tw))
+        tiles = np.empty((len(chunk),) + tshape + (n_in,), np.float32)
+        for k, idx in enumerate(chunk):
+            window = tuple(slice(ax[0][i], ax[0][i] + t) for ax, i, t in zip(axes, idx, tshape))
             tile = src[window]
             if mode == "patch":
                 tile = normalize(tile, normalization["low"], normalization["high"])
@@ -153,109 +176,34 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
             if extra is not None:
                 tiles[k, ..., 1:] = extra[window]
         pred = np.asarray(predict_fn(tiles), np.float32)
-        if pred.shape != (len(chunk), th, tw, channels):
+        if pred.shape != (len(chunk),) + tshape + (channels,):
             raise ValueError(f"predict_fn returned shape {pred.shape}, expected "
-                             f"{(len(chunk), th, tw, channels)}")
-        for k, (i, j) in enumerate(chunk):
-            r0, c0 = rstarts[i], cstarts[j]
-            r1, c1 = min(r0 + th, rows), min(c0 + tw, cols)
-            if r1 <= r0 or c1 <= c0:
-                continue
-            w = (rweights[i][:r1 - r0, None] / rtotal[r0:r1, None]) * \
-                (cweights[j][None, :c1 - c0] / ctotal[None, c0:c1])
-            out[r0:r1, c0:c1] += pred[k, :r1 - r0, :c1 - c0] * w[..., None].astype(np.float32)
+                             f"{(len(chunk),) + tshape + (channels,)}")
+        for k, idx in enumerate(chunk):
+            lo = [ax[0][i] for ax, i in zip(axes, idx)]
+            hi = [min(a + t, n) for a, t, n in zip(lo, tshape, shape)]
+            if any(h <= a for a, h in zip(lo, hi)):
+                continue  # a tile wholly in the padding
+            w = 1.0
+            for d, ((_, weights, total), i, a, h) in enumerate(zip(axes, idx, lo, hi)):
+                ramp = weights[i][:h - a] / total[a:h]
+                w = w * ramp.reshape((-1,) + (1,) * (nd - 1 - d))
+            crop = tuple(slice(0, h - a) for a, h in zip(lo, hi))
+            out[tuple(slice(a, h) for a, h in zip(lo, hi))] += \
+                pred[k][crop] * np.asarray(w)[..., None].astype(np.float32)
         if progress is not None:
             progress(min(b + batch_size, len(jobs)), len(jobs))
     return out
 
 
-@dataclass
-class Segmentation:
-    """Result of :func:`segment`.
-
-    Attributes
-    ----------
-    labels : (M, N) ndarray of int32
-        Objects numbered 1..n (0 inside the data bar).
-    probability : (M, N) ndarray of float32
-        Foreground probability at the image's pixel size (0 in the data bar).
-    databar_row : int or None
-        First row of the detected data bar.
-    pixel_size : (float, float)
-        The image's pixel size in nm.
-    threshold : float
-        Threshold applied.
-    """
-
-    labels: np.ndarray
-    probability: np.ndarray
-    databar_row: object
-    pixel_size: tuple
-    threshold: float
-
-
-def segment(image, predict_fn, meta, *, pixel_size, threshold=None, postprocess=None,
-            keep_databar=False, batch_size=4, progress=None):
-    """Segment one image with a model: data bar, rescale, tiled prediction, post-processing.
-
-    Parameters
-    ----------
-    image : (M, N) ndarray
-    predict_fn : callable
-        The network on batches of tiles (see :func:`predict_tiled`).
-    meta : dict
-        The model's ``model.yaml`` (pixel size, tiles, normalisation,
-        threshold, post-processing, classes).
-    pixel_size : float or (float, float)
-        The image's pixel size in nm (square pixels).
-    threshold : float, optional
-        Overrides the model's threshold.
-    postprocess : dict, optional
-        Overrides of the model's post-processing settings.
-    keep_databar : bool, optional
-        Do not look for a data bar (segment every row).
-    batch_size : int, optional
-    progress : callable, optional
-        ``progress(done, total)`` over the tiles.
-
-    Returns
-    -------
-    Segmentation
-    """
-    from . import postprocess as pp
-
-    image = check_2d_array(image, "image", allow_bool=False)
-    pw, ph = check_square_pixel_size(pixel_size)
-    if not isinstance(meta, dict):
-        raise TypeError("meta must be the model's model.yaml mapping")
-    if meta.get("task", "segmentation") != "segmentation":
-        raise ValueError(f"model {meta.get('name')!r} is a {meta.get('task')} model, "
-                         "not a segmentation model")
-    try:
-        classes = list(meta["output"]["classes"])
-        model_px = float(meta["pixel_size_nm"])
-        tile, halo = int(meta["tile_size"]), int(meta["halo"])
-        divisor = int(meta.get("input", {}).get("divisor", tile))
-        norm = dict(meta["normalization"])
-        options = {**meta.get("postprocess", {}), **(postprocess or {})}
-        t = float(meta["threshold"] if threshold is None else threshold)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"model metadata incomplete or invalid ({exc})") from None
-    if not 0 <= t <= 1:
-        raise ValueError(f"threshold must be in [0, 1], got {t}")
-    bar = None if keep_databar else pp.detect_databar(image)
-    work = image[:bar] if bar is not None else image
-    factor = rescale_factor(pw, model_px)
-    small = rescale(work, factor, order=1)
-    prob = predict_tiled(small, predict_fn, tile_size=tile, halo=halo, channels=len(classes),
-                         normalization=norm, batch_size=batch_size, progress=progress,
-                         divisor=divisor)
-    boundary = prob[..., classes.index("boundary")] if "boundary" in classes else None
-    labels = pp.postprocess(prob[..., 0], model_px, options, threshold=t, boundary=boundary,
-                            output_shape=work.shape)
-    fg = rescale(prob[..., 0], shape=work.shape, order=1).astype(np.float32)
-    full_labels = np.zeros(image.shape, np.int32)
-    full_prob = np.zeros(image.shape, np.float32)
-    full_labels[:work.shape[0]] = labels
-    full_prob[:work.shape[0]] = np.clip(fg, 0, 1)
-    return Segmentation(full_labels, full_prob, bar, (pw, ph), t)
+def patch_starts(length, size, overlap):
+    """Start offsets of windows of ``size`` covering ``length`` with at least
+    ``overlap`` overlap; the last window ends at the end (a single window at 0
+    when ``length <= size``)."""
+    if length <= size:
+        return [0]
+    stride = size - overlap
+    if stride < 1:
+        raise ValueError(f"overlap must be smaller than size, got {overlap} >= {size}")
+    n = math.ceil((length - size) / stride) + 1
+    return [int(round(i * (length - size) / (n - 1))) for i in range(n)]

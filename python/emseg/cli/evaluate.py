@@ -1,0 +1,104 @@
+"""``emseg evaluate``: scores of segmentations against ground truth."""
+
+import sys
+
+from .common import (UsageError, finish,
+                     pixel_size_arg)
+
+
+def add_parsers(sub):
+    """Add the ``evaluate`` commands to the subparsers ``sub``."""
+    e = sub.add_parser("evaluate", help="score segmentations against ground truth",
+                       description=(
+                           "Score segmentations (label images or binary masks) against ground "
+                           "truth with the metrics of the FRU-Net, CryoVesNet, WAE-Net and BAM "
+                           "papers: pixel IoU/Dice, Youden's index, instance F1, the BAM "
+                           "instance IoU, Cell Tracking Challenge SEG/DET, ISBI Rand and "
+                           "information errors, diameter/roundness errors and size-distribution "
+                           "errors. Files pair by name (a.tif with a_m.tif, a_labels.tif, ...). "
+                           "Prints a per-image table and the means; --output writes every score."))
+    e.add_argument("--pred", nargs="+", metavar="P", default=[],
+                   help="segmentations: label images or binary masks")
+    e.add_argument("--truth", nargs="+", metavar="T", default=[],
+                   help="ground truth: label images or binary masks")
+    e.add_argument("--prob", nargs="+", metavar="PROB",
+                   help="foreground probability maps of the segmentations (adds Youden's index)")
+    e.add_argument("--connectivity", type=int, choices=(4, 8), default=8,
+                   help="connectivity that splits binary masks into objects (default 8)")
+    e.add_argument("--pixel-size", type=pixel_size_arg, metavar="NM",
+                   help="pixel size in nm (or W,H); overrides the files' calibration")
+    e.add_argument("--iou-threshold", type=float, default=0.5, metavar="T",
+                   help="IoU needed for a matched object (default 0.5)")
+    e.add_argument("--column", default="MinFeret", metavar="COL",
+                   help="measurement whose distribution is compared (default MinFeret)")
+    e.add_argument("--output", "-o", metavar="CSV",
+                   help="write every score of every image (and the means) to this CSV file")
+    e.set_defaults(func=cmd_evaluate)
+
+
+#: Scores printed by ``emseg evaluate`` (every score goes to the CSV).
+_EVALUATE_SHOWN = ("IoU", "Youden J", "Inst. IoU (pred)", "F1@{t}", "SEG", "DET", "Rand error",
+                   "Info error", "delta_d", "{col} mean err")
+
+
+def cmd_evaluate(args):
+    from pathlib import Path
+
+    if not args.pred and not args.truth:
+        raise UsageError("no files given: use --pred P... --truth T...")
+    if not 0 < args.iou_threshold <= 1:
+        raise UsageError(f"--iou-threshold must be in (0, 1], got {args.iou_threshold:g}")
+    from ..measure import NUMERIC_COLUMNS
+    if args.column not in NUMERIC_COLUMNS:
+        raise UsageError(f"--column: unknown measurement {args.column!r}")
+    out = Path(args.output) if args.output else None
+    if out is not None:
+        if out.suffix.lower() != ".csv":
+            raise UsageError(f"--output must be a .csv file, got {out}")
+        if not out.parent.exists():
+            raise UsageError(f"--output folder {out.parent} does not exist")
+    inputs = {Path(p).resolve() for p in args.pred + args.truth + (args.prob or [])}
+    if out is not None and out.resolve() in inputs:
+        raise UsageError(f"--output {out} would overwrite an input file")
+
+    from tqdm import tqdm
+
+    from .. import io
+    from ..workflows import evaluate_files, evaluation_table, pair_files, pooled_scores
+
+    try:
+        pairs = pair_files(args.pred, args.truth, args.prob)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    results, failures = [], []
+    for name, pred, truth, prob in tqdm(pairs, desc="evaluate", unit="image",
+                                        disable=len(pairs) < 2, file=sys.stderr):
+        try:
+            results.append(evaluate_files(name, pred, truth, prob, pixel_size=args.pixel_size,
+                                          connectivity=args.connectivity,
+                                          iou_threshold=args.iou_threshold, column=args.column))
+        except (ValueError, TypeError, OSError) as exc:
+            failures.append(f"{exc}")
+
+    if results:
+        table = evaluation_table(results)
+        if out is not None:
+            io.write_table(out, table)
+        t = f"{results[0].evaluation.matching.threshold:g}"
+        shown = [c.format(t=t, col=args.column) for c in _EVALUATE_SHOWN]
+        if all(r.prob_path is None for r in results):
+            shown.remove("Youden J")
+        print(table[["Image"] + shown].to_string(index=False, float_format=lambda v: f"{v:.4f}",
+                                                 na_rep="-"))
+        pooled = pooled_scores(results, args.column)
+        print(f"All {len(results)} image(s) pooled: TP {pooled['TP']}, FP {pooled['FP']}, "
+              f"FN {pooled['FN']}; precision {pooled['Precision']:.4f}, recall "
+              f"{pooled['Recall']:.4f}, F1@{t} {pooled['F1']:.4f}")
+        c = args.column
+        print(f"{c} distribution, all particles (relative error of prediction): mean "
+              f"{pooled[c + ' mean err']:+.2%}, median {pooled[c + ' median err']:+.2%}, D10 "
+              f"{pooled[c + ' D10 err']:+.2%}, D90 {pooled[c + ' D90 err']:+.2%}; "
+              f"KS {pooled[c + ' KS']:.4f}")
+        if out is not None:
+            print(f"wrote {out}")
+    return finish("evaluate", failures, len(pairs), "pair(s)")

@@ -1,0 +1,264 @@
+"""``emseg train``, ``train-classifier``, ``export`` and ``models``."""
+
+
+from .common import (EXIT_OK, UsageError, pixel_size_arg)
+
+
+def add_parsers(sub):
+    """Add the ``train``, ``train-classifier``, ``export``, ``models`` commands to the subparsers ``sub``."""
+    t = sub.add_parser("train", help="train a segmentation network on images and masks",
+                       description=(
+                           "Train a segmentation network (FRU-Net, MultiRes U-Net or U-Net) on "
+                           "images and masks paired by name (a.tif with a_m.tif / a_mask.tif / "
+                           "a_labels.tif). Writes best and last checkpoints, log.json, "
+                           "training_curve.png and config.json (with the threshold tuned on the "
+                           "validation patches) to --output; --resume continues there. Export "
+                           "the result with 'emseg export'."))
+    t.add_argument("--images", nargs="+", required=True, metavar="IMG",
+                   help="training images (files or folders)")
+    t.add_argument("--masks", nargs="+", required=True, metavar="MASK",
+                   help="masks (files or folders): binary, instance labels or multi-class")
+    t.add_argument("--output", "-o", required=True, metavar="DIR", help="training folder")
+    t.add_argument("--config", metavar="JSON", help="model config JSON (replaces the options below)")
+    t.add_argument("--name", default="model", help="model name (default: model)")
+    t.add_argument("--architecture", default="fru_net", choices=("fru_net", "multires_unet", "unet"))
+    t.add_argument("--classes", default="particle",
+                   help="comma-separated classes; 'particle,boundary' learns contacts too")
+    t.add_argument("--base-filters", type=int, default=32, metavar="N")
+    t.add_argument("--depth", type=int, default=4, metavar="N")
+    t.add_argument("--model-pixel-size", type=float, metavar="NM",
+                   help="pixel size the model works at (default: that of the first image)")
+    t.add_argument("--tile-size", type=int, default=400, metavar="PX",
+                   help="patch size (default 400, as FRU-Net)")
+    _training_options(t)
+    t.set_defaults(func=cmd_train)
+
+    tc = sub.add_parser("train-classifier", help="train a classifier filter",
+                        description=(
+                            "Train a classifier filter (MultiRes U-Net on image + instance "
+                            "outlines) from images, their instances and keep masks, matched by "
+                            "name (a.tif, a_m.tif, a_cm.tif). Keep masks mark the pixels of the "
+                            "particles fit for size statistics. The per-particle score threshold "
+                            "is tuned on validation patches. Export with 'emseg export'."))
+    tc.add_argument("--images", nargs="+", required=True, metavar="IMG",
+                    help="micrographs (files or folders)")
+    tc.add_argument("--labels", nargs="+", required=True, metavar="LBL",
+                    help="instances: label images or binary masks (files or folders)")
+    tc.add_argument("--keep", nargs="+", required=True, metavar="KEEP",
+                    help="keep masks (files or folders)")
+    tc.add_argument("--output", "-o", required=True, metavar="DIR", help="training folder")
+    tc.add_argument("--config", metavar="JSON", help="classifier config JSON (replaces the options below)")
+    tc.add_argument("--name", default="classifier", help="model name (default: classifier)")
+    tc.add_argument("--base-filters", type=int, default=8, metavar="N")
+    tc.add_argument("--depth", type=int, default=3, metavar="N")
+    tc.add_argument("--model-pixel-size", type=float, metavar="NM",
+                    help="pixel size the network works at (default: 12 nm)")
+    tc.add_argument("--tile-size", type=int, default=128, metavar="PX", help="training patch size")
+    tc.add_argument("--classes", default="keep", metavar="NAMES",
+                    help="output classes; several (e.g. keep,occluded,cut,missegmented) make a "
+                         "multi-class classifier whose --keep masks hold class numbers 1..K")
+    tc.add_argument("--score-weights", metavar="W,...",
+                    help="weight of each class in the keep score (default 1 for the first, 0 else)")
+    tc.add_argument("--connectivity", type=int, choices=(4, 8), default=8,
+                    help="connectivity of particles in binary instance masks (default 8)")
+    _training_options(tc)
+    tc.set_defaults(func=cmd_train_classifier)
+
+    x = sub.add_parser("export", help="export a trained model to a model folder",
+                       description=(
+                           "Write models/<name>/ (TF SavedModel, config.json, model.yaml) from a "
+                           "training folder made by 'emseg train' (its best checkpoint)."))
+    x.add_argument("training", metavar="TRAINING_DIR", help="folder written by 'emseg train'")
+    x.add_argument("--models", metavar="DIR", default="models",
+                   help="models folder to export into (default: ./models)")
+    x.add_argument("--name", help="model name (default: the training config's)")
+    x.add_argument("--description", help="one-line description for model.yaml")
+    x.add_argument("--overwrite", action="store_true", help="replace an existing model folder")
+    x.set_defaults(func=cmd_export)
+
+    ls = sub.add_parser("models", help="list installed models",
+                        description="List the models EMSeg finds (project models/, user folder, PATHs).")
+    ls.add_argument("paths", nargs="*", metavar="PATH", help="more model folders to list")
+    ls.set_defaults(func=cmd_models)
+
+
+def _training_options(p):
+    p.add_argument("--pixel-size", type=pixel_size_arg, metavar="NM",
+                   help="pixel size of the training images when their files lack it")
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--learning-rate", type=float, default=1e-4)
+    p.add_argument("--loss", default="bce", choices=("bce", "focal_dice"))
+    p.add_argument("--class-weights", metavar="BG,FG", help="bce weights of background, foreground")
+    p.add_argument("--patience", type=int, default=10, help="early-stopping patience (epochs)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue the training in --output")
+
+
+def _check_training_options(args):
+    """Check the options shared by train and train-classifier; return the
+    output folder and the class weights."""
+    from pathlib import Path
+
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--output {out} exists and is not a folder")
+    if args.resume and not (out / "last.keras").exists():
+        raise UsageError(f"--resume: no training to resume in {out}")
+    if not args.resume and (out / "last.keras").exists():
+        raise UsageError(f"{out} holds a training already: use --resume or another --output")
+    weights = None
+    if args.class_weights:
+        try:
+            weights = tuple(float(v) for v in args.class_weights.split(","))
+        except ValueError:
+            weights = ()
+        if len(weights) != 2 or min(weights) <= 0:
+            raise UsageError(f"--class-weights must be two positive numbers BG,FG, got {args.class_weights!r}")
+    for name in ("epochs", "batch_size", "patience"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
+    if not 0 < args.learning_rate < 1:
+        raise UsageError(f"--learning-rate must be in (0, 1), got {args.learning_rate:g}")
+    return out, weights
+
+
+def _best_epoch(history):
+    best = min(history, key=lambda h: h["val_loss"]) if history else None
+    if best:
+        print(f"best epoch {best['epoch']} of {len(history)}: validation loss "
+              f"{best['val_loss']:.4f}")
+
+
+def cmd_train_classifier(args):
+    import numpy as np
+
+    from .. import io
+    from ..workflows import classifier_triples
+    from ..models import ModelConfig
+
+    out, weights = _check_training_options(args)
+    triples = list(classifier_triples(args.images, args.labels, args.keep,
+                                      pixel_size=args.pixel_size, connectivity=args.connectivity))
+    if args.resume:
+        import json
+        config = ModelConfig.from_dict(json.loads(io.read_text(out / "log.json"))["config"])
+    elif args.config:
+        config = ModelConfig.from_json(io.read_text(args.config))
+    else:
+        if args.tile_size < 8 or args.depth < 1:
+            raise UsageError("--tile-size must be at least 8 and --depth at least 1")
+        score_weights = None
+        if args.score_weights:
+            try:
+                score_weights = [float(w) for w in args.score_weights.split(",")]
+            except ValueError:
+                raise UsageError(f"--score-weights must be numbers W,..., got {args.score_weights!r}") from None
+        config = ModelConfig(
+            name=args.name, architecture="multires_unet", task="classifier", input_channels=2,
+            classes=[c.strip() for c in args.classes.split(",") if c.strip()],
+            score_weights=score_weights, base_filters=args.base_filters, depth=args.depth,
+            tile_size=args.tile_size, halo=max(0, min(32, args.tile_size // 8)),
+            pixel_size=args.model_pixel_size or 12.0)
+    if config.task != "classifier":
+        raise UsageError(f"--config describes a {config.task} model, not a classifier")
+    from ..models.training import train_classifier
+    n = sum(len(set(np.unique(t[1]).tolist()) - {0}) for t in triples)
+    print(f"training classifier '{config.name}' ({config.architecture}) on {len(triples)} "
+          f"image(s), {n} particles, at {config.pixel_size:g} nm/px, {config.tile_size}-px patches")
+    result = train_classifier(triples, config, out, epochs=args.epochs, batch_size=args.batch_size,
+                              learning_rate=args.learning_rate, loss=args.loss,
+                              class_weights=weights, patience=args.patience, seed=args.seed,
+                              resume=args.resume, verbose=1)
+    _best_epoch(result.history)
+    print(f"score threshold {result.config.threshold:g} (validation precision "
+          f"{result.precision:.3f}, recall {result.recall:.3f})")
+    print(f"wrote {out} (best.keras, last.keras, log.json, training_curve.png, config.json); "
+          f"next: emseg export {out} --models models")
+    return EXIT_OK
+
+
+def cmd_train(args):
+
+    from ..models import ModelConfig
+    out, weights = _check_training_options(args)
+
+    from .. import io
+    from ..workflows import training_pairs
+    pairs = list(training_pairs(args.images, args.masks, pixel_size=args.pixel_size))
+    if args.resume:
+        import json
+        # the run being resumed fixes the model; architecture options are ignored
+        config = ModelConfig.from_dict(json.loads(io.read_text(out / "log.json"))["config"])
+    elif args.config:
+        config = ModelConfig.from_json(io.read_text(args.config))
+    else:
+        config = ModelConfig(
+            name=args.name, architecture=args.architecture,
+            classes=[c.strip() for c in args.classes.split(",") if c.strip()],
+            base_filters=args.base_filters, depth=args.depth, tile_size=args.tile_size,
+            halo=min(32, args.tile_size // 8), pixel_size=args.model_pixel_size or pairs[0][2])
+    from ..models.training import train_model
+    print(f"training {config.architecture} '{config.name}' on {len(pairs)} image(s) at "
+          f"{config.pixel_size:g} nm/px, {config.tile_size}-px patches")
+    result = train_model(pairs, config, out, epochs=args.epochs, batch_size=args.batch_size,
+                         learning_rate=args.learning_rate, loss=args.loss, class_weights=weights,
+                         patience=args.patience, seed=args.seed, resume=args.resume, verbose=1)
+    _best_epoch(result.history)
+    print(f"threshold {result.config.threshold:g} (validation IoU {result.threshold_iou:.4f})")
+    print(f"wrote {out} (best.keras, last.keras, log.json, training_curve.png, config.json); "
+          f"next: emseg export {out} --models models")
+    return EXIT_OK
+
+
+def cmd_export(args):
+    import json
+    from dataclasses import replace
+    from pathlib import Path
+
+    from .. import io
+    from ..models import ModelConfig
+    folder = Path(args.training)
+    for f in ("best.keras", "config.json"):
+        if not (folder / f).exists():
+            raise UsageError(f"{folder} is not a finished training folder (no {f})")
+    config = ModelConfig.from_json(io.read_text(folder / "config.json"))
+    if args.name:
+        config = replace(config, name=args.name)
+    target = Path(args.models) / config.name
+    if target.exists() and not args.overwrite:
+        raise UsageError(f"{target} exists; use --overwrite to replace it")
+    training = {}
+    if (folder / "log.json").exists():
+        log = json.loads(io.read_text(folder / "log.json"))
+        training = {k: log[k] for k in ("loss", "class_weights", "batch_size", "learning_rate",
+                                        "seed", "train_patches", "validation_patches",
+                                        "validation_iou", "validation_precision",
+                                        "validation_recall") if k in log}
+        training["epochs"] = len(log.get("epochs", []))
+    from ..models.saved import export_model
+    info = export_model(folder / "best.keras", config, target, training=training,
+                        description=args.description, overwrite=args.overwrite)
+    print(f"exported {info.name} to {info.path}")
+    return EXIT_OK
+
+
+def cmd_models(args):
+    from ..models import DEFAULT_CLASSIFIER, DEFAULT_MODEL, list_models, model_dirs
+    from pathlib import Path
+
+    for p in args.paths:
+        if not Path(p).is_dir():
+            raise UsageError(f"{p} is not a folder")
+    models = list_models(args.paths)
+    if not models:
+        print("no models installed (searched " + ", ".join(str(d) for d in model_dirs()) + ")")
+        return EXIT_OK
+    for m in models:
+        meta = m.meta
+        star = " (default)" if m.name in (DEFAULT_MODEL, DEFAULT_CLASSIFIER) else ""
+        print(f"{m.name}{star}: {m.task}, {meta.get('architecture', '?')}, "
+              f"{meta.get('pixel_size_nm', '?')} nm/px, classes "
+              f"{','.join(meta.get('output', {}).get('classes', []))}, threshold "
+              f"{meta.get('threshold', '?')}\n  {m.path}\n  {m.description}")
+    return EXIT_OK

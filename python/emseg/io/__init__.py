@@ -1,0 +1,50 @@
+"""Reading and writing images, volumes, tables and model metadata: the only
+part of EMSeg that touches files.
+
+- :mod:`~emseg.io.images`: :func:`read_image` / :func:`read_volume`, any
+  format by its file ending;
+- :mod:`~emseg.io.tiff`: TIFF calibration from every source EMSeg knows
+  (ImageJ, OME, Zeiss SEM, FEI/Thermo Fisher, resolution tags), stacks with
+  their z spacing, ImageJ TIFF writers;
+- :mod:`~emseg.io.mrc`: MRC/REC/MAP volumes, memory-mapped, voxel size and
+  origin from the header;
+- :mod:`~emseg.io.calibration`: units, the plausible range of a pixel size,
+  which source wins;
+- :mod:`~emseg.io.files`: atomic writes, CSV, PNG, text and YAML.
+
+Pixel sizes are in nm: ``(width, height)`` for 2D images (ImageJ's
+pixelWidth, pixelHeight), ``(z, y, x)`` for volumes. Every writer is atomic
+(temporary file, then rename).
+"""
+
+from .calibration import (PLAUSIBLE_NM, UNIT_TO_NM, check_plausible, describe_size,
+                          resolve_pixel_size, unit_to_nm)
+from .files import (atomic_write, read_text, read_yaml, write_png, write_table, write_text,
+                    write_yaml)
+from .images import IMAGE_SUFFIXES, ImageReadError, read_image, read_volume
+from .mrc import MRC_SUFFIXES, read_mrc, write_mrc
+from .tiff import TIFF_SUFFIXES, read_tiff, write_image, write_labels
+
+__all__ = ["read_image", "read_volume", "read_tiff", "read_mrc", "write_labels", "write_image",
+           "write_mrc", "write_volume", "write_table", "write_png", "read_text", "write_text",
+           "read_yaml", "write_yaml", "atomic_write", "ImageReadError", "UNIT_TO_NM",
+           "PLAUSIBLE_NM", "unit_to_nm", "check_plausible", "resolve_pixel_size",
+           "describe_size", "IMAGE_SUFFIXES", "TIFF_SUFFIXES", "MRC_SUFFIXES"]
+
+
+def write_volume(path, volume, voxel_size=None, *, labels=False, origin=None, nstart=None):
+    """Write a label or intensity/probability volume as MRC (``.mrc``, ``.rec``,
+    ``.map``) or ImageJ TIFF stack (``.tif``), by the file ending.
+
+    ``voxel_size`` is ``(z, y, x)`` in nm; ``origin``/``nstart`` (MRC only)
+    carry the input's header over.
+    """
+    from pathlib import Path
+
+    suffix = Path(path).suffix.lower()
+    if suffix in MRC_SUFFIXES:
+        return write_mrc(path, volume, voxel_size, origin=origin, nstart=nstart, labels=labels)
+    if suffix in TIFF_SUFFIXES:
+        writer = write_labels if labels else write_image
+        return writer(path, volume, voxel_size=voxel_size)
+    raise ValueError(f"path: cannot write a volume as {suffix or '(no ending)'}; use .mrc or .tif")

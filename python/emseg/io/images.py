@@ -1,0 +1,117 @@
+"""Reading images and volumes of any supported format (the one entry point, by file ending)."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .mrc import MRC_SUFFIXES, read_mrc
+from .tiff import TIFF_SUFFIXES, read_tiff
+
+__all__ = ["ImageReadError", "read_image", "read_volume", "IMAGE_SUFFIXES"]
+
+_OTHER_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+#: Every file ending :func:`read_image` reads.
+IMAGE_SUFFIXES = TIFF_SUFFIXES + MRC_SUFFIXES + _OTHER_SUFFIXES
+
+
+class ImageReadError(ValueError):
+    """A file could not be read as an image (missing, unreadable, unsupported)."""
+
+
+def read_image(path):
+    """Read an image or volume and its physical pixel size.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        TIFF (including ImageJ hyperstacks and OME-TIFF), MRC/REC/MAP, PNG,
+        JPEG, BMP or GIF.
+
+    Returns
+    -------
+    array : ndarray
+        Pixel data as stored (hyperstacks keep all axes; see
+        ``metadata["axes"]``); MRC data are memory-mapped, read-only.
+    pixel_size_nm : (float, float) or None
+        Pixel width and height in nm from ImageJ calibration, OME
+        ``PhysicalSizeX/Y``, Zeiss SEM (tag 34118, ``ap_image_pixel_size``),
+        FEI/Thermo Fisher ``[Scan] PixelWidth/Height``, TIFF resolution tags
+        with a unit, in that order of preference, or the MRC header; None
+        when uncalibrated.
+    metadata : dict
+        ``path``, ``format``, ``axes``, ``shape``, ``dtype``; when calibrated,
+        ``pixel_size_source``; for stacks and volumes with a known z
+        spacing, ``voxel_size`` ``(z, y, x)`` in nm; for MRC, ``origin``
+        and ``nstart`` (to write results with the input's header).
+
+    Raises
+    ------
+    ImageReadError
+        When the file is missing, unreadable or not a supported image.
+    """
+    path = Path(os.fspath(path))
+    if not path.exists():
+        raise ImageReadError(f"{path}: no such file")
+    if not path.is_file():
+        raise ImageReadError(f"{path}: not a file")
+    suffix = path.suffix.lower()
+    try:
+        reader = read_tiff if suffix in TIFF_SUFFIXES else read_mrc if suffix in MRC_SUFFIXES else None
+        if reader is not None:
+            data, size, meta = reader(path)
+            return data, size, {**meta, "path": str(path)}
+        if suffix in _OTHER_SUFFIXES:
+            from skimage.io import imread
+            data = imread(path)
+            meta = {"format": suffix.lstrip("."), "shape": data.shape, "dtype": str(data.dtype),
+                    "axes": "YXS"[: data.ndim] if data.ndim == 3 else "YX"[: data.ndim]}
+            return data, None, {**meta, "path": str(path)}
+    except ImageReadError:
+        raise
+    except Exception as exc:
+        raise ImageReadError(f"{path}: not a readable image ({exc.__class__.__name__}: {exc})") from None
+    raise ImageReadError(
+        f"{path}: unsupported file type {suffix or '(none)'}; use TIFF, MRC, PNG or JPEG")
+
+
+def read_volume(path):
+    """Read a 3D volume (MRC/REC tomogram, TIFF stack, ImageJ hyperstack) and its voxel size.
+
+    Singleton axes (one channel, one time point) are dropped; what remains
+    must be ``(Z, Y, X)`` with one channel.
+
+    Returns
+    -------
+    volume : (Z, Y, X) ndarray
+        Memory-mapped for MRC.
+    voxel_size_nm : (float, float, float) or None
+        ``(z, y, x)`` in nm; None when the file gives no calibration or no z
+        spacing (``metadata["pixel_size_source"]`` still tells an x/y size).
+    metadata : dict
+        As :func:`read_image`, ``axes`` now ``"ZYX"``.
+
+    Raises
+    ------
+    ImageReadError
+        For missing or unreadable files; ValueError for 2D images and
+        multi-channel stacks.
+    """
+    data, _, meta = read_image(path)
+    axes = meta.get("axes", "")
+    if len(axes) == data.ndim:
+        keep = [i for i, n in enumerate(data.shape) if n > 1]
+        if "S" in axes and data.shape[axes.index("S")] > 1:
+            raise ValueError(f"{path}: RGB data ({data.shape}) where a grey-level volume is expected")
+        if "C" in axes and data.shape[axes.index("C")] > 1:
+            raise ValueError(f"{path}: {data.shape[axes.index('C')]} channels; a volume must "
+                             "have one (split the channels first)")
+        data = data.reshape([data.shape[i] for i in keep]) if len(keep) != data.ndim else data
+    else:
+        data = np.squeeze(data)
+    if data.ndim != 3:
+        raise ValueError(f"{path}: {data.ndim}D data of shape {meta.get('shape')} where a 3D "
+                         "volume (z, y, x) is expected")
+    meta = {**meta, "axes": "ZYX", "shape": data.shape}
+    return data, meta.get("voxel_size"), meta

@@ -1,0 +1,122 @@
+"""MRC/REC/MAP volumes (cryo-ET tomograms, EM maps) through ``mrcfile``.
+
+Volumes are read memory-mapped: finding a 2 GB tomogram's shape or voxel
+size reads its 1 kB header, and the voxels are paged in only where an
+algorithm touches them. The header's voxel size is in Å (``cella / mx``);
+EMSeg reports it in nm, as ``(z, y, x)`` for volumes and ``(width, height)``
+for single images, like every other reader. A header size of 0 (never set)
+means uncalibrated.
+"""
+
+import numpy as np
+
+from .._validate import check_nd_array, check_spacing
+from .files import atomic_write
+
+__all__ = ["MRC_SUFFIXES", "read_mrc", "write_mrc"]
+
+#: File endings read as MRC (tomograms .rec, maps .map, stacks .mrcs/.st/.ali).
+MRC_SUFFIXES = (".mrc", ".rec", ".map", ".mrcs", ".st", ".ali")
+
+_ANGSTROM = 0.1  # nm
+
+
+def read_mrc(path):
+    """Read an MRC file memory-mapped, with its voxel size and origin.
+
+    Parameters
+    ----------
+    path : path-like
+
+    Returns
+    -------
+    data : numpy.memmap
+        ``(Z, Y, X)`` for a volume or stack, ``(Y, X)`` for a single image;
+        read-only.
+    pixel_size : (float, float) or None
+        Pixel width and height in nm (None when the header's size is 0).
+    metadata : dict
+        ``format``, ``axes``, ``shape``, ``dtype``, ``pixel_size_source``
+        ("MRC header"), ``voxel_size`` ``(z, y, x)`` nm for volumes,
+        ``origin`` (the header's x, y, z origin in Å) and ``nstart``.
+
+    Raises
+    ------
+    ValueError
+        When the file is not a valid MRC file (mrcfile's reason).
+    """
+    import mrcfile
+
+    with mrcfile.mmap(path, mode="r") as mrc:
+        source = mrc.data
+        dtype, shape, offset = source.dtype, source.shape, source.offset
+        vx, vy, vz = (float(mrc.voxel_size[a]) for a in "xyz")
+        h = mrc.header
+        origin = tuple(float(h.origin[a]) for a in "xyz")
+        nstart = (int(h.nxstart), int(h.nystart), int(h.nzstart))
+    # our own read-only map: mrcfile's closes with the file
+    data = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)
+    meta = {"format": "mrc", "axes": "ZYX" if data.ndim == 3 else "YX", "shape": data.shape,
+            "dtype": str(np.dtype(dtype).newbyteorder("=")), "origin": origin, "nstart": nstart}
+    size = None
+    if vx != 0 or vy != 0:  # all zero: never set, uncalibrated
+        size = (vx * _ANGSTROM, vy * _ANGSTROM)
+        meta["pixel_size_source"] = "MRC header"
+        if data.ndim == 3:
+            meta["voxel_size"] = (vz * _ANGSTROM, vy * _ANGSTROM, vx * _ANGSTROM)
+    return data, size, meta
+
+
+def _mrc_data(volume, labels):
+    if labels:
+        if volume.dtype.kind == "f":
+            raise TypeError(f"labels must be integers, got {volume.dtype}")
+        top = int(volume.max()) if volume.size else 0
+        if volume.dtype.kind == "i" and volume.size and volume.min() < 0:
+            raise ValueError("labels must not be negative")
+        if top <= np.iinfo(np.uint16).max:
+            return volume.astype(np.uint16)
+        if top > 2 ** 24:
+            raise ValueError(f"labels: largest label {top} cannot be stored exactly in MRC "
+                             "(float32 holds integers up to 2**24)")
+        return volume.astype(np.float32)  # MRC has no 32-bit integer mode
+    if volume.dtype in (np.int8, np.int16, np.uint16, np.float32):
+        return volume
+    return volume.astype(np.float32)
+
+
+def write_mrc(path, volume, voxel_size=None, *, origin=None, nstart=None, labels=False):
+    """Write a volume (or a single image) as MRC, atomically.
+
+    Parameters
+    ----------
+    path : path-like
+        ``.mrc``, ``.rec`` or ``.map`` file.
+    volume : (Z, Y, X) or (Y, X) ndarray
+        Labels (``labels=True``: stored as uint16, or float32 beyond 65535)
+        or intensities/probabilities (int8, int16, uint16 and float32 kept,
+        anything else as float32).
+    voxel_size : float or sequence, optional
+        ``(z, y, x)`` in nm for a volume, ``(y, x)`` for an image; written in Å.
+    origin : (float, float, float), optional
+        Header origin (x, y, z) in Å, e.g. the input's ``metadata["origin"]``.
+    nstart : (int, int, int), optional
+        Header ``nxstart, nystart, nzstart`` (the input's ``metadata["nstart"]``).
+    """
+    import mrcfile
+
+    volume = check_nd_array(volume, "volume", ndims=(2, 3))
+    data = _mrc_data(np.ascontiguousarray(volume), labels)
+    size = None if voxel_size is None else check_spacing(voxel_size, data.ndim, "voxel_size")
+
+    def writer(tmp):
+        with mrcfile.new(tmp, overwrite=True) as mrc:
+            mrc.set_data(data)
+            if size is not None:
+                s = [v / _ANGSTROM for v in size[::-1]] + [1.0]  # x, y(, z)
+                mrc.voxel_size = (s[0], s[1], s[2] if data.ndim == 3 else s[0])
+            if origin is not None:
+                mrc.header.origin = tuple(float(v) for v in origin)
+            if nstart is not None:
+                mrc.header.nxstart, mrc.header.nystart, mrc.header.nzstart = (int(v) for v in nstart)
+    return atomic_write(path, writer)

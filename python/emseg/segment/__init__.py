@@ -1,0 +1,26 @@
+"""From micrographs and tomograms to labelled objects.
+
+- :mod:`~emseg.segment.tiling`: N-dimensional tiled prediction with
+  sine-ramp blending (2D images and 3D volumes, one code path);
+- :mod:`~emseg.segment.scaling`: rescaling to a model's pixel/voxel size
+  (per axis) and back, percentile normalisation;
+- :mod:`~emseg.segment.postprocess`: the post-processing chains (BAM
+  watershed, FRU-Net with Radon splitting), one function per step;
+- :mod:`~emseg.segment.databar`: the microscope's data bar;
+- :mod:`~emseg.segment.classical`: the classical (no network) baseline;
+- :mod:`~emseg.segment.pipeline`: :func:`segment`, the one pipeline
+  function that composes them.
+
+No TensorFlow here: networks come in as callables on batches of tiles.
+"""
+
+from .classical import segment_classical
+from .databar import detect_databar
+from .pipeline import Segmentation, segment
+from .postprocess import postprocess
+from .scaling import normalize, rescale, rescale_factor
+from .tiling import blend_weights, fit_tile, patch_starts, predict_tiled
+
+__all__ = ["segment", "Segmentation", "predict_tiled", "blend_weights", "fit_tile",
+           "patch_starts", "rescale", "rescale_factor", "normalize", "postprocess",
+           "detect_databar", "segment_classical"]

@@ -1,0 +1,141 @@
+"""Bringing images and volumes to a model's pixel/voxel size and back, and
+percentile normalisation. Pure NumPy/SciPy on 2D and 3D arrays; sizes per
+axis in nm, in array-axis order ((z,) y, x).
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+__all__ = ["rescale_factor", "rescale", "normalize"]
+
+
+def _positive(v, name):
+    if not isinstance(v, numbers.Real) or isinstance(v, bool) or not v > 0 or not math.isfinite(v):
+        raise ValueError(f"{name} must be a positive number of nm, got {v!r}")
+    return float(v)
+
+
+def rescale_factor(pixel_size, model_pixel_size):
+    """Zoom factor that brings an image of ``pixel_size`` nm to ``model_pixel_size`` nm.
+
+    Parameters
+    ----------
+    pixel_size, model_pixel_size : float or sequence of float
+        Sizes in nm, a number (every axis) or one per axis (e.g. a tomogram's
+        ``(z, y, x)`` voxel size with a coarser z).
+
+    Returns
+    -------
+    float or tuple of float
+        A number when both are numbers, else one factor per axis.
+
+    Examples
+    --------
+    >>> rescale_factor(7.344, 8.0)
+    0.918
+    >>> rescale_factor((4.4, 2.2, 2.2), 2.2)
+    (2.0, 1.0, 1.0)
+    """
+    scalar = all(isinstance(v, numbers.Real) and not isinstance(v, bool)
+                 for v in (pixel_size, model_pixel_size))
+    if scalar:
+        return _positive(pixel_size, "pixel_size") / _positive(model_pixel_size, "model_pixel_size")
+    sizes = []
+    for v, name in ((pixel_size, "pixel_size"), (model_pixel_size, "model_pixel_size")):
+        if isinstance(v, numbers.Real) and not isinstance(v, bool):
+            sizes.append([_positive(v, name)])
+        else:
+            try:
+                sizes.append([_positive(x, name) for x in v])
+            except TypeError:
+                raise ValueError(f"{name} must be a positive number of nm or one per axis, "
+                                 f"got {v!r}") from None
+    n = max(len(s) for s in sizes)
+    if any(len(s) not in (1, n) for s in sizes):
+        raise ValueError(f"pixel_size {pixel_size!r} and model_pixel_size {model_pixel_size!r} "
+                         "have different numbers of axes")
+    px, model = (s * n if len(s) == 1 else s for s in sizes)
+    return tuple(a / b for a, b in zip(px, model))
+
+
+def rescale(array, factor=None, *, order=1, shape=None, channel_axis=None):
+    """Resize a 2D image or a 3D volume by ``factor`` or to ``shape``.
+
+    Parameters
+    ----------
+    array : (M, N) or (P, M, N) ndarray
+        Image or volume, optionally with a channel axis (``channel_axis=-1``).
+    factor : float or sequence of float, optional
+        Zoom per spatial axis (one number for all). A factor within 0.1 % of
+        1 on every axis returns the array unchanged (no interpolation blur
+        for a negligible change).
+    order : int, optional
+        0 (nearest neighbour) for labels and masks, 1 (linear) for images
+        and probability maps.
+    shape : sequence of int, optional
+        Target spatial shape instead of ``factor`` (e.g. back to the input's).
+    channel_axis : {None, -1}, optional
+        The last axis holds channels and is not resized.
+
+    Returns
+    -------
+    ndarray
+    """
+    from scipy import ndimage as ndi
+
+    array = np.asarray(array)
+    if channel_axis not in (None, -1, array.ndim - 1):
+        raise ValueError(f"channel_axis must be None or -1 (last axis), got {channel_axis!r}")
+    nsp = array.ndim - (channel_axis is not None)
+    if nsp not in (2, 3):
+        raise ValueError(f"array must be 2D or 3D (plus channels with channel_axis=-1), "
+                         f"got shape {array.shape}")
+    spatial = array.shape[:nsp]
+    if (factor is None) == (shape is None):
+        raise ValueError("give exactly one of factor and shape")
+    if shape is None:
+        factors = (factor,) * nsp if isinstance(factor, numbers.Real) else tuple(factor)
+        if len(factors) != nsp or not all(isinstance(f, numbers.Real) and f > 0 for f in factors):
+            raise ValueError(f"factor must be positive, one number or {nsp} (one per axis), "
+                             f"got {factor!r}")
+        if all(abs(f - 1) < 1e-3 for f in factors):
+            return array
+        shape = tuple(max(1, int(round(s * f))) for s, f in zip(spatial, factors))
+    shape = tuple(int(s) for s in tuple(shape)[:nsp])
+    if len(shape) != nsp:
+        raise ValueError(f"shape must have {nsp} values, got {shape!r}")
+    if shape == spatial:
+        return array
+    zoom = [t / s for t, s in zip(shape, spatial)] + [1] * (array.ndim - nsp)
+    out = ndi.zoom(array, zoom, order=order, mode="nearest", grid_mode=True)
+    return out[tuple(slice(0, t) for t in shape)]
+
+
+def normalize(image, low=1.0, high=99.8, *, limits=None):
+    """Linear stretch of the intensity histogram to [0, 1] between robust percentiles.
+
+    Parameters
+    ----------
+    image : ndarray
+        Image (M, N), volume (P, M, N) or one tile of either.
+    low, high : float, optional
+        Percentiles mapped to 0 and 1 (values beyond are clipped).
+    limits : (float, float), optional
+        Intensities to map to 0 and 1 instead of the percentiles (to
+        normalise tiles of a large image with the whole image's percentiles).
+
+    Returns
+    -------
+    ndarray of float32, same shape
+    """
+    image = np.asarray(image)
+    if limits is None:
+        if not 0 <= low < high <= 100:
+            raise ValueError(f"need 0 <= low < high <= 100, got low={low}, high={high}")
+        lo, hi = np.percentile(image, [low, high])
+    else:
+        lo, hi = limits
+    scale = 1.0 / (hi - lo) if hi > lo else 0.0
+    return np.clip((image.astype(np.float32) - np.float32(lo)) * np.float32(scale), 0, 1)

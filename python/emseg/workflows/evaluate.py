@@ -1,0 +1,102 @@
+"""Scoring segmentation files against ground truth (``emseg evaluate``)."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .files import (load_image, load_labels, pixel_size_and_source)
+
+__all__ = ["EvaluateResult", "evaluate_files", "evaluation_table", "pooled_scores"]
+
+
+@dataclass
+class EvaluateResult:
+    """Outcome of scoring one segmentation file against its ground truth."""
+
+    name: str
+    pred_path: Path
+    truth_path: Path
+    prob_path: Path = None
+    evaluation: object = None
+    pixel_size: tuple = None
+    pixel_size_source: str = None
+
+
+def evaluate_files(name, pred_path, truth_path, prob_path=None, *, pixel_size=None,
+                   connectivity=8, iou_threshold=0.5, column="MinFeret"):
+    """Score one segmentation file (label image or mask) against its ground truth.
+
+    The pixel size is ``pixel_size`` when given, else the ground truth's
+    calibration, else the prediction's, else none (pixels).
+
+    Returns
+    -------
+    EvaluateResult
+        Errors (unreadable files, shapes that differ) propagate as exceptions
+        naming the file.
+    """
+    from ..metrics import evaluate
+
+    truth, size, meta = load_labels(truth_path, allow_empty=True)
+    pred, psize, pmeta = load_labels(pred_path, allow_empty=True)
+    if pred.shape != truth.shape:
+        raise ValueError(f"{pred_path}: shape {pred.shape} differs from ground truth "
+                         f"{truth_path} {truth.shape}")
+    prob = None
+    if prob_path is not None:
+        prob = load_image(prob_path)[0]
+        if prob.shape != truth.shape:
+            raise ValueError(f"{prob_path}: shape {prob.shape} differs from ground truth "
+                             f"{truth_path} {truth.shape}")
+    size, source = pixel_size_and_source(pixel_size, (size, meta), (psize, pmeta))
+    ev = evaluate(pred, truth, prob, pixel_size=size, connectivity=connectivity,
+                  iou_threshold=iou_threshold, column=column)
+    return EvaluateResult(name, Path(pred_path), Path(truth_path),
+                          Path(prob_path) if prob_path else None, ev, size, source)
+
+
+def evaluation_table(results, *, mean_row=True):
+    """One row of scores per image (column ``Image`` first), and a ``mean`` row.
+
+    The mean skips NaN (scores undefined for an image); for the object counts
+    it is the mean count per image.
+    """
+    import pandas as pd
+
+    if not results:
+        raise ValueError("results is empty: nothing to tabulate")
+    table = pd.DataFrame([{"Image": r.name, **r.evaluation.scores} for r in results])
+    if mean_row:
+        means = table.drop(columns="Image").mean(skipna=True)
+        table = pd.concat([table, pd.DataFrame([{"Image": "mean", **means}])], ignore_index=True)
+    return table
+
+
+def pooled_scores(results, column="MinFeret"):
+    """Scores over all objects of all images together.
+
+    Returns
+    -------
+    dict
+        Total ``TP``, ``FP``, ``FN``; ``Precision``, ``Recall``, ``F1`` from
+        those totals (the way the CryoVesNet and StarDist papers pool), and the
+        distribution errors of ``column`` for all predicted versus all true
+        particles (the size distribution a study would report).
+    """
+    from ..metrics import distribution_errors
+
+    if not results:
+        raise ValueError("results is empty: nothing to pool")
+    tp = sum(r.evaluation.matching.tp for r in results)
+    fp = sum(r.evaluation.matching.fp for r in results)
+    fn = sum(r.evaluation.matching.fn for r in results)
+    out = {"TP": tp, "FP": fp, "FN": fn,
+           "Precision": tp / (tp + fp) if tp + fp else float("nan"),
+           "Recall": tp / (tp + fn) if tp + fn else float("nan"),
+           "F1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")}
+    pred = np.concatenate([r.evaluation.pred_table[column].to_numpy(float) for r in results])
+    truth = np.concatenate([r.evaluation.truth_table[column].to_numpy(float) for r in results])
+    for k, v in distribution_errors(pred, truth).items():
+        out[f"{column} {k}" + ("" if k == "KS" else " err")] = v
+    return out
