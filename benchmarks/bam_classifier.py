@@ -93,7 +93,7 @@ def score_filter(tables, reference):
 
 
 def _filters(classifiers):
-    """name -> options of emseg.classify.apply_filters (scores added per image)."""
+    """name -> options of emseg.filter.apply_filters (scores added per image)."""
     filters = {"keep all": {}, "exclude border": {"exclude_border": True},
                "rule: no border, Solidity>=0.9": RULE}
     for name in classifiers:
@@ -105,7 +105,7 @@ def run_filters(items, instance_tables, labels_key, classifiers, *, desc):
     """Apply every filter to each image's instances; returns name -> list of tables."""
     from tqdm import tqdm
 
-    from emseg.classify import apply_filters, classify
+    from emseg.filter import apply_filters, classify
 
     filters = _filters(classifiers)
     out = {name: [] for name in filters}
@@ -136,7 +136,7 @@ def cross_validate(items, work, *, epochs=8):
     from train_default_classifier import CONFIG
     from emseg.models.saved import SavedModelPredictor, export_model
     from emseg.models.registry import ModelInfo
-    from emseg.models.training import train_classifier
+    from emseg.models.classifier_training import train_classifier
 
     work = Path(work)
     config = replace(CONFIG, name="bam-cv", description="BAM cross-validation (not for shipping)")
@@ -169,7 +169,7 @@ def end_to_end_tables(items, model=None):
     from emseg.measure import measure
     from emseg.metrics import keep_reference
     from emseg.models.saved import load_predictor
-    from emseg.predict import segment
+    from emseg.segment import segment
 
     predictor = load_predictor(model, task="segmentation")
     tables = []
@@ -312,7 +312,7 @@ def main(argv=None):
         import pandas as pd
 
         from emseg import io
-        from emseg.classify import apply_filters, classify
+        from emseg.filter import apply_filters, classify
         from emseg.plot import filter_overlay
         args.output.mkdir(parents=True, exist_ok=True)
         rows = [{"setting": s, "filter": f, **v} for s, r in results.items() for f, v in r.items()]

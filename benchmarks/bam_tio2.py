@@ -15,12 +15,12 @@ MinFeret distribution (mean, median, D10, D90, KS) against the manual one.
 Methods:
 - ``classical``: Gaussian smoothing (10 nm), Otsu threshold, distance-transform
   watershed (neck depth 7.5 nm), objects under pi*15^2 nm^2 dropped
-  (:func:`emseg.classical.segment_classical`). Its parameters were chosen on
+  (:func:`emseg.segment.segment_classical`). Its parameters were chosen on
   the first 8 images (sorted by name); the script also reports the mean over
   the 16 others.
 - ``model``: an exported EMSeg network (``--model NAME|PATH``, default the
   bundled ``emseg-particles-sem``, trained on synthetic images only) through
-  :func:`emseg.predict.segment`: rescaling to the model's pixel size, blended
+  :func:`emseg.segment.segment`: rescaling to the model's pixel size, blended
   tiles, the model's post-processing; the score map is its probability map.
 
 Run: ``python benchmarks/bam_tio2.py --method classical|model [--model M] [--output DIR]``.
@@ -50,7 +50,7 @@ SHOWN = ("IoU", "Inst. IoU (pred)", "Youden J", "Pixel error", "Rand error", "In
 
 def run_classical(image, pixel_size):
     """Classical baseline: returns (labels, score map)."""
-    from emseg.classical import segment_classical
+    from emseg.segment import segment_classical
     labels, score, _ = segment_classical(image, pixel_size)
     return labels, score
 
@@ -58,7 +58,7 @@ def run_classical(image, pixel_size):
 def model_method(model=None):
     """A benchmark method segmenting with an exported model."""
     from emseg.models.saved import load_predictor
-    from emseg.predict import segment
+    from emseg.segment import segment
 
     predictor = load_predictor(model)
 
@@ -81,7 +81,7 @@ def run_benchmark(data, method, images=None, *, desc="benchmark"):
     from tqdm import tqdm
 
     from emseg import io
-    from emseg.batch import EvaluateResult
+    from emseg.workflows import EvaluateResult
     from emseg.metrics import evaluate, to_instances
 
     paths = sorted((Path(data) / "sem").glob("*.tif"))[:images]
@@ -103,7 +103,7 @@ def run_benchmark(data, method, images=None, *, desc="benchmark"):
 
 def model_scores(data, model):
     """Mean scores of an exported model on all BAM images (for its model.yaml)."""
-    from emseg.batch import evaluation_table, pooled_scores
+    from emseg.workflows import evaluation_table, pooled_scores
 
     results, seconds, _ = run_benchmark(data, model_method(model), desc="BAM TiO2")
     baseline, _, _ = run_benchmark(data, run_classical, desc="classical")
@@ -148,7 +148,7 @@ def main(argv=None):
     import pandas as pd
 
     from emseg import io
-    from emseg.batch import evaluation_table, pooled_scores
+    from emseg.workflows import evaluation_table, pooled_scores
 
     method = METHODS[args.method](args.model)
     results, seconds, first = run_benchmark(args.data, method, args.images, desc=args.method)

@@ -20,7 +20,7 @@ from segment_bench import best_of  # same folder; imports no TensorFlow at modul
 
 
 def conversion(size, repeat):
-    from emseg.fiji import from_imageplus, to_imageplus
+    from emseg.imagej.fiji import from_imageplus, to_imageplus
     rng = np.random.default_rng(0)
     image = rng.random((size, size), dtype=np.float32)
     imp = to_imageplus(image, pixel_size=5.0)
@@ -41,7 +41,7 @@ def conversion(size, repeat):
 def backends(repeat):
     import jpype
 
-    from emseg.batch import sample_files
+    from emseg.workflows import sample_files
     import ij
     IJ = ij.IJ
     imp = IJ.openImage(str(sample_files()[0]))
@@ -72,7 +72,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.size < 1 or args.repeat < 1:
         p.error("--size and --repeat must be at least 1")
-    from emseg.fiji import ImageJUnavailable, start
+    from emseg.imagej.fiji import ImageJUnavailable, start
     try:
         start()
     except ImageJUnavailable as exc:

@@ -6,14 +6,18 @@ default model unless --base-filters/--depth say otherwise) on one
 
 - forward-pass throughput (megapixels/s) of a plain ``model.predict`` on the
   whole image in one piece (the peer) and of the exported SavedModel through
-  :func:`emseg.predict.predict_tiled` (tiles + blending), with their ratio:
+  :func:`emseg.segment.predict_tiled` (tiles + blending), with their ratio:
   the tiling overhead;
-- peak memory of :func:`emseg.predict.predict_tiled` on a ``--memory-size``
+- peak memory of :func:`emseg.segment.predict_tiled` on a ``--memory-size``
   square image (default 20000) with a NumPy stand-in network, in a
   subprocess, against the size of its input and output arrays;
+- peak memory and time of :func:`emseg.segment.predict_tiled` on a
+  ``--volume-size`` tomogram (default 128 x 512 x 512) read memory-mapped from
+  MRC (:func:`emseg.io.read_volume`), 64^3 tiles, against the size of its
+  output and against the same voxels tiled plane by plane in 2D (same code);
 - end-to-end ``emseg segment``-equivalent time of the default model (data bar
   detection, rescale, tiled prediction, post-processing, measurement:
-  :func:`emseg.batch.segment_file`) versus its bare forward pass on the whole
+  :func:`emseg.workflows.segment_file`) versus its bare forward pass on the whole
   image in one call (goal: at most 1.2x).
 
 Architecture throughput uses untrained weights (speed does not depend on
@@ -54,6 +58,8 @@ def main(argv=None):
     p.add_argument("--repeat", type=int, default=2, help="best of N runs (default 2)")
     p.add_argument("--memory-size", type=int, default=20000,
                    help="side of the image for the memory test (0 = skip; default 20000)")
+    p.add_argument("--volume-size", default="128,512,512",
+                   help="Z,Y,X of the tomogram for the 3D tiling test (0 = skip)")
     args = p.parse_args(argv)
     if args.size < 64 or args.repeat < 1:
         p.error("--size must be >= 64 and --repeat >= 1")
@@ -61,11 +67,11 @@ def main(argv=None):
     import keras
 
     from emseg import io
-    from emseg.batch import segment_file
+    from emseg.workflows import segment_file
     from emseg.models import ModelConfig, find_model
     from emseg.models.networks import build_model
     from emseg.models.saved import SavedModelPredictor, export_model
-    from emseg.predict import predict_tiled
+    from emseg.segment import predict_tiled
     from emseg.synthetic import sem_agglomerates
 
     px = 8.0
@@ -109,7 +115,7 @@ def main(argv=None):
             d = sem_agglomerates((args.size, args.size), pixel_size=dpx, seed=2)
             dpath = Path(tmp) / "default.tif"
             io.write_image(dpath, d.image, dpx)
-            from emseg.patches import normalize
+            from emseg.segment import normalize
             n = default.meta["normalization"]
             whole = normalize(d.image, n["low"], n["high"])[None, ..., None]
             default(whole)
@@ -123,13 +129,15 @@ def main(argv=None):
                   f"{len(seg.table)} particles", flush=True)
     if args.memory_size:
         memory(args.memory_size, args.tile_size)
+    if args.volume_size != "0":
+        volume_memory(tuple(int(v) for v in args.volume_size.split(",")))
     return 0
 
 
 MEMORY_CODE = """
 import resource, sys, time
 import numpy as np
-from emseg.predict import predict_tiled
+from emseg.segment import predict_tiled
 n, tile = int(sys.argv[1]), int(sys.argv[2])
 image = np.random.default_rng(0).integers(0, 256, (n, n), dtype=np.uint8)
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -155,6 +163,54 @@ def memory(n, tile):
     print(f"memory: {n}x{n} 8-bit image, tiled prediction (NumPy stand-in network): peak "
           f"{int(peak_kb) / gb:.2f} GB resident (its input + float32 output alone: {arrays:.2f} GB), "
           f"{float(seconds):.0f} s")
+
+
+VOLUME_CODE = """
+import os, resource, sys, tempfile, time
+import mrcfile
+import numpy as np
+from emseg.io import read_volume
+from emseg.segment import predict_tiled
+shape = tuple(int(v) for v in sys.argv[1:4])
+path = os.path.join(tempfile.mkdtemp(), "tomo.mrc")
+with mrcfile.new_mmap(path, shape=shape, mrc_mode=0) as m:   # int8 voxels, written in planes
+    for z in range(shape[0]):
+        m.data[z] = np.random.default_rng(z).integers(-100, 100, shape[1:], dtype=np.int8)
+    m.voxel_size = 22.0
+vol, size, _ = read_volume(path)
+net = lambda b: b
+norm = {"mode": "image", "low": 1, "high": 99.8}
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t0 = time.perf_counter()
+out = predict_tiled(vol, net, tile_size=64, halo=8, channels=1, normalization=norm, batch_size=8)
+t3 = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+del out
+t0 = time.perf_counter()
+for z in range(shape[0]):
+    predict_tiled(vol[z], net, tile_size=256, halo=32, channels=1, normalization=norm, batch_size=8)
+t2 = time.perf_counter() - t0
+print(peak, base, t3, t2)
+"""
+
+
+def volume_memory(shape):
+    """Peak resident memory of 3D tiled prediction on a memory-mapped MRC tomogram."""
+    import subprocess
+
+    r = subprocess.run([sys.executable, "-c", VOLUME_CODE, *map(str, shape)], capture_output=True,
+                       text=True)
+    if r.returncode != 0:
+        print(f"volume test failed: {r.stderr.strip().splitlines()[-1]}")
+        return
+    peak_kb, base_kb, t3, t2 = r.stdout.split()
+    gb = 1024 ** 2
+    output = np.prod(shape) * 4 / 1024 ** 3
+    print(f"volume: {'x'.join(map(str, shape))} int8 MRC (memory-mapped), 3D tiles 64^3 halo 8 "
+          f"(NumPy stand-in network): peak {int(peak_kb) / gb:.2f} GB resident, "
+          f"{(int(peak_kb) - int(base_kb)) / gb:.2f} GB above start (float32 output alone: "
+          f"{output:.2f} GB); {float(t3):.1f} s, {float(t3) / float(t2):.2f}x the time of the "
+          f"same voxels tiled plane by plane in 2D")
 
 
 if __name__ == "__main__":

@@ -110,7 +110,7 @@ def tiny_classifier(tmp_path_factory):
     pytest.importorskip("tensorflow")
     from emseg.models import ModelConfig
     from emseg.models.saved import export_model
-    from emseg.models.training import train_classifier
+    from emseg.models.classifier_training import train_classifier
     folder = tmp_path_factory.mktemp("classifier-training")
     config = ModelConfig(name="tiny-classifier", architecture="multires_unet", task="classifier",
                          input_channels=2, classes=["keep"], base_filters=4, depth=2,

@@ -62,7 +62,7 @@ TRAINING = dict(epochs=14, batch_size=16, learning_rate=2e-3, loss="bce", patien
 def _segmented(image, truth, predictor):
     """The default segmentation of a synthetic image, judged against the truth."""
     from emseg.metrics import keep_reference
-    from emseg.predict import segment
+    from emseg.segment import segment
 
     seg = segment(truth.image, predictor, predictor.meta, pixel_size=truth.pixel_size,
                   keep_databar=True)
@@ -104,7 +104,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.export is None:
         from emseg.models.saved import load_predictor
-        from emseg.models.training import train_classifier
+        from emseg.models.classifier_training import train_classifier
         resume = (args.work / "last.keras").exists()
         predictor = load_predictor(task="segmentation")
         result = train_classifier(synthetic_triples(args.images, predictor=predictor), CONFIG,

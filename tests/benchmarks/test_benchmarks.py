@@ -9,12 +9,12 @@ import pytest
 
 from conftest import skip_or_fail
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_bam_tio2_benchmark_scores_what_it_segments(bam_dir, tmp_path):
     from emseg import metrics as M
-    from emseg.classical import segment_classical
+    from emseg.segment import segment_classical
     from emseg.io import read_image
 
     r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bam_tio2.py"), "--method",

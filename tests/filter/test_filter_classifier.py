@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emseg.classify import (apply_filters, border_filter, classify, classifier_input,
+from emseg.filter import (apply_filters, border_filter, classify, classifier_input,
                             combine_scores, encode_instances, filter_labels, instance_scores,
                             parse_range, range_filter)
 from emseg.measure import measure
@@ -166,7 +166,7 @@ def test_classify_rejects_wrong_models_and_input():
 
 
 def test_segment_refuses_a_classifier():
-    from emseg.predict import segment
+    from emseg.segment import segment
     with pytest.raises(ValueError, match="not a segmentation model"):
         segment(np.zeros((16, 16)), lambda b: b, META, pixel_size=4.0)
 
@@ -187,7 +187,7 @@ def test_keep_reference_transfers_the_manual_keep_set():
 
 
 def test_filter_array_without_classifier_and_binary_masks():
-    from emseg.batch import filter_array
+    from emseg.workflows import filter_array
     lab = two_squares()
     image = lab.astype(np.float32)
     res = filter_array(image, lab, None, pixel_size=1.0, ranges=["Area=20:"], exclude_border=True)

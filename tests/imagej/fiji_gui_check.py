@@ -12,8 +12,8 @@ from pathlib import Path
 
 
 def main(out):
-    from emseg import fiji
-    from emseg.batch import sample_files
+    from emseg.imagej import fiji
+    from emseg.workflows import sample_files
 
     ij = fiji.start(headless=False)
     import jpype

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, skip_or_fail
-from emseg.batch import example_files, sample_files
+from emseg.workflows import example_files, sample_files
 from emseg.io import read_image, write_image
 
 pytest.importorskip("tensorflow")
@@ -34,7 +34,7 @@ def run(*args, cwd=None, timeout=600):
 
 @pytest.fixture(scope="module")
 def fiji_ij():
-    from emseg.fiji import ImageJUnavailable, start
+    from emseg.imagej.fiji import ImageJUnavailable, start
     try:
         return start()
     except ImageJUnavailable as exc:
@@ -55,7 +55,7 @@ def use_backend(ij, backend):
 
 def results():
     """The last "EMSeg Results" table as a DataFrame (full precision)."""
-    from emseg.fiji import _table_to_pandas
+    from emseg.imagej.fiji import _table_to_pandas
     table = J("Display").table("EMSeg Results")
     assert table is not None
     return _table_to_pandas(table)
@@ -129,7 +129,7 @@ def test_segment_particles_equals_emseg_segment(fiji_ij, small_sem, cli_segment,
     assert last_error() == ""
     table = results()
     same_table(table, cli_segment / "a_results.csv")
-    from emseg.fiji import from_imageplus
+    from emseg.imagej.fiji import from_imageplus
     labels, size = from_imageplus(ij.WindowManager.getImage("a_labels"))
     np.testing.assert_array_equal(labels, read_image(cli_segment / "a_labels.tif")[0])
     assert size == pytest.approx((7.5, 7.5))
@@ -191,7 +191,7 @@ def test_filter_particles_keeps_the_ranges(fiji_ij):
     ij = fiji_ij
     use_backend(ij, "in-process")
     close_all(ij)
-    from emseg.batch import measure_file
+    from emseg.workflows import measure_file
     lab_path, _ = example_files()
     table = measure_file(lab_path).table
     want = table[(table.MinFeret >= 40) & (table.MinFeret <= 80) & (table["Circ."] >= 0.5) & ~table.Border]
@@ -204,7 +204,7 @@ def test_filter_particles_keeps_the_ranges(fiji_ij):
     got = results()
     assert list(got["Label"].astype(int)) == list(want["Label"])
     np.testing.assert_array_equal(got["MinFeret"].to_numpy(), want["MinFeret"].to_numpy())
-    from emseg.fiji import from_imageplus
+    from emseg.imagej.fiji import from_imageplus
     kept, _ = from_imageplus(ij.WindowManager.getImage("example_labels_filtered"))
     assert set(np.unique(kept)) - {0} == set(want["Label"])
     lab = read_image(lab_path)[0]
@@ -247,7 +247,7 @@ def test_classifier_filter_equals_emseg_filter(fiji_ij, small_sem, cli_segment, 
     want = pd.read_csv(cli_filter)
     kept_ids = set(want.loc[want["Kept"], "Label"])
     assert 0 < len(kept_ids) < len(want)
-    from emseg.fiji import from_imageplus
+    from emseg.imagej.fiji import from_imageplus
     kept, _ = from_imageplus(ij.WindowManager.getImage("a_labels_kept"))
     assert set(np.unique(kept)) - {0} == kept_ids
     lab = read_image(cli_segment / "a_labels.tif")[0]

@@ -14,7 +14,7 @@ def test_bam_sem_images_have_zeiss_pixel_size(bam_dir):
     for p in paths:
         data, size, meta = read_image(p)
         assert size == (7.344, 7.344), p.name
-        assert meta["pixel_size_source"] == "Zeiss SEM"
+        assert meta["pixel_size_source"] == "Zeiss SEM tag 34118"
         assert data.shape == (768, 1024) and data.dtype == np.uint8
 
 
@@ -27,7 +27,7 @@ def test_imagej_calibration_units(tmp_path, unit, factor):
                      resolution=(1 / 0.5, 1 / 0.25), metadata={"unit": unit})
     _, size, meta = read_image(p)
     assert size == pytest.approx((0.5 * factor, 0.25 * factor))
-    assert meta["pixel_size_source"] == "ImageJ"
+    assert meta["pixel_size_source"] == "ImageJ calibration"
 
 
 def test_imagej_hyperstack_keeps_axes(tmp_path):
@@ -48,14 +48,14 @@ def test_ome_physical_size(tmp_path):
                                "PhysicalSizeY": 0.015, "PhysicalSizeYUnit": "µm"})
     _, size, meta = read_image(p)
     assert size == pytest.approx((12.5, 15.0))  # anisotropic: reported, not averaged
-    assert meta["pixel_size_source"] == "OME"
+    assert meta["pixel_size_source"] == "OME-XML PhysicalSize"
 
 
 @pytest.mark.parametrize("tag, text, size, source", [
     (34118, "0\r\n0\r\nAP_IMAGE_PIXEL_SIZE\r\nImage Pixel Size = 3.5 nm\r\n", (3.5, 3.5),
-     "Zeiss SEM"),
+     "Zeiss SEM tag 34118"),
     (34682, "[User]\r\nDate=01/01/2020\r\n[Scan]\r\nPixelWidth=2.5e-09\r\nPixelHeight=2.6e-09\r\n",
-     (2.5, 2.6), "FEI/Thermo Fisher"),
+     (2.5, 2.6), "FEI/Thermo Fisher metadata"),
 ])
 def test_microscope_metadata(tmp_path, tag, text, size, source):
     p = tmp_path / "sem.tif"

@@ -225,7 +225,7 @@ def _perturbed(truth, seed):
 
 def test_rand_and_information_match_scikit_image(bam_dir):
     from skimage.metrics import adapted_rand_error, variation_of_information
-    from emseg.batch import load_labels
+    from emseg.workflows import load_labels
 
     for path in sorted((bam_dir / "masks").glob("*_m.tif"))[:3]:
         truth = M.to_instances(load_labels(path)[0][:704], connectivity=4)
@@ -367,7 +367,7 @@ def test_evaluate_masks_and_connectivity():
 
 
 def test_evaluate_real_masks_against_themselves(bam_dir):
-    from emseg.batch import load_labels
+    from emseg.workflows import load_labels
 
     path = sorted((bam_dir / "masks").glob("*_m.tif"))[0]
     mask = load_labels(path)[0][:704]

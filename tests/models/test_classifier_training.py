@@ -39,7 +39,7 @@ def test_classifier_config_rules():
 
 
 def test_tune_score_threshold_prefers_precision():
-    from emseg.models.training import tune_score_threshold
+    from emseg.models.classifier_training import tune_score_threshold
     scores = np.array([0.9, 0.8, 0.7, 0.6, 0.4, 0.3, 0.2])
     keep = np.array([1, 1, 1, 0, 1, 0, 0])
     t, precision, recall = tune_score_threshold(scores, keep)
@@ -54,7 +54,7 @@ def test_train_classifier_learns_and_exports(tiny_classifier):
     assert meta["input"]["channels"] == 2 and "postprocess" not in meta
     assert 0.05 <= meta["threshold"] <= 0.95
     assert tiny_classifier.task == "classifier"
-    from emseg.classify import classify
+    from emseg.filter import classify
     from emseg.models.saved import load_predictor
     predictor = load_predictor(tiny_classifier.path, task="classifier")
     with pytest.raises(ValueError, match="not a segmentation model"):
@@ -70,7 +70,7 @@ def test_train_classifier_learns_and_exports(tiny_classifier):
 
 
 def test_train_classifier_input_errors(tmp_path):
-    from emseg.models.training import prepare_classifier_patches, train_classifier
+    from emseg.models.classifier_training import prepare_classifier_patches, train_classifier
     c = ModelConfig(name="c", architecture="multires_unet", task="classifier", input_channels=2,
                     classes=["keep"], tile_size=32, depth=2, halo=4, base_filters=2, pixel_size=8.0)
     with pytest.raises(ValueError, match="empty"):
@@ -200,7 +200,7 @@ def test_train_classifier_command_and_export(files, tmp_path):
 
 def test_multi_class_classifier_combines_class_scores(tmp_path):
     """Four fitness classes (keep, occluded, cut, missegmented) and score weights."""
-    from emseg.classify import classify
+    from emseg.filter import classify
     from emseg.models.saved import SavedModelPredictor, export_model
     from emseg.synthetic import FITNESS_CLASSES, sem_classifier_example
 
@@ -210,7 +210,7 @@ def test_multi_class_classifier_combines_class_scores(tmp_path):
                                         coverage=0.35, merge=0.2, split=0.1, seed=seed + i)
             yield ex.image, ex.labels, ex.classes, ex.pixel_size
 
-    from emseg.models.training import prepare_classifier_patches, train_classifier
+    from emseg.models.classifier_training import prepare_classifier_patches, train_classifier
     config = ModelConfig(name="multi", architecture="multires_unet", task="classifier",
                          input_channels=2, classes=list(FITNESS_CLASSES), base_filters=4, depth=2,
                          tile_size=48, halo=8, pixel_size=8.0, score_weights=[1.0, -0.5, 0.0, 0.0])

@@ -1,42 +1,10 @@
-"""emseg.patches: rescaling, normalisation, patches, targets, augmentation."""
+"""emseg.models.data: patches, targets, validation split, augmentation."""
 
 import numpy as np
 import pytest
 
-from emseg.patches import (augment, extract_patches, normalize, patch_starts, rescale,
-                           rescale_factor, split_validation, targets)
-
-
-def test_rescale_factor_and_shapes():
-    assert rescale_factor(7.344, 8.0) == pytest.approx(0.918)
-    with pytest.raises(ValueError, match="model_pixel_size"):
-        rescale_factor(1.0, 0)
-    img = np.arange(100 * 60, dtype=np.float32).reshape(100, 60)
-    assert rescale(img, 0.5).shape == (50, 30)
-    assert rescale(img, 1.0004) is img            # negligible change: untouched
-    lab = np.zeros((40, 40), np.int32)
-    lab[10:20, 10:30] = 7
-    up = rescale(lab, 2.0, order=0)
-    assert up.shape == (80, 80) and set(np.unique(up)) == {0, 7}   # nearest keeps labels
-    assert (up == 7).sum() == 4 * (lab == 7).sum()
-    back = rescale(up, shape=(40, 40), order=0)
-    np.testing.assert_array_equal(back, lab)
-    with pytest.raises(ValueError, match="exactly one"):
-        rescale(img)
-
-
-def test_normalize_percentiles_and_limits():
-    rng = np.random.default_rng(0)
-    img = rng.integers(0, 256, (64, 64)).astype(np.uint8)
-    out = normalize(img, 0, 100)
-    assert out.dtype == np.float32 and out.min() == 0 and out.max() == 1
-    lo, hi = np.percentile(img, [1, 99])
-    out = normalize(img, 1, 99)
-    assert np.mean(out == 0) == pytest.approx(np.mean(img <= lo), abs=1e-9)
-    np.testing.assert_allclose(normalize(img, limits=(10, 20))[img == 15], 0.5)
-    assert normalize(np.full((4, 4), 9)).max() == 0       # flat image: no division by zero
-    with pytest.raises(ValueError, match="low < high"):
-        normalize(img, 50, 10)
+from emseg.models.data import augment, extract_patches, split_validation, targets
+from emseg.segment import normalize, patch_starts
 
 
 @pytest.mark.parametrize("length,size,overlap", [(400, 400, 100), (1000, 256, 64), (257, 256, 64),

@@ -11,7 +11,7 @@ import pytest
 
 from emseg.models import DEFAULT_MODEL, find_model
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 pytest.importorskip("tensorflow")
 
 
@@ -36,7 +36,7 @@ def test_model_yaml_describes_the_model(default):
 def test_beats_the_classical_baseline_on_bam(default, bam_dir):
     sys.path.insert(0, str(REPO / "benchmarks"))
     import bam_tio2
-    from emseg.batch import evaluation_table
+    from emseg.workflows import evaluation_table
 
     model, _, _ = bam_tio2.run_benchmark(bam_dir, bam_tio2.model_method(default.path), desc="model")
     classical, _, _ = bam_tio2.run_benchmark(bam_dir, bam_tio2.run_classical, desc="classical")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from emseg import metrics as M
-from emseg.classical import segment_classical
+from emseg.segment import segment_classical
 
 
 def test_synthetic_micrograph_is_segmented():

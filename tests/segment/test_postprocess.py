@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from emseg.postprocess import distance_watershed, remove_small_objects
+from emseg.segment.postprocess import distance_watershed, remove_small_objects
 
 
 def discs(shape, centers, radius):
@@ -58,9 +58,10 @@ def test_errors_name_the_argument(call, match):
 
 # ---------------------------------------------------------------- FRU-Net / BAM chains
 
-from emseg.postprocess import (closing, detect_databar, fill_holes, postprocess,  # noqa: E402
-                               radon_split, remove_border_objects, smooth_boundaries,
-                               threshold_mask)
+from emseg.segment import detect_databar  # noqa: E402
+from emseg.segment.postprocess import (closing, fill_holes, postprocess,  # noqa: E402
+                                       radon_split, remove_border_objects, smooth_boundaries,
+                                       threshold_mask)
 
 
 def test_threshold_border_closing_fill():
@@ -121,7 +122,7 @@ def test_smooth_boundaries_keeps_size_and_smooths():
 
 
 def test_detect_databar_on_synthetic_and_real_bars(bam_dir):
-    from emseg.batch import sample_files
+    from emseg.workflows import sample_files
     from emseg.io import read_image
     from emseg.synthetic import sem_agglomerates
     img = read_image(sample_files()[0])[0]
@@ -173,5 +174,5 @@ def test_only_the_models_package_imports_tensorflow():
     root = Path(emseg.__file__).parent
     pattern = re.compile(r"^\s*(import|from)\s+(tensorflow|keras)\b", re.M)
     offenders = [p.relative_to(root).as_posix() for p in root.rglob("*.py")
-                 if pattern.search(p.read_text()) and p.parent.name != "models"]
+                 if pattern.search(p.read_text()) and p.relative_to(root).parts[0] != "models"]
     assert offenders == []

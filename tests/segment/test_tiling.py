@@ -1,11 +1,10 @@
-"""emseg.predict: seamless tiled prediction and the segmentation pipeline
-(with NumPy stand-ins for the network: the pipeline does not depend on TF)."""
+"""emseg.segment.tiling: seamless tiled prediction of 2D images and 3D volumes
+(with NumPy stand-ins for the network: tiling does not depend on TF)."""
 
 import numpy as np
 import pytest
 
-from emseg.predict import blend_weights, predict_tiled, segment
-from emseg.synthetic import sem_agglomerates
+from emseg.segment import blend_weights, predict_tiled
 
 
 @pytest.mark.parametrize("length,size,halo", [(1000, 256, 32), (256, 256, 32), (700, 128, 16),
@@ -59,57 +58,15 @@ def test_normalization_modes_and_progress():
 def test_tiled_validation():
     x = np.zeros((10, 10), np.float32)
     with pytest.raises(ValueError, match="halo"):
-        predict_tiled(x, identity(), tile_size=64, halo=16, channels=1)
+        predict_tiled(x, identity(), tile_size=64, halo=17, channels=1)
     with pytest.raises(TypeError, match="predict_fn"):
         predict_tiled(x, None, tile_size=64, halo=8, channels=1)
     with pytest.raises(ValueError, match="returned shape"):
         predict_tiled(x, identity(2), tile_size=64, halo=8, channels=1)
 
 
-META = {"output": {"classes": ["particle"]}, "pixel_size_nm": 8.0, "tile_size": 128, "halo": 16,
-        "normalization": {"mode": "image", "low": 1, "high": 99.8}, "threshold": 0.5,
-        "postprocess": {"chain": "bam", "neck_nm": 7.5}}
-
-
-def bright_network(batch):
-    """Stand-in network: smoothed intensity above a level = particle."""
-    from scipy import ndimage as ndi
-    smooth = np.stack([ndi.gaussian_filter(t[..., 0], 1.0) for t in batch])
-    return (1 / (1 + np.exp(-(smooth - 0.35) * 30)))[..., None].astype(np.float32)
-
-
-def test_segment_excludes_data_bar_and_rescales_back():
-    s = sem_agglomerates((300, 320), pixel_size=7.0, coverage=0.25, seed=4)
-    image = np.vstack([s.image, np.zeros((30, 320), np.uint8)])
-    image[-20:-10, 20:200:7] = 255                     # text in the bar
-    seg = segment(image, bright_network, META, pixel_size=7.0)
-    assert seg.databar_row == 300
-    assert seg.labels.shape == image.shape and seg.probability.dtype == np.float32
-    assert not seg.labels[300:].any() and not seg.probability[300:].any()
-    from emseg.metrics import pixel_scores
-    assert pixel_scores(seg.labels[:300], s.labels)["IoU"] > 0.7
-    kept = segment(image, bright_network, META, pixel_size=7.0, keep_databar=True)
-    assert kept.databar_row is None
-    # a coarser threshold override shrinks the foreground
-    strict = segment(image, bright_network, META, pixel_size=7.0, threshold=0.99)
-    assert (strict.labels > 0).sum() < (seg.labels > 0).sum()
-    assert strict.threshold == 0.99
-
-
-def test_segment_validation():
-    img = np.zeros((50, 50), np.uint8)
-    with pytest.raises(ValueError, match="square"):
-        segment(img, bright_network, META, pixel_size=(1.0, 2.0))
-    with pytest.raises(ValueError, match="metadata"):
-        segment(img, bright_network, {"pixel_size_nm": 8}, pixel_size=8.0)
-    with pytest.raises(ValueError, match="threshold"):
-        segment(img, bright_network, META, pixel_size=8.0, threshold=2)
-    with pytest.raises(ValueError, match="options: unknown"):
-        segment(img, bright_network, META, pixel_size=8.0, postprocess={"nek_nm": 3})
-
-
 def test_fitted_tiles_waste_less_and_stay_seamless():
-    from emseg.predict import fit_tile
+    from emseg.segment import fit_tile
     assert fit_tile(2048, 512, 32, 8) == 464            # 5 tiles of 464 instead of 5 of 512
     assert fit_tile(300, 512, 32, 8) == 304             # small image: one tile, padded to 8
     for length in (100, 513, 1000, 2048, 3001):
@@ -126,3 +83,62 @@ def test_fitted_tiles_waste_less_and_stay_seamless():
     assert set(shapes) == {(168, 200)}          # 2 x 3 fitted tiles instead of 2 x 3 of 256
     with pytest.raises(ValueError, match="divisor"):
         predict_tiled(x, fn, tile_size=128, halo=16, channels=1, divisor=3)
+
+
+@pytest.mark.parametrize("tile", [32, 64])
+def test_tiled_identity_reproduces_a_volume(tile):
+    x = np.random.default_rng(3).random((70, 200, 190)).astype(np.float32)
+    shapes = []
+
+    def fn(batch):
+        shapes.append(batch.shape)
+        return batch
+    out = predict_tiled(x, fn, tile_size=tile, halo=8, channels=1, batch_size=8)
+    assert out.shape == (70, 200, 190, 1) and out.dtype == np.float32
+    np.testing.assert_allclose(out[..., 0], x, atol=1e-6)
+    assert {s[1:] for s in shapes} == {(tile, tile, tile, 1)}
+    assert max(s[0] for s in shapes) <= 8                  # one batch of tiles at a time
+
+
+def test_tiled_volume_position_dependent_network_has_no_seams():
+    # the output depends on where the tile lies (its mean coordinate): blending
+    # the ramps of neighbouring tiles must leave a smooth map along every axis
+    z, y, x = np.meshgrid(*(np.linspace(0, 1, n, dtype=np.float32) for n in (60, 90, 80)),
+                          indexing="ij")
+    vol = (z + 2 * y + 3 * x).astype(np.float32)
+
+    def fn(batch):
+        return np.broadcast_to(batch.mean(axis=(1, 2, 3, 4), keepdims=True), batch.shape).copy()
+    out = predict_tiled(vol, fn, tile_size=32, halo=6, channels=1)[..., 0]
+    # the same "network" on abutting tiles (halo 0): steps of 0.18-0.28 at the tile borders
+    hard = predict_tiled(vol, fn, tile_size=32, halo=0, channels=1)[..., 0]
+    for axis in range(3):
+        smooth, steps = (np.abs(np.diff(a, axis=axis)).max() for a in (out, hard))
+        assert smooth < 0.07, (axis, smooth)               # at most ~2.6x the data's own slope
+        assert steps > 2.5 * smooth, (axis, steps, smooth)
+
+
+def test_tiled_volume_per_axis_tiles_fitting_and_channels():
+    vol = np.random.default_rng(4).random((20, 100, 90)).astype(np.float32)
+    shapes = []
+
+    def fn(batch):
+        shapes.append(batch.shape[1:4])
+        return np.concatenate([batch[..., :1], 1 - batch[..., :1]], -1)
+    out = predict_tiled(vol, fn, tile_size=(16, 64, 64), halo=(2, 8, 8), channels=2, divisor=8)
+    np.testing.assert_allclose(out[..., 0], vol, atol=1e-6)
+    np.testing.assert_allclose(out[..., 1], 1 - vol, atol=1e-6)
+    assert set(shapes) == {(16, 64, 56)}                  # fitted per axis, multiples of 8
+    small = np.random.default_rng(5).random((5, 30, 20)).astype(np.float32)   # under one tile
+    np.testing.assert_allclose(predict_tiled(small, lambda b: b, tile_size=32, halo=4,
+                                             channels=1)[..., 0], small, atol=1e-6)
+    two = np.stack([vol, vol * 0 + 0.25], -1)               # an extra input channel is passed on
+    got = predict_tiled(two, lambda b: b[..., 1:], tile_size=32, halo=4, channels=1,
+                        multichannel=True)
+    np.testing.assert_allclose(got, 0.25, atol=1e-6)
+    with pytest.raises(ValueError, match="one per axis"):
+        predict_tiled(vol, fn, tile_size=(16, 64), halo=2, channels=2)
+    with pytest.raises(ValueError, match="halo"):
+        predict_tiled(vol, fn, tile_size=(16, 64, 64), halo=(5, 8, 8), channels=2)
+    with pytest.raises(ValueError, match="2D .* or 3D"):
+        predict_tiled(np.zeros((2, 3, 4, 5), np.float32), fn, tile_size=8, halo=1, channels=1)

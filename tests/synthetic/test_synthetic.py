@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from skimage.measure import label
 
-from emseg.batch import example_files
+from emseg.workflows import example_files
 from emseg.io import read_image
 from emseg.synthetic import particle_labels, render_micrograph
 
@@ -109,7 +109,7 @@ def test_tem_vesicles_dark_rims_and_debris_unlabelled():
 
 
 def test_bundled_sem_sample_is_what_the_generator_makes(tmp_path):
-    from emseg.batch import sample_files
+    from emseg.workflows import sample_files
     from emseg.data.make_example import SAMPLE_PIXEL_SIZE_NM, make_sample
     image, labels = make_sample(tmp_path)
     img_path, lab_path = sample_files()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from emseg.batch import combine_tables, load_labels, measure_file
+from emseg.workflows import combine_tables, load_labels, measure_file
 from emseg.io import write_image, write_labels
 
 
@@ -25,7 +25,7 @@ def scene(tmp_path):
 def test_pixel_size_precedence(scene):
     calibrated, plain, image = scene
     r = measure_file(calibrated, image)
-    assert r.pixel_size == (2.0, 2.0) and r.pixel_size_source == "ImageJ"  # labels' own
+    assert r.pixel_size == (2.0, 2.0) and r.pixel_size_source == "ImageJ calibration"  # labels' own
     r = measure_file(plain, image)
     assert r.pixel_size == (4.0, 4.0)  # from the intensity image
     assert list(r.table["Mean"]) == [50, 50]
@@ -62,7 +62,7 @@ def test_combine_tables_units(scene):
 # ---------------------------------------------------------------- evaluation
 
 def test_pair_key():
-    from emseg.batch import pair_key
+    from emseg.workflows import pair_key
     assert pair_key("sem/1908248_m.tif") == "1908248"
     assert pair_key("out/1908248_labels.ome.tif") == "1908248"
     assert pair_key("Img_01-Pred.PNG") == "img_01"
@@ -71,7 +71,7 @@ def test_pair_key():
 
 
 def test_pair_files_rules(tmp_path):
-    from emseg.batch import pair_files
+    from emseg.workflows import pair_files
     pairs = pair_files(["p/a_labels.tif", "p/b_labels.tif"], ["t/b_m.tif", "t/a_m.tif"],
                        ["p/a_prob.tif"])
     assert [(k, str(t), str(q) if q else None) for k, _, t, q in pairs] == [
@@ -87,7 +87,7 @@ def test_pair_files_rules(tmp_path):
 
 
 def test_evaluate_files_and_tables(tmp_path):
-    from emseg.batch import evaluate_files, evaluation_table, pooled_scores
+    from emseg.workflows import evaluate_files, evaluation_table, pooled_scores
 
     truth = np.zeros((40, 40), np.uint8)
     truth[5:15, 5:15] = 255
@@ -101,7 +101,7 @@ def test_evaluate_files_and_tables(tmp_path):
     empty = tmp_path / "b.tif"
     tifffile.imwrite(empty, np.zeros((40, 40), np.uint8))
     r = evaluate_files("a", p, t)
-    assert r.pixel_size == (2.0, 2.0) and r.pixel_size_source == "ImageJ"   # truth's
+    assert r.pixel_size == (2.0, 2.0) and r.pixel_size_source == "ImageJ calibration"   # truth's
     s = r.evaluation.scores
     assert (s["TP"], s["FP"], s["FN"]) == (1, 1, 1) and s["Matched IoU"] == pytest.approx(0.9)
     r2 = evaluate_files("b", empty, t)     # finding nothing is a result, not an error

@@ -162,7 +162,7 @@ def cmd_train_classifier(args):
             pixel_size=args.model_pixel_size or 12.0)
     if config.task != "classifier":
         raise UsageError(f"--config describes a {config.task} model, not a classifier")
-    from ..models.training import train_classifier
+    from ..models.classifier_training import train_classifier
     n = sum(len(set(np.unique(t[1]).tolist()) - {0}) for t in triples)
     print(f"training classifier '{config.name}' ({config.architecture}) on {len(triples)} "
           f"image(s), {n} particles, at {config.pixel_size:g} nm/px, {config.tile_size}-px patches")

@@ -3,7 +3,7 @@ best-IoU averages, CryoVesNet's centre-in-object detection, keep references."""
 
 import math
 import numbers
-from dataclasses import field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -12,6 +12,7 @@ from ._common import _check_threshold, _overlap, _pair, _ratio
 __all__ = ["Matching", "match_instances", "instance_iou", "center_detection", "keep_reference"]
 
 
+@dataclass
 class Matching:
     """One-to-one matching of predicted and ground-truth objects.
 
@@ -159,7 +160,7 @@ def _spacing(pixel_size, ndim):
     if isinstance(pixel_size, numbers.Real) and not isinstance(pixel_size, bool):
         values = [float(pixel_size)] * ndim
     elif ndim == 2:
-        from ._validate import check_pixel_size
+        from .._validate import check_pixel_size
         pw, ph = check_pixel_size(pixel_size)
         values = [ph, pw]
     else:

@@ -86,7 +86,7 @@ def segmentation_errors(labels, *, merge=0.1, split=0.08, outline=(-1, 0, 1), se
     from scipy import ndimage as ndi
     from skimage.segmentation import expand_labels, find_boundaries
 
-    from ._validate import check_labels
+    from .._validate import check_labels
 
     labels = np.asarray(check_labels(labels, "labels"), np.int64)
     for value, name in ((merge, "merge"), (split, "split")):

@@ -7,7 +7,7 @@ public final class Backends {
     private Backends() {
     }
 
-    /** Registers the Python backend of this JVM (called from Python by emseg.fiji). */
+    /** Registers the Python backend of this JVM (called from Python by emseg.imagej.fiji). */
     public static void register(Backend backend) {
         if (backend == null) {
             throw new IllegalArgumentException("backend: null");

@@ -1,0 +1,88 @@
+"""emseg.io: TIFF stacks and ImageJ hyperstacks read as volumes with their z spacing."""
+
+import numpy as np
+import pytest
+import tifffile
+
+from emseg.io import read_image, read_volume, write_image, write_labels, write_volume
+
+
+def test_imagej_stack_spacing_is_the_z_voxel_size(tmp_path):
+    p = tmp_path / "stack.tif"
+    data = np.arange(5 * 6 * 7, dtype=np.uint16).reshape(5, 6, 7)
+    tifffile.imwrite(p, data, imagej=True, resolution=(1 / 2.2, 1 / 2.2),
+                     metadata={"axes": "ZYX", "unit": "nm", "spacing": 4.4})
+    vol, size, meta = read_volume(p)
+    np.testing.assert_array_equal(vol, data)
+    assert size == pytest.approx((4.4, 2.2, 2.2)) and meta["pixel_size_source"] == "ImageJ calibration"
+    # ImageJ omits spacing=1: one unit per slice is ImageJ's own calibration, not a guess
+    q = tmp_path / "unit.tif"
+    tifffile.imwrite(q, data, imagej=True, resolution=(1 / 0.5, 1 / 0.5),
+                     metadata={"axes": "ZYX", "unit": "micron"})
+    assert read_volume(q)[1] == pytest.approx((1000.0, 500.0, 500.0))
+
+
+def test_hyperstack_singleton_axes_dropped_channels_refused(tmp_path):
+    p = tmp_path / "tzcyx.tif"
+    data = np.zeros((1, 4, 1, 6, 7), np.uint8)
+    tifffile.imwrite(p, data, imagej=True, resolution=(1.0, 1.0),
+                     metadata={"axes": "TZCYX", "unit": "nm", "spacing": 3.0})
+    vol, size, meta = read_volume(p)
+    assert vol.shape == (4, 6, 7) and size == pytest.approx((3.0, 1.0, 1.0))
+    c = tmp_path / "zcyx.tif"
+    tifffile.imwrite(c, np.zeros((4, 2, 6, 7), np.uint8), imagej=True,
+                     metadata={"axes": "ZCYX"})
+    with pytest.raises(ValueError, match="2 channels"):
+        read_volume(c)
+    flat = tmp_path / "flat.tif"
+    tifffile.imwrite(flat, np.zeros((6, 7), np.uint8))
+    with pytest.raises(ValueError, match="3D volume"):
+        read_volume(flat)
+
+
+def test_ome_z_spacing_and_uncalibrated_z(tmp_path):
+    p = tmp_path / "a.ome.tif"
+    tifffile.imwrite(p, np.zeros((3, 4, 5), np.uint8), photometric="minisblack", metadata={
+        "axes": "ZYX", "PhysicalSizeX": 0.002, "PhysicalSizeY": 0.002, "PhysicalSizeZ": 0.005})
+    assert read_volume(p)[1] == pytest.approx((5.0, 2.0, 2.0))
+    # plain multi-page TIFF with x/y resolution only: z is unknown, never guessed
+    q = tmp_path / "pages.tif"
+    tifffile.imwrite(q, np.zeros((3, 4, 5), np.uint8), photometric="minisblack",
+                     resolution=(1e7 / 2.0, 1e7 / 2.0),
+                     resolutionunit="CENTIMETER")
+    vol, size, meta = read_volume(q)
+    assert size is None and meta["pixel_size_source"] == "TIFF resolution tags"
+    assert read_image(q)[1] == pytest.approx((2.0, 2.0))
+
+
+def test_write_volume_tiff_round_trip(tmp_path):
+    lab = np.zeros((4, 5, 6), np.int32)
+    lab[1:3, 1:4, 2:5] = 9
+    p = write_labels(tmp_path / "l.tif", lab, voxel_size=(4.4, 2.2, 2.2))
+    vol, size, _ = read_volume(p)
+    np.testing.assert_array_equal(vol, lab)
+    assert size == pytest.approx((4.4, 2.2, 2.2))
+    big = lab.copy()
+    big[0, 0, 0] = 70000                                          # uint32: plain TIFF with ImageJ description
+    vol, size, _ = read_volume(write_volume(tmp_path / "b.tif", big, (3.0, 1.0, 1.0), labels=True))
+    assert vol.dtype == np.uint32 and np.array_equal(vol, big)
+    assert size == pytest.approx((3.0, 1.0, 1.0))
+    prob = np.random.default_rng(0).random((4, 5, 6)).astype(np.float32)
+    vol, size, _ = read_volume(write_image(tmp_path / "p.tif", prob, voxel_size=(2.0, 1.0, 1.0)))
+    np.testing.assert_array_equal(vol, prob)
+    with pytest.raises(ValueError, match="voxel_size"):
+        write_labels(tmp_path / "x.tif", lab, (1.0, 1.0))
+    with pytest.raises(ValueError, match="voxel_size is for volumes"):
+        write_labels(tmp_path / "x.tif", lab[0], voxel_size=(1.0, 1.0, 1.0))
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["b.tif", "l.tif", "p.tif"]
+
+
+def test_imagej_opens_written_stacks_with_their_spacing(ij, tmp_path):
+    lab = np.zeros((4, 5, 6), np.uint16)
+    lab[2, 3, 4] = 12
+    imp = ij.IJ.openImage(str(write_labels(tmp_path / "s.tif", lab, voxel_size=(4.4, 2.2, 2.0))))
+    cal = imp.getCalibration()
+    assert imp.getNSlices() == 4 and str(cal.getUnit()) == "nm"
+    assert (cal.pixelWidth, cal.pixelHeight, cal.pixelDepth) == pytest.approx((2.0, 2.2, 4.4))
+    imp.setSlice(3)
+    assert imp.getProcessor().getPixelValue(4, 3) == 12
