@@ -59,7 +59,7 @@ def test_info_warns_about_an_absurd_header_and_lists_bad_files(tmp_path):
     r = run("info", mrc, bad, tmp_path / "missing.mrc")
     assert r.returncode == 2
     assert "voxel size (z, y, x): 0.0018 nm from MRC header" in r.stdout
-    assert "warning: voxel size 0.0018 x 0.0018 x 0.0018 nm from MRC header is not plausible" in r.stdout
+    assert "warning: voxel size 0.0018 nm from MRC header is not plausible" in r.stdout
     assert "--pixel-size" in r.stdout
     err = r.stderr.strip().splitlines()
     assert err[-1] == "emseg info: 2 of 3 file(s) failed"

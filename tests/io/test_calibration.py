@@ -29,9 +29,11 @@ def test_explicit_size_wins_and_file_sizes_are_checked():
         ((7.344, 7.344), "Zeiss SEM tag 34118")
     assert resolve_pixel_size(None, (None, {})) == (None, None)
     bad = {"pixel_size_source": "MRC header", "path": "tomo.mrc"}
-    with pytest.raises(ValueError, match=r"0.0018 x 0.0018 nm in tomo.mrc from MRC header is not "
+    with pytest.raises(ValueError, match=r"0.0018 nm in tomo.mrc from MRC header is not "
                                          r"plausible.*--pixel-size"):
         resolve_pixel_size(None, ((0.0018, 0.0018), bad))
+    with pytest.raises(ValueError, match=r"pixel size 3 x 0 nm in a.tif"):
+        resolve_pixel_size(None, ((3.0, 0.0), {"path": "a.tif"}))
 
 
 def test_cryovesnet_style_header_is_an_error_in_a_workflow(tmp_path):
@@ -50,3 +52,5 @@ def test_describe_size():
     assert describe_size((7.344, 7.344), "Zeiss SEM tag 34118") == "7.344 nm from Zeiss SEM tag 34118"
     assert describe_size((4.4, 2.2, 2.2), "MRC header") == "4.4 x 2.2 x 2.2 nm (anisotropic) from MRC header"
     assert describe_size(None) == "uncalibrated (pixels)"
+    # float32 header rounding is not anisotropy
+    assert describe_size((0.0018000000715, 0.0018000000716, 0.0018000000714)) == "0.0018 nm"

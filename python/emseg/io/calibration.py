@@ -36,7 +36,15 @@ def unit_to_nm(unit):
 PLAUSIBLE_NM = (0.01, 1e4)
 
 
+def _isotropic(size):
+    # MRC headers store cella / mx in float32: equal sizes may differ in the last bits
+    return max(size) - min(size) <= 1e-6 * max(abs(v) for v in size)
+
+
 def _fmt(size):
+    """One number when every axis has the same size, else ``a x b (x c)``."""
+    if _isotropic(size):
+        return f"{float(size[0]):g}"
     return " x ".join(f"{float(v):g}" for v in size)
 
 
@@ -107,5 +115,5 @@ def describe_size(size, source=None):
     if size is None:
         return "uncalibrated (pixels)"
     size = tuple(float(v) for v in size)
-    text = f"{size[0]:g} nm" if len(set(size)) == 1 else f"{_fmt(size)} nm (anisotropic)"
+    text = f"{_fmt(size)} nm" + ("" if _isotropic(size) else " (anisotropic)")
     return f"{text} from {source}" if source else text
