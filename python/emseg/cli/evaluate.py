@@ -2,8 +2,7 @@
 
 import sys
 
-from .common import (UsageError, finish,
-                     pixel_size_arg)
+from .common import UsageError, finish, pixel_size_arg
 
 
 def add_parsers(sub):

@@ -2,7 +2,7 @@
 
 import sys
 
-from .common import (EXIT_FAILURE, EXIT_OK, UsageError, exit_with_jvm)
+from .common import EXIT_FAILURE, EXIT_OK, UsageError, exit_with_jvm
 
 
 def add_parsers(sub):

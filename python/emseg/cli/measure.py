@@ -2,8 +2,7 @@
 
 import sys
 
-from .common import (UsageError, finish,
-                     pixel_size_arg)
+from .common import UsageError, finish, pixel_size_arg
 
 
 def add_parsers(sub):
@@ -51,7 +50,7 @@ def cmd_measure(args):
     if images is not None and len(images) != len(labels):
         raise UsageError(f"--image got {len(images)} file(s) for {len(labels)} LABELS; give one per label file")
     columns = [c.strip() for c in args.columns.split(",") if c.strip()]
-    from ..measure import MEASUREMENT_COLUMNS, INTENSITY_COLUMNS
+    from ..measure import INTENSITY_COLUMNS, MEASUREMENT_COLUMNS
     unknown = [c for c in columns if c not in MEASUREMENT_COLUMNS + INTENSITY_COLUMNS]
     if unknown or not columns:
         raise UsageError(f"--columns: unknown column(s) {', '.join(unknown) or '(none given)'}")
@@ -67,8 +66,8 @@ def cmd_measure(args):
     from tqdm import tqdm
 
     from .. import io
-    from ..workflows import combine_tables, measure_file
     from ..measure import summarize
+    from ..workflows import combine_tables, measure_file
 
     results, failures = [], []
     for i, lab in enumerate(tqdm(labels, desc="measure", unit="file", disable=len(labels) < 2,

@@ -2,8 +2,7 @@
 
 import sys
 
-from .common import (EXIT_OK, UsageError, file_stem, finish,
-                     pixel_size_arg, tile_bar)
+from .common import EXIT_OK, UsageError, file_stem, finish, pixel_size_arg, tile_bar
 
 
 def add_parsers(sub):
@@ -263,10 +262,10 @@ def cmd_demo(args):
     predictor = _load_model(args.model)
 
     from .. import io
-    from ..workflows import load_labels, sample_files, segment_file
     from ..measure import summarize
     from ..metrics import evaluate
     from ..plot import outline_overlay, size_histogram
+    from ..workflows import load_labels, sample_files, segment_file
 
     image_path, truth_path = sample_files()
     res = segment_file(image_path, predictor)

@@ -1,7 +1,7 @@
 """``emseg train``, ``train-classifier``, ``export`` and ``models``."""
 
 
-from .common import (EXIT_OK, UsageError, pixel_size_arg)
+from .common import EXIT_OK, UsageError, pixel_size_arg
 
 
 def add_parsers(sub):
@@ -134,8 +134,8 @@ def cmd_train_classifier(args):
     import numpy as np
 
     from .. import io
-    from ..workflows import classifier_triples
     from ..models import ModelConfig
+    from ..workflows import classifier_triples
 
     out, weights = _check_training_options(args)
     triples = list(classifier_triples(args.images, args.labels, args.keep,
@@ -244,8 +244,9 @@ def cmd_export(args):
 
 
 def cmd_models(args):
-    from ..models import DEFAULT_CLASSIFIER, DEFAULT_MODEL, list_models, model_dirs
     from pathlib import Path
+
+    from ..models import DEFAULT_CLASSIFIER, DEFAULT_MODEL, list_models, model_dirs
 
     for p in args.paths:
         if not Path(p).is_dir():

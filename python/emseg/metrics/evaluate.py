@@ -3,7 +3,6 @@
 import math
 from dataclasses import dataclass, field
 
-
 from .._validate import check_choice
 from ._common import _pair, to_instances
 from .biology import distribution_errors, morphology_errors, wilcoxon_mc

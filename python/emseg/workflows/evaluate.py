@@ -5,7 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import (load_image, load_labels, pixel_size_and_source)
+from ..io import resolve_pixel_size
+from .files import load_image, load_labels
 
 __all__ = ["EvaluateResult", "evaluate_files", "evaluation_table", "pooled_scores"]
 
@@ -49,7 +50,7 @@ def evaluate_files(name, pred_path, truth_path, prob_path=None, *, pixel_size=No
         if prob.shape != truth.shape:
             raise ValueError(f"{prob_path}: shape {prob.shape} differs from ground truth "
                              f"{truth_path} {truth.shape}")
-    size, source = pixel_size_and_source(pixel_size, (size, meta), (psize, pmeta))
+    size, source = resolve_pixel_size(pixel_size, (size, meta), (psize, pmeta))
     ev = evaluate(pred, truth, prob, pixel_size=size, connectivity=connectivity,
                   iou_threshold=iou_threshold, column=column)
     return EvaluateResult(name, Path(pred_path), Path(truth_path),

@@ -1,6 +1,6 @@
-"""What every workflow shares: loading checked images and labels, the pixel
-size and its source, the bundled sample files, folders of images, and pairing
-files by name.
+"""What every workflow shares: loading checked images and labels, the bundled
+sample files, folders of images, and pairing files by name. (Which pixel size
+wins is :func:`emseg.io.resolve_pixel_size`.)
 """
 
 from importlib import resources
@@ -10,8 +10,8 @@ import numpy as np
 
 from .. import io as _io
 
-__all__ = ["load_labels", "load_image", "pixel_size_and_source", "example_files", "sample_files",
-           "expand_folders", "ROLE_SUFFIXES", "pair_key", "pair_files"]
+__all__ = ["load_labels", "load_image", "example_files", "sample_files", "expand_folders",
+           "ROLE_SUFFIXES", "pair_key", "pair_files"]
 
 
 def _squeeze_2d(array, path, what):
@@ -52,13 +52,6 @@ def load_image(path):
     """Read a 2D grey-level intensity image; returns ``(image, pixel_size_nm, metadata)``."""
     array, size, meta = _io.read_image(path)
     return _squeeze_2d(array, path, "image"), size, meta
-
-
-def pixel_size_and_source(given, *read, path=None):
-    """``given`` (an explicit pixel size) wins; else the first calibrated
-    ``(size, metadata)`` read from a file, which must be plausible (see
-    :func:`emseg.io.resolve_pixel_size`). Returns ``(size, source)``."""
-    return _io.resolve_pixel_size(given, *read, path=path)
 
 
 def example_files():

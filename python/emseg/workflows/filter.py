@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import (load_image, load_labels, pixel_size_and_source)
+from ..io import resolve_pixel_size
+from .files import load_image, load_labels
 
 __all__ = ["FilterResult", "filter_array", "filter_file"]
 
@@ -123,7 +124,7 @@ def filter_file(image_path, labels_path, classifier=None, *, pixel_size=None, mi
     if image.shape != labels.shape:
         raise ValueError(f"{labels_path}: labels {labels.shape} and image {image.shape} "
                          "differ in shape")
-    size, source = pixel_size_and_source(pixel_size, (image_size, image_meta),
+    size, source = resolve_pixel_size(pixel_size, (image_size, image_meta),
                                           (label_size, label_meta))
     if size is None:
         raise ValueError(f"{image_path}: no pixel size in the files; give it with --pixel-size (nm)")

@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 from pathlib import Path
 
-
-from .files import (load_image, load_labels, pixel_size_and_source)
+from ..io import resolve_pixel_size
+from .files import load_image, load_labels
 
 __all__ = ["MeasureResult", "measure_file", "combine_tables"]
 
@@ -41,7 +41,7 @@ def measure_file(labels_path, image_path=None, *, pixel_size=None, connectivity=
         if image.shape != labels.shape:
             raise ValueError(f"{image_path}: shape {image.shape} differs from "
                              f"{labels_path} {labels.shape}")
-    size, source = pixel_size_and_source(pixel_size, (size, meta), (isize, imeta))
+    size, source = resolve_pixel_size(pixel_size, (size, meta), (isize, imeta))
     res.table = measure(labels, image, pixel_size=size, connectivity=connectivity)
     res.pixel_size = res.table.attrs["pixel_size"] if size is not None else None
     res.pixel_size_source = source

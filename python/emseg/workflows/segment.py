@@ -5,7 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import (load_image, pixel_size_and_source)
+from ..io import resolve_pixel_size
+from .files import load_image
 
 __all__ = ["SegmentResult", "segment_array", "segment_file"]
 
@@ -72,7 +73,7 @@ def segment_file(path, predictor, *, pixel_size=None, threshold=None, keep_datab
     SegmentResult
     """
     image, size, meta = load_image(path)
-    size, source = pixel_size_and_source(pixel_size, (size, meta))
+    size, source = resolve_pixel_size(pixel_size, (size, meta))
     if size is None:
         raise ValueError(f"{path}: no pixel size in the file; give it with --pixel-size (nm)")
     seg, table = segment_array(image, predictor, pixel_size=size, threshold=threshold,

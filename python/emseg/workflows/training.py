@@ -2,7 +2,8 @@
 
 
 
-from .files import (expand_folders, load_image, load_labels, pair_files, pixel_size_and_source)
+from ..io import resolve_pixel_size
+from .files import expand_folders, load_image, load_labels, pair_files
 
 __all__ = ["training_pairs", "classifier_triples"]
 
@@ -27,7 +28,7 @@ def training_pairs(images, masks, *, pixel_size=None):
         mask, msize, mmeta = load_labels(mask_path, allow_empty=True)
         if image.shape != mask.shape:
             raise ValueError(f"{mask_path}: shape {mask.shape} differs from {image_path} {image.shape}")
-        size, _ = pixel_size_and_source(pixel_size, (isize, imeta), (msize, mmeta))
+        size, _ = resolve_pixel_size(pixel_size, (isize, imeta), (msize, mmeta))
         if size is None:
             raise ValueError(f"{image_path}: no pixel size in the file; give --pixel-size")
         yield image, mask, float(size[0])
@@ -82,7 +83,7 @@ def classifier_triples(images, labels, keeps, *, pixel_size=None, connectivity=8
             image, lab = image[:keep.shape[0]], lab[:keep.shape[0]]
         if is_binary_mask(lab):
             lab = sk_label(lab != 0, connectivity=1 if connectivity == 4 else 2)
-        size, _ = pixel_size_and_source(pixel_size, (isize, imeta), (lsize, lmeta))
+        size, _ = resolve_pixel_size(pixel_size, (isize, imeta), (lsize, lmeta))
         if size is None:
             raise ValueError(f"{image_path}: no pixel size in the file; give --pixel-size")
         yield image, lab, keep, float(size[0])
