@@ -2,9 +2,10 @@
 
 - :mod:`~emseg.imagej.reference`: start ImageJ 1.x from Python (JPype) and
   measure with its own ParticleAnalyzer (:func:`imagej_measure`);
-- :mod:`~emseg.imagej.fiji`: start ImageJ/Fiji with the EMSeg plugin, the
-  in-process backend, NumPy/ImagePlus conversion, ROIs, tables, macros,
-  ``install-fiji``.
+- :mod:`~emseg.imagej.fiji`: start ImageJ/Fiji with the EMSeg plugin,
+  NumPy/ImagePlus conversion, ROIs, tables, macros, ``install-fiji``;
+- :mod:`~emseg.imagej.backend`: the plugin's in-process backend (EMSeg's
+  workflows on ImageJ's pixel arrays).
 
 Importing this package starts no JVM.
 """

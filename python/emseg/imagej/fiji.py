@@ -13,7 +13,6 @@ give identical results.
 import os
 import shutil
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -102,6 +101,8 @@ def start(*, fiji_dir=None, ij_jar=None, headless=True, plugin_jar=None):
 def register_backend():
     """Register this Python process as the plugin's in-process backend."""
     jpype = _jpype()
+    from .backend import _backend_class
+
     backend = _backend_class()()
     jpype.JClass(f"{_PKG}.Backends").register(backend)
     return backend
@@ -255,140 +256,6 @@ def _table_to_pandas(jt):
     for h in jt.headings():
         data[str(h)] = np.array(jt.column(h), dtype=np.float64)
     return pd.DataFrame(data)
-
-
-# --------------------------------------------------------------------------- backend
-
-@contextmanager
-def _models_dir(folder):
-    """The plugin's extra model folder, seen by the registry as ``$EMSEG_MODELS``
-    (as the command-line backend passes it)."""
-    if not folder:
-        yield
-        return
-    old = os.environ.get("EMSEG_MODELS")
-    os.environ["EMSEG_MODELS"] = str(folder)
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("EMSEG_MODELS", None)
-        else:
-            os.environ["EMSEG_MODELS"] = old
-
-
-def _segmentation_to_java(seg, table, width, height):
-    jpype = _jpype()
-    labels = jpype.JArray(jpype.JInt)(np.ascontiguousarray(seg.labels, dtype=np.int32).ravel())
-    prob = jpype.JArray(jpype.JFloat)(np.ascontiguousarray(seg.probability, dtype=np.float32).ravel())
-    bar = -1 if seg.databar_row is None else int(seg.databar_row)
-    pw, ph = seg.pixel_size
-    return jpype.JClass(f"{_PKG}.Segmentation")(width, height, labels, prob, _java_table(table),
-                                                bar, float(pw), float(ph))
-
-
-_BACKEND_CLASS = None
-
-
-def _backend_class():
-    """The Python class implementing ``org.emseg.fiji.Backend`` (made once the JVM runs)."""
-    global _BACKEND_CLASS
-    if _BACKEND_CLASS is not None:
-        return _BACKEND_CLASS
-    jpype = _jpype()
-    from jpype import JImplements, JOverride
-
-    from .. import __version__
-
-    BackendException = jpype.JClass(f"{_PKG}.BackendException")
-
-    @JImplements(f"{_PKG}.Backend")
-    class InProcessBackend:
-        """Runs EMSeg in this Python process on ImageJ's pixel arrays."""
-
-        def __init__(self):
-            self._models = {}
-
-        def _predictor(self, model, models_dir, task="segmentation"):
-            from ..models.saved import load_predictor
-            key = (model, models_dir, task)
-            if key not in self._models:
-                with _models_dir(models_dir):
-                    self._models[key] = load_predictor(model, task=task)
-            return self._models[key]
-
-        @JOverride
-        def describe(self):
-            return f"in-process: Python {sys.version.split()[0]} ({sys.executable})"
-
-        @JOverride
-        def version(self):
-            return __version__
-
-        @JOverride
-        def segment(self, image, options, progress):
-            from ..workflows.segment import segment_array
-            try:
-                array, size = _image_data_to_numpy(image)
-                if size is None:
-                    raise ValueError(f"{image.title}: no pixel size; give it in nm")
-                predictor = self._predictor(str(options.model), None if options.modelsDir is None
-                                            else str(options.modelsDir))
-                threshold = None if np.isnan(options.threshold) else float(options.threshold)
-
-                def tiles(done, total):
-                    progress.update(int(done), int(total), "tiles")
-                seg, table = segment_array(array, predictor, pixel_size=size, threshold=threshold,
-                                           keep_databar=bool(options.keepDatabar), progress=tiles)
-                return _segmentation_to_java(seg, table, image.width, image.height)
-            except (ValueError, TypeError, OSError) as exc:
-                raise BackendException(str(exc)) from None
-
-        @JOverride
-        def measure(self, labels, intensity, connectivity, progress):
-            from .._validate import check_labels
-            from ..measure import measure
-            try:
-                lab, size = _image_data_to_numpy(labels)
-                lab = check_labels(lab)
-                if not lab.any():
-                    raise ValueError(f"{labels.title}: label image is empty (no particle pixels)")
-                image = None
-                if intensity is not None:
-                    image, isize = _image_data_to_numpy(intensity)
-                    if size is None:
-                        size = isize
-                table = measure(lab, image, pixel_size=size, connectivity=int(connectivity))
-                return _java_table(table)
-            except (ValueError, TypeError, OSError) as exc:
-                raise BackendException(str(exc)) from None
-
-        @JOverride
-        def classify(self, image, labels, options, progress):
-            from ..workflows.filter import filter_array
-            try:
-                array, size = _image_data_to_numpy(image)
-                lab, lsize = _image_data_to_numpy(labels)
-                size = size if size is not None else lsize
-                if size is None:
-                    raise ValueError(f"{image.title}: no pixel size; give it in nm")
-                name = str(options.classifier)
-                classifier = None if options.rulesOnly() else self._predictor(
-                    name, None if options.modelsDir is None else str(options.modelsDir),
-                    task="classifier")
-                min_score = None if np.isnan(options.minScore) else float(options.minScore)
-
-                def tiles(done, total):
-                    progress.update(int(done), int(total), "tiles")
-                res = filter_array(array, lab, classifier, pixel_size=size, min_score=min_score,
-                                   ranges=[str(r) for r in options.ranges],
-                                   exclude_border=bool(options.excludeBorder), progress=tiles)
-                return _java_table(res.table)
-            except (ValueError, TypeError, OSError) as exc:
-                raise BackendException(str(exc)) from None
-
-    _BACKEND_CLASS = InProcessBackend
-    return InProcessBackend
 
 
 # --------------------------------------------------------------------------- macros, install
