@@ -68,6 +68,14 @@ def _per_axis(value, ndim, name):
     return tuple(int(v) for v in values)
 
 
+def _pad_to(block, shape, mode):
+    """``block`` padded at the end of its first ``len(shape)`` axes up to ``shape``."""
+    pads = [(0, t - n) for t, n in zip(shape, block.shape)]
+    if not any(p for _, p in pads):
+        return block
+    return np.pad(block, pads + [(0, 0)] * (block.ndim - len(shape)), mode=mode)
+
+
 def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization=None,
                   batch_size=4, progress=None, divisor=None, multichannel=False):
     """Probability map of a whole image or volume from a network applied to tiles.
@@ -75,8 +83,8 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
     The same code tiles 2D images and 3D volumes: tiles, halo and the
     sine-ramp blend are per axis, and a tile's weight is the product of its
     per-axis ramps, so the weights of overlapping tiles sum to one
-    everywhere. Memory: the output map plus one batch of tiles (and a padded
-    copy of inputs smaller than one tile).
+    everywhere. Memory: the output map plus one batch of tiles; the input is
+    only read (a memory-mapped tomogram is paged in tile by tile).
 
     Parameters
     ----------
@@ -153,30 +161,26 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
                 any(t % divisor for t in tiles_max):
             raise ValueError(f"divisor must be a positive integer dividing tile_size, got {divisor!r}")
         tshape = tuple(fit_tile(n, t, h, divisor) for n, t, h in zip(shape, tiles_max, halos))
-    # pad inputs smaller than a tile (reflection keeps the statistics)
-    pads = [(0, max(0, t - n)) for t, n in zip(tshape, shape)]
-    src = image
-    if any(p for _, p in pads):
-        pad_mode = "reflect" if min(shape) > 1 else "edge"
-        src = np.pad(image, pads, mode=pad_mode)
-        if extra is not None:
-            extra = np.pad(extra, pads + [(0, 0)], mode=pad_mode)
-    axes = [blend_weights(n, t, h) for n, t, h in zip(src.shape, tshape, halos)]
+    # an axis shorter than its tile is padded by reflection (keeps the statistics), one tile
+    # at a time: a thin volume is never copied whole
+    pad_mode = "reflect" if min(shape) > 1 else "edge"
+    axes = [blend_weights(max(n, t), t, h) for n, t, h in zip(shape, tshape, halos)]
     out = np.zeros(shape + (channels,), np.float32)
     jobs = list(itertools.product(*(range(len(starts)) for starts, _, _ in axes)))
     for b in range(0, len(jobs), batch_size):
         chunk = jobs[b:b + batch_size]
         tiles = np.empty((len(chunk),) + tshape + (n_in,), np.float32)
         for k, idx in enumerate(chunk):
-            window = tuple(slice(ax[0][i], ax[0][i] + t) for ax, i, t in zip(axes, idx, tshape))
-            tile = src[window]
+            window = tuple(slice(ax[0][i], min(ax[0][i] + t, n))
+                           for ax, i, t, n in zip(axes, idx, tshape, shape))
+            tile = _pad_to(image[window], tshape, pad_mode)
             if mode == "patch":
                 tile = normalize(tile, normalization["low"], normalization["high"])
             elif mode == "image":
                 tile = normalize(tile, limits=limits)
             tiles[k, ..., 0] = tile
             if extra is not None:
-                tiles[k, ..., 1:] = extra[window]
+                tiles[k, ..., 1:] = _pad_to(extra[window], tshape, pad_mode)
         pred = np.asarray(predict_fn(tiles), np.float32)
         if pred.shape != (len(chunk),) + tshape + (channels,):
             raise ValueError(f"predict_fn returned shape {pred.shape}, expected "
