@@ -164,15 +164,3 @@ def test_postprocess_chains_on_touching_discs():
         postprocess(prob, 8.0, {"chian": "bam"})
     with pytest.raises(ValueError, match="chain"):
         postprocess(prob, 8.0, {"chain": "magic"})
-
-
-def test_only_the_models_package_imports_tensorflow():
-    import re
-    from pathlib import Path
-
-    import emseg
-    root = Path(emseg.__file__).parent
-    pattern = re.compile(r"^\s*(import|from)\s+(tensorflow|keras)\b", re.M)
-    offenders = [p.relative_to(root).as_posix() for p in root.rglob("*.py")
-                 if pattern.search(p.read_text()) and p.relative_to(root).parts[0] != "models"]
-    assert offenders == []
