@@ -68,6 +68,20 @@ def test_info_warns_about_an_absurd_header_and_lists_bad_files(tmp_path):
     assert "Traceback" not in r.stderr
 
 
+def test_info_reports_header_defects(tmp_path):
+    mrc = tmp_path / "nostamp.mrc"
+    with mrcfile.new(mrc) as m:
+        m.set_data(np.ones((2, 3, 4), np.float32))
+        m.voxel_size = 22.0
+    raw = bytearray(mrc.read_bytes())
+    raw[208:212] = b"XXXX"
+    mrc.write_bytes(bytes(raw))
+    r = run("info", mrc)
+    assert r.returncode == 0, r.stderr
+    assert "voxel size (z, y, x): 2.2 nm from MRC header" in r.stdout
+    assert "warning: Map ID string not found" in r.stdout
+
+
 def test_info_is_instant_without_tensorflow():
     code = ("import sys; from emseg.cli import main; import emseg.workflows.info; "
             "print(sorted(m for m in ('tensorflow', 'keras', 'numba') if m in sys.modules))")

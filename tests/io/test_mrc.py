@@ -86,3 +86,23 @@ def test_not_an_mrc_file(tmp_path):
     bad.write_bytes(b"\0" * 100)
     with pytest.raises(ImageReadError, match="not a readable image"):
         read_image(bad)
+    text = tmp_path / "notes.mrc"
+    text.write_text("x" * 5000)                        # a foreign file: no permissive rescue
+    with pytest.raises(ImageReadError, match="not a readable image"):
+        read_image(text)
+    short = _tomogram(tmp_path / "short.mrc", np.zeros((4, 8, 8), np.float32))
+    short.write_bytes(short.read_bytes()[:-100])       # truncated: the data are incomplete
+    with pytest.raises(ImageReadError, match="not a readable image"):
+        read_volume(short)
+
+
+def test_header_defect_with_intact_data_is_read_with_a_warning(tmp_path):
+    data = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4)
+    p = _tomogram(tmp_path / "nostamp.mrc", data, (10.0, 10.0, 10.0))
+    raw = bytearray(p.read_bytes())
+    raw[208:212] = b"XXXX"                              # no "MAP " stamp (older writers)
+    p.write_bytes(bytes(raw))
+    vol, size, meta = read_volume(p)
+    np.testing.assert_array_equal(vol, data)
+    assert size == pytest.approx((1.0, 1.0, 1.0))
+    assert any("Map ID" in w for w in meta["warnings"])

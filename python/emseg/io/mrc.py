@@ -40,24 +40,43 @@ def read_mrc(path):
         ("MRC header"), ``voxel_size`` ``(z, y, x)`` nm for volumes,
         ``origin`` (the header's x, y, z origin in Å) and ``nstart``.
 
+        A file with a header defect that leaves its data readable (no
+        ``MAP`` stamp, an odd machine stamp: some writers' habits) is read,
+        the defects listed in ``metadata["warnings"]``.
+
     Raises
     ------
     ValueError
         When the file is not a valid MRC file (mrcfile's reason).
     """
+    import warnings
+
     import mrcfile
 
-    with mrcfile.mmap(path, mode="r") as mrc:
-        source = mrc.data
-        dtype, shape, offset = source.dtype, source.shape, source.offset
-        vx, vy, vz = (float(mrc.voxel_size[a]) for a in "xyz")
-        h = mrc.header
-        origin = tuple(float(h.origin[a]) for a in "xyz")
-        nstart = (int(h.nxstart), int(h.nystart), int(h.nzstart))
+    try:
+        found = _open_header(mrcfile, path, permissive=False)
+        problems = []
+    except ValueError as exc:
+        # mrcfile's permissive mode reads what a header defect leaves intact; without data
+        # (a truncated or foreign file) the strict reason stands
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                found = _open_header(mrcfile, path, permissive=True)
+            except ValueError:
+                found = None
+        if found is None:
+            raise exc from None
+        problems = sorted({str(w.message) for w in caught})
+    if found is None:
+        raise ValueError("the MRC header describes no voxels")
+    dtype, shape, offset, (vx, vy, vz), origin, nstart = found
     # our own read-only map: mrcfile's closes with the file
     data = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)
     meta = {"format": "mrc", "axes": "ZYX" if data.ndim == 3 else "YX", "shape": data.shape,
             "dtype": str(np.dtype(dtype).newbyteorder("=")), "origin": origin, "nstart": nstart}
+    if problems:
+        meta["warnings"] = problems
     size = None
     if vx != 0 or vy != 0:  # all zero: never set, uncalibrated
         size = (vx * _ANGSTROM, vy * _ANGSTROM)
@@ -65,6 +84,18 @@ def read_mrc(path):
         if data.ndim == 3:
             meta["voxel_size"] = (vz * _ANGSTROM, vy * _ANGSTROM, vx * _ANGSTROM)
     return data, size, meta
+
+
+def _open_header(mrcfile, path, *, permissive):
+    """What :func:`read_mrc` needs from the header, or None when there is no data."""
+    with mrcfile.mmap(path, mode="r", permissive=permissive) as mrc:
+        if mrc.data is None or mrc.data.size == 0:
+            return None
+        h = mrc.header
+        return (mrc.data.dtype, mrc.data.shape, mrc.data.offset,
+                tuple(float(mrc.voxel_size[a]) for a in "xyz"),
+                tuple(float(h.origin[a]) for a in "xyz"),
+                (int(h.nxstart), int(h.nystart), int(h.nzstart)))
 
 
 def _mrc_data(volume, labels):

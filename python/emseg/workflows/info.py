@@ -35,6 +35,9 @@ class FileInfo:
         Where ``size`` came from ("Zeiss SEM tag 34118", "MRC header", ...).
     problem : str or None
         Why ``size`` cannot be used as it is (not plausible), with the fix.
+    warnings : tuple of str
+        Header defects the reader worked around (e.g. an MRC file without
+        its ``MAP`` stamp).
     """
 
     path: Path
@@ -48,6 +51,7 @@ class FileInfo:
     volume: bool = False
     source: str = None
     problem: str = None
+    warnings: tuple = ()
 
     def describe(self):
         """The lines ``emseg info`` prints for this file."""
@@ -59,8 +63,7 @@ class FileInfo:
                  f"{'x'.join(str(n) for n in self.shape)}, {self.dtype}, values "
                  f"{self.minimum:g} to {self.maximum:g}",
                  f"  {what}: {size}"]
-        if self.problem:
-            lines.append(f"  warning: {self.problem}")
+        lines += [f"  warning: {w}" for w in (self.problem, *self.warnings) if w]
         return lines
 
 
@@ -101,4 +104,5 @@ def file_info(path):
             problem = str(exc)
     return FileInfo(Path(path), meta.get("format", "?"), axes, tuple(data.shape),
                     meta.get("dtype", str(data.dtype)), lo, hi, None if size is None else
-                    tuple(float(v) for v in size), volume, source, problem)
+                    tuple(float(v) for v in size), volume, source, problem,
+                    tuple(meta.get("warnings", ())))
