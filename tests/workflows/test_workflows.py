@@ -118,3 +118,23 @@ def test_evaluate_files_and_tables(tmp_path):
     tifffile.imwrite(other, np.zeros((40, 41), np.uint8))
     with pytest.raises(ValueError, match="c.tif: shape"):
         evaluate_files("c", other, t)
+
+
+def test_volumes_and_rgb_are_told_apart_by_their_axes(tmp_path):
+    # a 3-slice tomogram is a 3D volume, not an RGB image; a real RGB image is RGB
+    import mrcfile
+    from emseg.workflows import load_image, load_labels
+
+    vol = tmp_path / "tomo.mrc"
+    with mrcfile.new(vol) as m:
+        m.set_data(np.ones((2, 30, 3), np.uint16))
+    with pytest.raises(ValueError, match=r"3D labels of shape \(2, 30, 3\)"):
+        load_labels(vol)
+    rgb = tmp_path / "rgb.tif"
+    tifffile.imwrite(rgb, np.zeros((20, 20, 3), np.uint8), photometric="rgb")
+    with pytest.raises(ValueError, match="RGB image; convert it to grey levels"):
+        load_image(rgb)
+    single = tmp_path / "one.mrc"
+    with mrcfile.new(single) as m:
+        m.set_data(np.arange(12, dtype=np.uint16).reshape(1, 3, 4))
+    assert load_image(single)[0].shape == (3, 4)

@@ -14,10 +14,13 @@ __all__ = ["load_labels", "load_image", "example_files", "sample_files", "expand
            "ROLE_SUFFIXES", "pair_key", "pair_files"]
 
 
-def _squeeze_2d(array, path, what):
-    """Drop singleton axes; refuse RGB and genuinely 3D data."""
+def _squeeze_2d(array, path, what, axes=""):
+    """Drop singleton axes; refuse RGB and genuinely 3D data (``axes``: the
+    reader's axis letters; S marks colour samples)."""
     data = np.squeeze(array)
-    if data.ndim == 3 and data.shape[-1] in (3, 4):
+    rgb = ("S" in axes and array.shape[axes.index("S")] in (3, 4)) if len(axes) == array.ndim \
+        else data.ndim == 3 and data.shape[-1] in (3, 4)
+    if rgb and data.ndim == 3:
         fix = (" where a label image or mask is expected" if what == "labels"
                else "; convert it to grey levels first")
         raise ValueError(f"{path}: RGB image{fix}")
@@ -36,7 +39,7 @@ def load_labels(path, *, allow_empty=False):
     from .._validate import check_labels
 
     array, size, meta = _io.read_image(path)
-    labels = _squeeze_2d(array, path, "labels")
+    labels = _squeeze_2d(array, path, "labels", meta.get("axes", ""))
     if labels.dtype.kind == "f":
         raise TypeError(f"{path}: floating-point pixels ({labels.dtype}) where integer labels are expected")
     try:
@@ -51,7 +54,7 @@ def load_labels(path, *, allow_empty=False):
 def load_image(path):
     """Read a 2D grey-level intensity image; returns ``(image, pixel_size_nm, metadata)``."""
     array, size, meta = _io.read_image(path)
-    return _squeeze_2d(array, path, "image"), size, meta
+    return _squeeze_2d(array, path, "image", meta.get("axes", "")), size, meta
 
 
 def example_files():
