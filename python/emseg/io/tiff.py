@@ -215,8 +215,7 @@ def write_labels(path, labels, pixel_size=None, *, unit="nm", voxel_size=None):
                                           ("unit", meta.get("unit")),
                                           ("spacing", meta.get("spacing"))) if v is not None)
             tifffile.imwrite(tmp, data, description=desc, metadata=None, compression="zlib",
-                             photometric="minisblack",
-                             **kwargs)
+                             photometric="minisblack", **kwargs)
     return atomic_write(path, writer)
 
 
