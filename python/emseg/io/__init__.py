@@ -23,13 +23,13 @@ from .files import (atomic_write, read_text, read_yaml, write_png, write_table, 
                     write_yaml)
 from .images import IMAGE_SUFFIXES, ImageReadError, read_image, read_volume
 from .mrc import MRC_SUFFIXES, read_mrc, write_mrc
-from .tiff import TIFF_SUFFIXES, read_tiff, write_image, write_labels
+from .tiff import TIFF_SUFFIXES, read_tiff, write_image, write_labels, z_slices
 
 __all__ = ["read_image", "read_volume", "read_tiff", "read_mrc", "write_labels", "write_image",
            "write_mrc", "write_volume", "write_table", "write_png", "read_text", "write_text",
            "read_yaml", "write_yaml", "atomic_write", "ImageReadError", "UNIT_TO_NM",
            "PLAUSIBLE_NM", "unit_to_nm", "check_plausible", "resolve_pixel_size",
-           "describe_size", "IMAGE_SUFFIXES", "TIFF_SUFFIXES", "MRC_SUFFIXES"]
+           "describe_size", "z_slices", "IMAGE_SUFFIXES", "TIFF_SUFFIXES", "MRC_SUFFIXES"]
 
 
 def write_volume(path, volume, voxel_size=None, *, labels=False, origin=None, nstart=None):

@@ -15,7 +15,7 @@ from .._validate import check_label_array, check_nd_array, check_pixel_size, che
 from .calibration import UNIT_TO_NM, unit_to_nm
 from .files import atomic_write
 
-__all__ = ["read_tiff", "write_labels", "write_image", "TIFF_SUFFIXES"]
+__all__ = ["read_tiff", "write_labels", "write_image", "z_slices", "TIFF_SUFFIXES"]
 
 TIFF_SUFFIXES = (".tif", ".tiff", ".btf", ".tf8")
 
@@ -125,7 +125,7 @@ _SOURCES = (("ImageJ calibration", _imagej_calibration, _imagej_spacing, "is_ima
             ("FEI/Thermo Fisher metadata", _fei_calibration, None, "is_fei"))
 
 
-def _z_slices(axes, shape):
+def z_slices(axes, shape):
     """Number of z slices of a series (Z, or generic pages I/Q), 1 for an image."""
     return int(np.prod([n for a, n in zip(axes, shape) if a in "ZIQ"] or [1]))
 
@@ -156,7 +156,7 @@ def read_tiff(path):
             size = _tag_calibration(tif.pages[0])
             if size is not None:
                 meta["pixel_size_source"] = "TIFF resolution tags"
-        if size is not None and spacing is not None and _z_slices(series.axes, data.shape) > 1:
+        if size is not None and spacing is not None and z_slices(series.axes, data.shape) > 1:
             meta["voxel_size"] = (spacing, size[1], size[0])
         return data, size, meta
 

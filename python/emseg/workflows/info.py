@@ -89,8 +89,7 @@ def file_info(path):
     """
     data, size, meta = _io.read_image(path)
     axes = meta.get("axes", "")
-    slices = [n for a, n in zip(axes, data.shape) if a in "ZIQ"]
-    volume = bool(slices) and int(np.prod(slices)) > 1
+    volume = _io.z_slices(axes, data.shape) > 1
     source = meta.get("pixel_size_source")
     if volume:
         size = meta.get("voxel_size")
