@@ -100,7 +100,13 @@ def bad_inputs(tmp_path):
     cases["missing"] = (tmp_path / "missing.tif", "no such file")
     p = tmp_path / "text.tif"
     p.write_text("hello")
-    cases["not an image"] = (p, "not a readable image")
+    cases["not an image"] = (p, "not a TIFF file")
+    p = tmp_path / "truncated.tif"
+    whole = tmp_path / "whole.bin"
+    tifffile.imwrite(whole, np.arange(400, dtype=np.uint16).reshape(20, 20), imagej=True)
+    p.write_bytes(whole.read_bytes()[:600])
+    whole.unlink()
+    cases["truncated"] = (p, "truncated or damaged TIFF")
     p = tmp_path / "rgb.tif"
     tifffile.imwrite(p, np.zeros((20, 20, 3), np.uint8), photometric="rgb")
     cases["rgb"] = (p, "RGB image where a label image")
@@ -119,7 +125,7 @@ def bad_inputs(tmp_path):
     return cases
 
 
-@pytest.mark.parametrize("case", ["missing", "not an image", "rgb", "3d", "empty", "negative",
+@pytest.mark.parametrize("case", ["missing", "not an image", "truncated", "rgb", "3d", "empty", "negative",
                                   "float"])
 def test_bad_input_one_line_exit_2_nothing_written(tmp_path, case):
     path, message = bad_inputs(tmp_path)[case]

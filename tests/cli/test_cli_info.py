@@ -63,7 +63,7 @@ def test_info_warns_about_an_absurd_header_and_lists_bad_files(tmp_path):
     assert "--pixel-size" in r.stdout
     err = r.stderr.strip().splitlines()
     assert err[-1] == "emseg info: 2 of 3 file(s) failed"
-    assert any("bad.tif: not a readable image" in line for line in err)
+    assert any("bad.tif: not a TIFF file" in line for line in err)
     assert any("missing.mrc: no such file" in line for line in err)
     assert "Traceback" not in r.stderr
 

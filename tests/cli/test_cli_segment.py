@@ -71,6 +71,33 @@ def test_segment_batch_goes_on_and_writes_three_files(images, tiny_model, tmp_pa
     assert (out / "nocal_labels.tif").exists()
 
 
+#: Anything TensorFlow says at start-up (absl, oneDNN, CUDA, C++ log lines).
+TF_LINE = ("absl", "oneDNN", "cuda", "I0000", "W0000", "E0000", "tensorflow", "TensorFlow")
+
+
+def test_successful_segment_stderr_holds_no_tensorflow_line(images, tiny_model, tmp_path):
+    src, _ = images
+    r = run("segment", src / "good.tif", "--model", tiny_model.path, "--output", tmp_path / "o")
+    assert r.returncode == 0, r.stderr
+    noisy = [ln for ln in r.stderr.splitlines() if any(w in ln for w in TF_LINE)]
+    assert noisy == []
+    assert "good.tif:" in r.stdout and (tmp_path / "o" / "good_labels.tif").exists()
+
+
+def test_bad_inputs_fail_before_the_model_loads_and_create_nothing(images, tmp_path):
+    src, _ = images
+    out = tmp_path / "never"
+    code = ("import sys; from emseg.cli import main; "
+            f"rc = main(['segment', {str(tmp_path / 'missing.tif')!r}, {str(src / 'broken.tif')!r}, "
+            f"'--output', {str(out)!r}]); "
+            "print('tensorflow loaded' if 'tensorflow' in sys.modules else 'no tensorflow', rc)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.stdout.split() == ["no", "tensorflow", "2"]
+    assert "missing.tif: no such file" in r.stderr and "broken.tif: truncated or damaged" in r.stderr
+    assert "2 of 2 image(s) failed" in r.stderr and no_traceback(r)
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("args,message", [
     (["--model", "no-such-model"], "unknown model 'no-such-model'"),
     (["--threshold", "1.5"], "--threshold must be in [0, 1]"),

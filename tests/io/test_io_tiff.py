@@ -139,7 +139,7 @@ def test_read_errors(tmp_path):
         read_image(tmp_path / "missing.tif")
     bad = tmp_path / "bad.tif"
     bad.write_text("not an image")
-    with pytest.raises(ImageReadError, match="not a readable image"):
+    with pytest.raises(ImageReadError, match="bad.tif: not a TIFF file"):
         read_image(bad)
     other = tmp_path / "notes.txt"
     other.write_text("x")
@@ -147,6 +147,18 @@ def test_read_errors(tmp_path):
         read_image(other)
     with pytest.raises(ImageReadError, match="not a file"):
         read_image(tmp_path)
+
+
+@pytest.mark.parametrize("keep", [250, 1000])
+def test_truncated_tiff_one_clear_error_no_tifffile_lines(tmp_path, capfd, keep):
+    whole = tmp_path / "whole.tif"
+    write_image(whole, np.random.default_rng(0).integers(0, 255, (200, 200), dtype=np.uint8), 7.5)
+    cut = tmp_path / "cut.tif"
+    cut.write_bytes(whole.read_bytes()[:keep])
+    with pytest.raises(ImageReadError, match="cut.tif: truncated or damaged TIFF"):
+        read_image(cut)
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out == ""  # tifffile's own complaints are not printed
 
 
 @pytest.mark.parametrize("unit, nm", [("µm", 1e3), ("\u03bcm", 1e3), ("Å", 0.1), ("nm", 1.0),

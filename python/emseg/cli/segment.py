@@ -82,7 +82,8 @@ def _model_options(p):
 def _load_model(name):
     from ..models.saved import load_predictor
 
-    return load_predictor(name, task="segmentation")  # ValueError lists the installed models
+    # found and checked now (ValueError lists the installed models), loaded at the first tile
+    return load_predictor(name, task="segmentation", lazy=True)
 
 
 def _check_segment_options(args):
@@ -134,7 +135,6 @@ def cmd_segment(args):
     from tqdm import tqdm
 
     from ..workflows import filter_array, segment_file
-    out.mkdir(parents=True, exist_ok=True)
     failures = []
     bar = tqdm(images, desc="segment", unit="image", file=sys.stderr)
     for path, stem in zip(bar, stems):
@@ -154,6 +154,7 @@ def cmd_segment(args):
             continue
         finally:
             tiles.close()
+        out.mkdir(parents=True, exist_ok=True)  # only once there is something to write
         paths = _segment_outputs(out, stem)
         _write_segmentation(res, paths)
         seg = res.segmentation
@@ -178,7 +179,8 @@ def _load_classifier(name):
         return None
     from ..models.saved import load_predictor
 
-    return load_predictor(None if name in (None, "default") else name, task="classifier")
+    return load_predictor(None if name in (None, "default") else name, task="classifier",
+                          lazy=True)
 
 
 def _filter_outputs(out, stem):

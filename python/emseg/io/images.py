@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import ImageReadError
 from .mrc import MRC_SUFFIXES, read_mrc
 from .tiff import TIFF_SUFFIXES, read_tiff
 
@@ -14,10 +15,6 @@ _OTHER_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 #: Every file ending :func:`read_image` reads.
 IMAGE_SUFFIXES = TIFF_SUFFIXES + MRC_SUFFIXES + _OTHER_SUFFIXES
-
-
-class ImageReadError(ValueError):
-    """A file could not be read as an image (missing, unreadable, unsupported)."""
 
 
 def read_image(path):
@@ -68,8 +65,8 @@ def read_image(path):
             meta = {"format": suffix.lstrip("."), "shape": data.shape, "dtype": str(data.dtype),
                     "axes": "YXS"[: data.ndim] if data.ndim == 3 else "YX"[: data.ndim]}
             return data, None, {**meta, "path": str(path)}
-    except ImageReadError:
-        raise
+    except ImageReadError as exc:
+        raise ImageReadError(f"{path}: {exc}") from None
     except Exception as exc:
         raise ImageReadError(f"{path}: not a readable image ({exc.__class__.__name__}: {exc})") from None
     raise ImageReadError(

@@ -7,12 +7,15 @@ unit, in that order. Write: label images/volumes and grey-level images as
 ImageJ TIFFs that Fiji opens with their scale.
 """
 
+import contextlib
+import logging
 import xml.etree.ElementTree as ET
 
 import numpy as np
 
 from .._validate import check_label_array, check_nd_array, check_pixel_size, check_spacing
 from .calibration import UNIT_TO_NM, unit_to_nm
+from .errors import ImageReadError
 from .files import atomic_write
 
 __all__ = ["read_tiff", "write_labels", "write_image", "z_slices", "TIFF_SUFFIXES"]
@@ -130,14 +133,50 @@ def z_slices(axes, shape):
     return int(np.prod([n for a, n in zip(axes, shape) if a in "ZIQ"] or [1]))
 
 
+@contextlib.contextmanager
+def _collected_tifffile_log():
+    """tifffile's log messages (damaged tags, corrupt ImageJ metadata) as a list
+    instead of lines on stderr ahead of EMSeg's own message."""
+    logger = logging.getLogger("tifffile")
+    messages = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    handler, propagate = Collect(logging.WARNING), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
 def read_tiff(path):
     """Read a TIFF (ImageJ hyperstack, OME-TIFF, Zeiss, FEI, plain) and its calibration.
 
     Returns ``(data, pixel_size, metadata)`` as :func:`emseg.io.read_image`
     describes; a stack of several slices has ``metadata["voxel_size"]``
     ``(z, y, x)`` in nm when its z spacing is known (ImageJ ``spacing=``,
-    OME ``PhysicalSizeZ``).
+    OME ``PhysicalSizeZ``). What tifffile complains about in a file it can
+    still read is in ``metadata["warnings"]``; a file it cannot read raises
+    :class:`~emseg.io.ImageReadError` naming what is wrong.
     """
+    with _collected_tifffile_log() as complaints:
+        try:
+            data, size, meta = _read_tiff(path)
+        except Exception as exc:
+            text = str(exc)
+            what = "not a TIFF file" if "not a TIFF" in text else "truncated or damaged TIFF"
+            raise ImageReadError(f"{what} ({exc.__class__.__name__}: {text})") from None
+    if complaints:
+        meta["warnings"] = [*meta.get("warnings", []), *dict.fromkeys(complaints)]
+    return data, size, meta
+
+
+def _read_tiff(path):
     import tifffile
 
     with tifffile.TiffFile(path) as tif:

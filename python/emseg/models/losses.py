@@ -1,7 +1,8 @@
 """Training losses (Keras 3 ops, backend-agnostic)."""
 
-import keras
-from keras import ops
+from ._tf import keras
+
+ops = keras.ops
 
 __all__ = ["LOSSES", "make_loss"]
 

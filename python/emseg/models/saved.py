@@ -21,8 +21,7 @@ __all__ = ["export_model", "model_metadata", "SavedModelPredictor", "load_predic
 
 
 def _versions():
-    import keras
-    import tensorflow as tf
+    from ._tf import keras, tf
 
     return {"emseg": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
             "numpy": np.__version__, "python": platform.python_version()}
@@ -81,9 +80,8 @@ def export_model(model, config, folder, *, training=None, scores=None, descripti
     -------
     ModelInfo
     """
-    import keras
-
     from . import losses  # noqa: F401 - registers EMSeg's losses for loading checkpoints
+    from ._tf import keras
 
     folder = Path(folder)
     if folder.exists() and not overwrite:
@@ -116,34 +114,53 @@ class SavedModelPredictor:
     ----------
     info : ModelInfo
         From :func:`emseg.models.find_model`.
+    lazy : bool, optional
+        Load TensorFlow and the SavedModel at the first call instead of now,
+        so that a command can check its inputs (and report a missing file at
+        once) before paying for the model; ``meta`` and ``info`` are there
+        either way.
 
     Calling it with a ``(batch, rows, columns, channels)`` float32 array
     returns the ``(batch, rows, columns, classes)`` float32 probabilities.
     """
 
-    def __init__(self, info):
-        import tensorflow as tf
-
+    def __init__(self, info, *, lazy=False):
+        if not isinstance(info, ModelInfo):
+            raise TypeError(f"info must be a ModelInfo, got {type(info).__name__}")
         self.info = info
         self.meta = info.meta
+        self._serve = None
+        if not lazy:
+            self.load()
+
+    def load(self):
+        """Load the SavedModel now (once); raises ValueError for a damaged one."""
+        if self._serve is not None:
+            return self
+        from ._tf import tf
+
         try:
-            loaded = tf.saved_model.load(os.fspath(Path(info.path) / "saved_model"))
+            loaded = tf.saved_model.load(os.fspath(Path(self.info.path) / "saved_model"))
         except Exception as exc:  # TF raises many kinds for a damaged model
-            raise ValueError(f"{info.path}: cannot load the SavedModel ({exc.__class__.__name__})") from None
+            raise ValueError(f"{self.info.path}: cannot load the SavedModel "
+                             f"({exc.__class__.__name__})") from None
         self._loaded = loaded
-        self._serve = loaded.serve
         self._tf = tf
+        self._serve = loaded.serve
+        return self
 
     def __call__(self, batch):
+        self.load()
         batch = np.asarray(batch, np.float32)
         return np.asarray(self._serve(self._tf.constant(batch)), np.float32)
 
 
-def load_predictor(model=None, *, task=None):
+def load_predictor(model=None, *, task=None, lazy=False):
     """A :class:`SavedModelPredictor` for a model name, folder or ModelInfo
     (the default model of ``task`` when None; any task when ``task`` is None
-    and a model is named)."""
+    and a model is named). With ``lazy`` the model is found and its
+    ``model.yaml`` read now, TensorFlow loaded at the first call."""
     info = model if isinstance(model, ModelInfo) else find_model(model, task=task)
     if task is not None and info.task != task:
         raise ValueError(f"model {info.name!r} is a {info.task} model, not a {task} model")
-    return SavedModelPredictor(info)
+    return SavedModelPredictor(info, lazy=lazy)

@@ -103,7 +103,7 @@ def prepare_patches(pairs, config, *, overlap=None):
 
 
 def _dataset(x, y, batch_size, seed, augment_options, shuffle, start_epoch=0):
-    import keras
+    from ._tf import keras
 
     class Patches(keras.utils.PyDataset):
         def __init__(self):
@@ -253,7 +253,7 @@ def fit_patches(x, y, xv, yv, config, folder, *, epochs=100, batch_size=8, learn
     (keras.Model, list of dict)
         The best model (lowest validation loss) and the per-epoch history.
     """
-    import keras
+    from ._tf import keras
 
     from .networks import build_model
 

@@ -1,8 +1,9 @@
 """Layers shared by the architectures: the 2D convolution, batch normalisation
 and the U-Net skeleton (down with max pooling, up with transposed convolutions)."""
 
-import keras
-from keras import layers
+from .._tf import keras
+
+layers = keras.layers
 
 __all__ = ["conv", "bn", "u_shape"]
 

@@ -1,7 +1,8 @@
 """FRU-Net: the Fully Residual U-Net of Gomez-de-Mariscal et al. 2019 (TEM vesicles)."""
 
-import keras
-from keras import layers
+from .._tf import keras
+
+layers = keras.layers
 
 from .blocks import conv
 

@@ -1,8 +1,9 @@
 """MultiRes U-Net (Ibtehaz & Rahman 2020): the BAM workflow's network."""
 
-from keras import layers
-
+from .._tf import keras
 from .blocks import bn, conv, u_shape
+
+layers = keras.layers
 
 
 def _multires_block(x, units, alpha=1.67):
