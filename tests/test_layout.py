@@ -15,6 +15,15 @@ def test_only_the_models_package_imports_tensorflow():
     assert offenders == []
 
 
+def test_tensorflow_is_imported_only_through_the_quiet_import():
+    # models/_tf.py keeps TensorFlow's start-up notices off stderr; a direct import elsewhere
+    # would print them again whenever that module happens to load TensorFlow first
+    pattern = re.compile(r"^\s*import\s+(tensorflow|keras)\b", re.M)
+    direct = [p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*.py")
+              if pattern.search(p.read_text())]
+    assert direct == ["models/_tf.py"]
+
+
 def test_algorithm_packages_touch_no_files():
     # io is the only place that reads or writes: the algorithm packages never import it
     pattern = re.compile(r"^\s*(from\s+(\.\.|emseg\.)io\b|from\s+\.\.\s+import\s+io\b|"

@@ -4,8 +4,9 @@ A model folder holds ``model.yaml`` (everything inference needs: pixel size,
 tiles, normalisation, threshold, post-processing, scores), ``config.json``
 (the :class:`~emseg.models.ModelConfig`, to rebuild or fine-tune) and
 ``saved_model/`` (the TensorFlow SavedModel). Folders are searched in the
-project's ``models/`` directory, then in the user folder
-(``$EMSEG_MODELS`` or ``~/.local/share/emseg/models``).
+project's ``models/`` directory (a source checkout), then in the models the
+wheel ships (``emseg/bundled_models``, copied from ``models/`` at build time),
+then in the user folder (``$EMSEG_MODELS`` or ``~/.local/share/emseg/models``).
 """
 
 import os
@@ -50,6 +51,9 @@ def model_dirs():
     repo_models = Path(__file__).resolve().parents[3] / "models"
     if repo_models.is_dir():
         dirs.append(repo_models)
+    bundled = Path(__file__).resolve().parents[1] / "bundled_models"
+    if bundled.is_dir():
+        dirs.append(bundled)
     user = os.environ.get("EMSEG_MODELS")
     dirs.append(Path(user) if user else Path.home() / ".local" / "share" / "emseg" / "models")
     return dirs
