@@ -7,21 +7,24 @@ PIP    := $(VENV)/bin/pip
 
 .PHONY: demo test bench bench-bam plugin clean
 
-$(VENV)/bin/python:
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
+PIP_QUIET := --quiet --disable-pip-version-check --progress-bar off
 
-$(VENV)/.installed: $(VENV)/bin/python python/pyproject.toml
-	$(PIP) install --quiet -e ./python
-	touch $@
+$(VENV)/bin/python:
+	@echo "Creating $(VENV) and installing EMSeg with TensorFlow (first time only: a few minutes)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) install $(PIP_QUIET) --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/python python/pyproject.toml python/setup.py
+	@$(PIP) install $(PIP_QUIET) -e ./python
+	@touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PIP) install --quiet -e './python[test]'
-	touch $@
+	@$(PIP) install $(PIP_QUIET) -e './python[test]'
+	@touch $@
 
 # Set up .venv and segment the bundled SEM sample with the default model (results in demo-output/).
 demo: $(VENV)/.installed
-	$(VENV)/bin/emseg demo --output demo-output
+	@$(VENV)/bin/emseg demo --output demo-output
 
 # Whole test suite: the plugin's JUnit tests (Maven, offline) when mvn is there, then pytest.
 # Java/ImageJ/Xvfb/../shared tests skip when absent, unless EMSEG_REQUIRE_EXTERNAL=1

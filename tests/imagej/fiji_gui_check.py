@@ -16,7 +16,7 @@ def main(out):
     from emseg.workflows import sample_files
 
     ij = fiji.start(headless=False)
-    import jpype
+    from emseg.imagej.java import jclass
     IJ, WM = ij.IJ, ij.WindowManager
     ij.ImageJ()
     IJ.run("EMSeg Options...", f"python=[{sys.executable}] models=[] model=emseg-particles-sem backend=auto")
@@ -25,13 +25,13 @@ def main(out):
     IJ.wait(500)
     IJ.run(imp, "Segment Particles...", "model=emseg-particles-sem pixel_size=0 threshold=0 "
                                         "roi_manager probability_map histogram")
-    err = str(jpype.JClass("org.emseg.fiji.MacroFunctions").lastError())
+    err = str(jclass("org.emseg.fiji.MacroFunctions").lastError())
     if err:
         raise SystemExit(f"Segment Particles failed: {err}")
     rm = ij.plugin.frame.RoiManager.getInstance()
     rt = ij.measure.ResultsTable.getResultsTable("EMSeg Results")
     report = {
-        "rows": int(jpype.JClass("org.emseg.fiji.Display").table("EMSeg Results").rows()),
+        "rows": int(jclass("org.emseg.fiji.Display").table("EMSeg Results").rows()),
         "roi_manager": int(rm.getCount()) if rm else 0,
         "overlay": int(imp.getOverlay().size()) if imp.getOverlay() else 0,
         "windows": [str(t) for t in WM.getNonImageTitles()],
@@ -42,10 +42,10 @@ def main(out):
     IJ.run(labels, "Filter Particles...", "minferet_min=60 minferet_max=200 area_min=0 area_max=10000000 "
                                           "circularity_min=0 circularity_max=1 solidity_min=0 "
                                           "solidity_max=1 exclude_border roi_manager")
-    err = str(jpype.JClass("org.emseg.fiji.MacroFunctions").lastError())
+    err = str(jclass("org.emseg.fiji.MacroFunctions").lastError())
     if err:
         raise SystemExit(f"Filter Particles failed: {err}")
-    report["filtered_rows"] = int(jpype.JClass("org.emseg.fiji.Display").table("EMSeg Results").rows())
+    report["filtered_rows"] = int(jclass("org.emseg.fiji.Display").table("EMSeg Results").rows())
     report["filtered_roi_manager"] = int(ij.plugin.frame.RoiManager.getInstance().getCount())
     # arrange: the segmented image with its outlines in front, the results table beside it
     win = imp.getWindow()
@@ -59,18 +59,18 @@ def main(out):
         frame.toFront()
     win.toFront()
     IJ.wait(1500)
-    robot = jpype.JClass("java.awt.Robot")()
-    size = jpype.JClass("java.awt.Toolkit").getDefaultToolkit().getScreenSize()
-    shot = robot.createScreenCapture(jpype.JClass("java.awt.Rectangle")(size))
+    robot = jclass("java.awt.Robot")()
+    size = jclass("java.awt.Toolkit").getDefaultToolkit().getScreenSize()
+    shot = robot.createScreenCapture(jclass("java.awt.Rectangle")(size))
     ij.IJ.saveAs(ij.ImagePlus("screenshot", shot), "PNG", str(out / "screenshot.png"))
     # the same rules through Classifier Filter (classifier none): same particles kept
     IJ.run(labels, "Classifier Filter...", f"image=[{imp.getTitle()}] classifier=none minimum_score=0 "
                                            "exclude_border ranges=[MinFeret=60:200] pixel_size=0 "
                                            "roi_manager")
-    err = str(jpype.JClass("org.emseg.fiji.MacroFunctions").lastError())
+    err = str(jclass("org.emseg.fiji.MacroFunctions").lastError())
     if err:
         raise SystemExit(f"Classifier Filter failed: {err}")
-    table = jpype.JClass("org.emseg.fiji.Display").table("EMSeg Results")
+    table = jclass("org.emseg.fiji.Display").table("EMSeg Results")
     report["classified_rows"] = int(table.rows())
     report["classified_kept"] = int(sum(v != 0 for v in table.column("Kept")))
     report["classified_roi_manager"] = int(ij.plugin.frame.RoiManager.getInstance().getCount())
@@ -80,7 +80,7 @@ def main(out):
     report["classified_red"] = sum(int(c.getRed() == 255 and c.getGreen() == 0) for c in colors)
     imp.getWindow().toFront()
     IJ.wait(1000)
-    shot = robot.createScreenCapture(jpype.JClass("java.awt.Rectangle")(size))
+    shot = robot.createScreenCapture(jclass("java.awt.Rectangle")(size))
     ij.IJ.saveAs(ij.ImagePlus("screenshot", shot), "PNG", str(out / "screenshot_classified.png"))
     (out / "report.json").write_text(json.dumps(report, indent=1))
 

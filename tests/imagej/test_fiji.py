@@ -42,8 +42,8 @@ def fiji_ij():
 
 
 def J(name):
-    import jpype
-    return jpype.JClass(f"org.emseg.fiji.{name}")
+    from emseg.imagej.java import jclass
+    return jclass(f"org.emseg.fiji.{name}")
 
 
 def use_backend(ij, backend):

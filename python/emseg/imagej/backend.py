@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .fiji import _PKG, _image_data_to_numpy, _java_table, _jpype
+from .fiji import _PKG, _image_data_to_numpy, _java, _java_table
 
 
 @contextmanager
@@ -30,13 +30,13 @@ def _models_dir(folder):
 
 
 def _segmentation_to_java(seg, table, width, height):
-    jpype = _jpype()
-    labels = jpype.JArray(jpype.JInt)(np.ascontiguousarray(seg.labels, dtype=np.int32).ravel())
-    prob = jpype.JArray(jpype.JFloat)(np.ascontiguousarray(seg.probability, dtype=np.float32).ravel())
+    java = _java()
+    labels = java.jarray("i", np.ascontiguousarray(seg.labels, dtype=np.int32).ravel())
+    prob = java.jarray("f", np.ascontiguousarray(seg.probability, dtype=np.float32).ravel())
     bar = -1 if seg.databar_row is None else int(seg.databar_row)
     pw, ph = seg.pixel_size
-    return jpype.JClass(f"{_PKG}.Segmentation")(width, height, labels, prob, _java_table(table),
-                                                bar, float(pw), float(ph))
+    return java.jclass(f"{_PKG}.Segmentation")(width, height, labels, prob, _java_table(table),
+                                               bar, float(pw), float(ph))
 
 
 _BACKEND_CLASS = None
@@ -47,14 +47,13 @@ def _backend_class():
     global _BACKEND_CLASS
     if _BACKEND_CLASS is not None:
         return _BACKEND_CLASS
-    jpype = _jpype()
-    from jpype import JImplements, JOverride
-
+    java = _java()
     from .. import __version__
 
-    BackendException = jpype.JClass(f"{_PKG}.BackendException")
+    JImplements, JOverride = java.implements(f"{_PKG}.Backend")
+    BackendException = java.jclass(f"{_PKG}.BackendException")
 
-    @JImplements(f"{_PKG}.Backend")
+    @JImplements
     class InProcessBackend:
         """Runs EMSeg in this Python process on ImageJ's pixel arrays."""
 

@@ -1,6 +1,6 @@
 """EMSeg inside ImageJ/Fiji: start it from Python, exchange images, serve the plugin.
 
-When ImageJ 1.x (``ij.jar``, through JPype) or Fiji (through pyimagej) is
+When ImageJ 1.x (``ij.jar``) or Fiji (through pyimagej) is
 started by :func:`start`, a Python object implementing the plugin's Java
 ``org.emseg.fiji.Backend`` interface is registered, so the Plugins > EMSeg
 commands run this process's :mod:`emseg` directly on ImageJ's pixel arrays,
@@ -30,14 +30,18 @@ class MacroFailed(RuntimeError):
     """An ImageJ macro aborted (its error is in ImageJ's log/stderr)."""
 
 
-def _jpype():
-    try:
-        import jpype
-    except ImportError:
-        raise ImageJUnavailable("JPype is not installed (pip install JPype1)") from None
-    if not jpype.isJVMStarted():
+def _java_module():
+    from . import java
+
+    return java
+
+
+def _java():
+    """:mod:`emseg.imagej.java`, once ImageJ runs."""
+    java = _java_module()
+    if not java.started():
         raise ImageJUnavailable("ImageJ is not running: call emseg.imagej.fiji.start() first")
-    return jpype
+    return java
 
 
 # --------------------------------------------------------------------------- start
@@ -78,17 +82,16 @@ def start(*, fiji_dir=None, ij_jar=None, headless=True, plugin_jar=None):
         except ImportError:
             raise ImageJUnavailable("pyimagej is not installed (conda install -c conda-forge "
                                     "pyimagej, or pip install pyimagej)") from None
+        _java_module().use_system_java()
         imagej.init(str(fiji), mode="headless" if headless else "interactive")
-        import jpype
-        ij = jpype.JPackage("ij")
+        ij = _java().package("ij")
     else:
         find_ij_jar(ij_jar)
         find_plugin_jar(plugin_jar, required=True)
         ij = start_imagej(ij_jar, headless=headless, plugin_jar=plugin_jar)
-        import jpype
         try:
-            jpype.JClass(f"{_PKG}.Backends")
-        except TypeError:
+            _java().jclass(f"{_PKG}.Backends")
+        except (TypeError, ImportError):
             raise ImageJUnavailable(
                 "the JVM was started without the EMSeg plugin jar (start ImageJ through "
                 "emseg.imagej.fiji.start before anything else uses Java)") from None
@@ -100,11 +103,11 @@ def start(*, fiji_dir=None, ij_jar=None, headless=True, plugin_jar=None):
 
 def register_backend():
     """Register this Python process as the plugin's in-process backend."""
-    jpype = _jpype()
+    java = _java()
     from .backend import _backend_class
 
     backend = _backend_class()()
-    jpype.JClass(f"{_PKG}.Backends").register(backend)
+    java.jclass(f"{_PKG}.Backends").register(backend)
     return backend
 
 
@@ -152,14 +155,14 @@ def to_imageplus(array, *, pixel_size=None, title="image"):
     from .._validate import check_2d_array, check_pixel_size
 
     array = check_2d_array(array, "array")
-    jpype = _jpype()
+    java = _java()
     # uint8/uint16/float32 as _processor maps them one to one (bool -> 0/255 first)
-    ip = _processor(jpype.JPackage("ij"), _as_imagej_dtype(array))
+    ip = _processor(java.package("ij"), _as_imagej_dtype(array))
     ip.resetMinAndMax()
-    imp = jpype.JPackage("ij").ImagePlus(str(title), ip)
+    imp = java.jclass("ij.ImagePlus")(str(title), ip)
     if pixel_size is not None:
         pw, ph = check_pixel_size(pixel_size)
-        imp.setCalibration(jpype.JClass(f"{_PKG}.ImageData").nmCalibration(pw, ph))
+        imp.setCalibration(java.jclass(f"{_PKG}.ImageData").nmCalibration(pw, ph))
     return imp
 
 
@@ -177,12 +180,12 @@ def from_imageplus(imp):
     the calibration is converted to nm (None when it is not a length).
     Raises ValueError for RGB images.
     """
-    jpype = _jpype()
+    java = _java()
     if imp is None:
         raise ValueError("imp: no image")
     try:
-        data = jpype.JClass(f"{_PKG}.ImageData").of(imp)
-    except jpype.JException as exc:
+        data = java.jclass(f"{_PKG}.ImageData").of(imp)
+    except java.JavaException as exc:
         raise ValueError(str(exc.message())) from None
     return _image_data_to_numpy(data)
 
@@ -192,22 +195,22 @@ def label_rois(labels):
     from .._validate import check_labels
 
     labels = check_labels(labels)
-    jpype = _jpype()
+    java = _java()
     h, w = labels.shape
     if labels.size and labels.max() > np.iinfo(np.int32).max:
         raise ValueError("labels: values above 2**31 - 1 do not fit ImageJ")
-    flat = jpype.JArray(jpype.JInt)(np.ascontiguousarray(labels, dtype=np.int32).ravel())
-    rois = jpype.JClass(f"{_PKG}.LabelRois").fromLabels(flat, w, h)
+    flat = java.jarray("i", np.ascontiguousarray(labels, dtype=np.int32).ravel())
+    rois = java.jclass(f"{_PKG}.LabelRois").fromLabels(flat, w, h)
     return {int(k): rois.get(k) for k in rois.keySet()}
 
 
 def to_roi_manager(labels, imp=None):
     """Put one ROI per label in ImageJ's ROI Manager (needs a display); returns the count."""
-    jpype = _jpype()
+    java = _java()
     rois = label_rois(labels)
-    if jpype.JClass("java.awt.GraphicsEnvironment").isHeadless():
+    if java.jclass("java.awt.GraphicsEnvironment").isHeadless():
         raise ImageJUnavailable("the ROI Manager is a window: start ImageJ with headless=False")
-    jpype.JClass(f"{_PKG}.Display").roiManager(imp, jpype.JClass("java.util.ArrayList")(
+    java.jclass(f"{_PKG}.Display").roiManager(imp, java.jclass("java.util.ArrayList")(
         list(rois.values())))
     return len(rois)
 
@@ -218,19 +221,16 @@ def _java_table(table):
 
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"table must be a pandas DataFrame, got {type(table).__name__}")
-    jpype = _jpype()
+    java = _java()
     numeric = [c for c in table.columns if table[c].dtype.kind in "biuf"]
     text = [c for c in table.columns if c not in numeric]
     if len(text) > 1 or (text and table.columns[0] != text[0]):
         raise ValueError(f"table: only one text column, first, is supported; got {text}")
-    cols = jpype.JArray(jpype.JDouble, 2)(len(numeric))
-    for i, c in enumerate(numeric):
-        cols[i] = jpype.JArray(jpype.JDouble)(table[c].to_numpy(dtype=np.float64))
-    Table = jpype.JClass(f"{_PKG}.Table")
-    heads = jpype.JArray(jpype.JString)([str(c) for c in numeric])
+    cols = java.jmatrix("d", [table[c].to_numpy(dtype=np.float64) for c in numeric], len(table))
+    Table = java.jclass(f"{_PKG}.Table")
+    heads = java.jstrings([str(c) for c in numeric])
     if text:
-        return Table(heads, cols, str(text[0]), jpype.JArray(jpype.JString)(
-            [str(v) for v in table[text[0]]]))
+        return Table(heads, cols, str(text[0]), java.jstrings([str(v) for v in table[text[0]]]))
     return Table(heads, cols)
 
 
@@ -240,10 +240,10 @@ def to_results_table(table, title=None):
     With ``title`` it is also shown as that table (kept for macros when
     headless, like the plugin's own "EMSeg Results").
     """
-    jpype = _jpype()
+    java = _java()
     jt = _java_table(table)
     if title is not None:
-        return jpype.JClass(f"{_PKG}.Display").results(jt, str(title))
+        return java.jclass(f"{_PKG}.Display").results(jt, str(title))
     return jt.toResultsTable()
 
 
@@ -269,8 +269,7 @@ def run_macro(path, args=""):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"macro {path} does not exist")
-    jpype = _jpype()
-    IJ = jpype.JPackage("ij").IJ
+    IJ = _java().jclass("ij.IJ")
     result = IJ.runMacroFile(str(path.resolve()), str(args or ""))
     result = None if result is None else str(result)
     if result == "[aborted]":
