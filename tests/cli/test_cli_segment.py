@@ -69,6 +69,16 @@ def test_segment_batch_goes_on_and_writes_three_files(images, tiny_model, tmp_pa
             "--output", out, "--threshold", "0.3")
     assert r.returncode == 0, r.stderr
     assert (out / "nocal_labels.tif").exists()
+    # or the calibration of the file it was copied from (what the Fiji plugin passes)
+    r = run("segment", src / "nocal.tif", "--model", tiny_model.path, "--pixel-size-from",
+            src / "good.tif", "--output", tmp_path / "from")
+    assert r.returncode == 0, r.stderr
+    assert "pixel size 5 nm from ImageJ calibration of good.tif" in r.stdout
+    assert read_image(tmp_path / "from" / "nocal_labels.tif")[1] == (5.0, 5.0)
+    r = run("segment", src / "nocal.tif", "--model", tiny_model.path, "--pixel-size-from",
+            src / "nope.tif", "--output", tmp_path / "from2")
+    assert r.returncode == 2 and "--pixel-size-from" in r.stderr and "no such file" in r.stderr
+    assert not (tmp_path / "from2").exists()
 
 
 #: Anything TensorFlow says at start-up (absl, oneDNN, CUDA, C++ log lines).

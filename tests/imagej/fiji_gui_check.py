@@ -7,7 +7,6 @@ OUTDIR/report.json and OUTDIR/screenshot.png (the whole virtual screen).
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 

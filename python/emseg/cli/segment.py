@@ -24,6 +24,9 @@ def add_parsers(sub):
                          "filter'; 'default' for emseg-classifier-sem)")
     sg.add_argument("--min-score", type=float, metavar="S",
                     help="with --classifier: minimum score (default: the classifier's tuned value)")
+    sg.add_argument("--pixel-size-from", metavar="FILE",
+                    help="when an image has no calibration, use the pixel size EMSeg reads from "
+                         "FILE (the original the image was copied from; Fiji passes it)")
     sg.set_defaults(func=cmd_segment)
 
     fl = sub.add_parser("filter", help="keep the particles fit for size statistics",
@@ -120,6 +123,8 @@ def cmd_segment(args):
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--output {out} exists and is not a folder")
+    if args.pixel_size_from is not None and not Path(args.pixel_size_from).is_file():
+        raise UsageError(f"--pixel-size-from {args.pixel_size_from}: no such file")
     images = [Path(p) for p in args.images]
     inputs = {p.resolve() for p in images}
     stems = [file_stem(p) for p in images]
@@ -142,7 +147,7 @@ def cmd_segment(args):
         try:
             res = segment_file(path, predictor, pixel_size=args.pixel_size, threshold=args.threshold,
                                keep_databar=args.keep_databar, batch_size=args.batch_size,
-                               progress=progress)
+                               progress=progress, pixel_size_from=args.pixel_size_from)
             filtered = None
             if classifier is not None:
                 filtered = filter_array(res.image, res.segmentation.labels, classifier,

@@ -29,14 +29,14 @@ def _models_dir(folder):
             os.environ["EMSEG_MODELS"] = old
 
 
-def _segmentation_to_java(seg, table, width, height):
+def _segmentation_to_java(seg, table, width, height, source=None):
     java = _java()
     labels = java.jarray("i", np.ascontiguousarray(seg.labels, dtype=np.int32).ravel())
     prob = java.jarray("f", np.ascontiguousarray(seg.probability, dtype=np.float32).ravel())
     bar = -1 if seg.databar_row is None else int(seg.databar_row)
     pw, ph = seg.pixel_size
     return java.jclass(f"{_PKG}.Segmentation")(width, height, labels, prob, _java_table(table),
-                                               bar, float(pw), float(ph))
+                                               bar, float(pw), float(ph), source)
 
 
 _BACKEND_CLASS = None
@@ -78,9 +78,14 @@ def _backend_class():
 
         @JOverride
         def segment(self, image, options, progress):
+            from ..workflows.files import file_calibration
             from ..workflows.segment import segment_array
             try:
                 array, size = _image_data_to_numpy(image)
+                source = None
+                if size is None and image.sourcePath is not None:
+                    # ImageJ does not read Zeiss/FEI/vendor calibration; EMSeg's reader does
+                    size, source = file_calibration(str(image.sourcePath))
                 if size is None:
                     raise ValueError(f"{image.title}: no pixel size; give it in nm")
                 predictor = self._predictor(str(options.model), None if options.modelsDir is None
@@ -91,7 +96,7 @@ def _backend_class():
                     progress.update(int(done), int(total), "tiles")
                 seg, table = segment_array(array, predictor, pixel_size=size, threshold=threshold,
                                            keep_databar=bool(options.keepDatabar), progress=tiles)
-                return _segmentation_to_java(seg, table, image.width, image.height)
+                return _segmentation_to_java(seg, table, image.width, image.height, source)
             except (ValueError, TypeError, OSError) as exc:
                 raise BackendException(str(exc)) from None
 

@@ -9,15 +9,15 @@ holds what they share (checked loading, bundled samples, pairing by name).
 """
 
 from .evaluate import EvaluateResult, evaluate_files, evaluation_table, pooled_scores
-from .files import (ROLE_SUFFIXES, example_files, expand_folders, load_image, load_labels,
-                    pair_files, pair_key, sample_files)
+from .files import (ROLE_SUFFIXES, example_files, expand_folders, file_calibration, load_image,
+                    load_labels, pair_files, pair_key, sample_files)
 from .filter import FilterResult, filter_array, filter_file
 from .info import FileInfo, file_info
 from .measure import MeasureResult, combine_tables, measure_file
 from .segment import SegmentResult, segment_array, segment_file
 from .training import classifier_triples, training_pairs
 
-__all__ = ["load_labels", "load_image", "example_files", "sample_files",
+__all__ = ["load_labels", "load_image", "file_calibration", "example_files", "sample_files",
            "expand_folders", "ROLE_SUFFIXES", "pair_key", "pair_files", "MeasureResult",
            "measure_file", "combine_tables", "SegmentResult", "segment_array", "segment_file",
            "FilterResult", "filter_array", "filter_file", "training_pairs", "classifier_triples",

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import io as _io
 
-__all__ = ["load_labels", "load_image", "example_files", "sample_files", "expand_folders",
+__all__ = ["load_labels", "load_image", "file_calibration", "example_files", "sample_files", "expand_folders",
            "ROLE_SUFFIXES", "pair_key", "pair_files"]
 
 
@@ -55,6 +55,25 @@ def load_image(path):
     """Read a 2D grey-level intensity image; returns ``(image, pixel_size_nm, metadata)``."""
     array, size, meta = _io.read_image(path)
     return _squeeze_2d(array, path, "image", meta.get("axes", "")), size, meta
+
+
+def file_calibration(path, *, with_meta=False):
+    """The pixel size EMSeg's reader finds in a file, and where: ``((w, h) or None, source)``.
+
+    The source names the file (``"Zeiss SEM tag 34118 of 1908298.tif"``): the
+    caller uses it for another image (Fiji's copy of that file, which ImageJ
+    opened without the vendor's calibration). An implausible size is an
+    error. With ``with_meta``, ``(size, metadata)`` for
+    :func:`emseg.io.resolve_pixel_size` instead.
+    """
+    path = Path(path)
+    _, size, meta = _io.read_image(path)
+    source = meta.get("pixel_size_source")
+    meta = {**meta, "pixel_size_source": f"{source} of {path.name}" if source else None}
+    if with_meta:
+        return size, meta
+    size, source = _io.resolve_pixel_size(None, (size, meta))
+    return size, source
 
 
 def example_files():

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io import resolve_pixel_size
-from .files import load_image
+from .files import file_calibration, load_image
 
 __all__ = ["SegmentResult", "segment_array", "segment_file"]
 
@@ -55,11 +55,13 @@ def segment_array(image, predictor, *, pixel_size, threshold=None, keep_databar=
 
 
 def segment_file(path, predictor, *, pixel_size=None, threshold=None, keep_databar=False,
-                 postprocess=None, batch_size=4, progress=None):
+                 postprocess=None, batch_size=4, progress=None, pixel_size_from=None):
     """Segment one image file with a loaded model and measure its particles.
 
-    The pixel size is ``pixel_size`` when given, else the file's calibration;
-    an uncalibrated file without ``pixel_size`` is an error (a network only
+    The pixel size is ``pixel_size`` when given, else the file's calibration,
+    else that of the file ``pixel_size_from`` (the original a copy was made
+    from: Fiji passes the file it opened, whose vendor metadata ImageJ cannot
+    read); an uncalibrated file without either is an error (a network only
     works at the scale it was trained for, so EMSeg never guesses it).
 
     Parameters
@@ -67,13 +69,17 @@ def segment_file(path, predictor, *, pixel_size=None, threshold=None, keep_datab
     path : path-like
     predictor : callable with a ``meta`` attribute
         An :class:`emseg.models.saved.SavedModelPredictor`.
+    pixel_size_from : path-like, optional
 
     Returns
     -------
     SegmentResult
     """
     image, size, meta = load_image(path)
-    size, source = resolve_pixel_size(pixel_size, (size, meta))
+    read = [(size, meta)]
+    if pixel_size is None and size is None and pixel_size_from is not None:
+        read.append(file_calibration(pixel_size_from, with_meta=True))
+    size, source = resolve_pixel_size(pixel_size, *read)
     if size is None:
         raise ValueError(f"{path}: no pixel size in the file; give it with --pixel-size (nm)")
     seg, table = segment_array(image, predictor, pixel_size=size, threshold=threshold,

@@ -126,11 +126,10 @@ public class BatchSegmentFolder implements PlugIn {
             }
             ImagePlus imp = IJ.openImage(file.getPath());
             try {
-                ImageData data = Commands.withPixelSize(ImageData.of(imp), pixel);
-                if (!data.isCalibrated()) {
-                    throw new IllegalArgumentException("no pixel size in the file; give Pixel_size");
-                }
+                ImageData data = Commands.withPixelSize(ImageData.of(imp), pixel)
+                        .withSourcePath(file.getAbsolutePath());
                 Segmentation seg = backend.segment(data, opts, Progress.NONE);
+                Commands.noteCalibration(file.getName(), seg);
                 String stem = SegmentParticles.stem(file.getName());
                 MacroFunctions.saveImage(new File(out, stem + "_labels.tif"), seg.labelImage(stem + "_labels"), false);
                 MacroFunctions.writeAtomically(new File(out, stem + "_results.csv"), seg.table.toCsv());

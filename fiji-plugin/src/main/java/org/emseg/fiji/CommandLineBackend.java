@@ -27,6 +27,9 @@ import java.util.regex.Pattern;
  */
 public final class CommandLineBackend implements Backend {
     private static final Pattern DATABAR = Pattern.compile("data bar from row (\\d+)");
+    /** What {@code emseg segment} prints about a pixel size it read from --pixel-size-from. */
+    private static final Pattern FROM_FILE = Pattern.compile(
+            "\\(pixel size [^)]*? nm(?: \\(anisotropic\\))? from (.+? of [^,)]+)[,)]");
     private final Settings settings;
 
     public CommandLineBackend(Settings settings) {
@@ -51,11 +54,20 @@ public final class CommandLineBackend implements Backend {
 
     /** {@code python -m emseg segment IMAGE --output DIR ...} for one image. */
     public List<String> segmentCommand(File image, File outDir, SegmentOptions o, double pw, double ph) {
+        return segmentCommand(image, outDir, o, pw, ph, null);
+    }
+
+    /** As above; {@code original}: the file to read the pixel size from when there is none. */
+    public List<String> segmentCommand(File image, File outDir, SegmentOptions o, double pw, double ph,
+                                       String original) {
         List<String> cmd = new ArrayList<>(Arrays.asList(settings.python, "-m", "emseg", "segment",
                 image.getPath(), "--output", outDir.getPath(), "--model", o.model));
         if (pw > 0) {
             cmd.add("--pixel-size");
             cmd.add(pixelSize(pw, ph));
+        } else if (original != null) {
+            cmd.add("--pixel-size-from");
+            cmd.add(original);
         }
         if (!Double.isNaN(o.threshold)) {
             cmd.add("--threshold");
@@ -131,15 +143,26 @@ public final class CommandLineBackend implements Backend {
             File in = new File(dir, "image.tif");
             save(image.toImagePlus(), in);
             File out = new File(dir, "out");
-            String stdout = run(segmentCommand(in, out, options, image.pixelWidth, image.pixelHeight), null, progress);
+            String stdout = run(segmentCommand(in, out, options, image.pixelWidth, image.pixelHeight,
+                    image.sourcePath), null, progress);
             ImagePlus lab = open(new File(out, "image_labels.tif"));
             ImagePlus prob = open(new File(out, "image_prob.tif"));
             Table table = Table.parseCsv(read(new File(out, "image_results.csv")));
             Matcher m = DATABAR.matcher(stdout);
             int bar = m.find() ? Integer.parseInt(m.group(1)) : -1;
             float[] p = (float[]) prob.getProcessor().convertToFloat().getPixels();
+            double pw = image.pixelWidth;
+            double ph = image.pixelHeight;
+            String source = null;
+            if (!image.isCalibrated()) {  // the size emseg read from the original file
+                ij.measure.Calibration cal = lab.getCalibration();
+                pw = Units.toNm(cal.pixelWidth, cal.getUnit());
+                ph = Units.toNm(cal.pixelHeight, cal.getYUnit());
+                Matcher f = FROM_FILE.matcher(stdout);
+                source = f.find() ? f.group(1) : "the file";
+            }
             return new Segmentation(image.width, image.height, Segmentation.labelsOf(lab.getProcessor()),
-                    p, table, bar, image.pixelWidth, image.pixelHeight);
+                    p, table, bar, pw, ph, source);
         } finally {
             deleteTree(dir);
         }

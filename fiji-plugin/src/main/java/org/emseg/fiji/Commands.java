@@ -46,6 +46,18 @@ final class Commands {
         return currentImage();
     }
 
+    /**
+     * Tells the Log (and macros, through {@code MacroFunctions.pixelSizeSource}) when the backend
+     * took the pixel size from the file because ImageJ had none.
+     */
+    static void noteCalibration(String title, Segmentation seg) {
+        String note = seg.calibrationNote(title);
+        MacroFunctions.setPixelSizeSource(seg.pixelSizeSource == null ? "" : seg.pixelSizeSource);
+        if (note != null) {
+            IJ.log("EMSeg: " + note);
+        }
+    }
+
     /** Pixel size in nm from a dialog value: > 0 overrides, 0 keeps the image's calibration. */
     static ImageData withPixelSize(ImageData data, double nm) {
         if (!(nm >= 0) || Double.isInfinite(nm)) {

@@ -23,9 +23,20 @@ public final class ImageData {
     /** Pixel width and height in nm; 0 when unknown. */
     public final double pixelWidth;
     public final double pixelHeight;
+    /**
+     * The file the image was opened from, or null. When ImageJ found no calibration in it
+     * (Zeiss SEM tag 34118, FEI/Thermo Fisher metadata, DM3/DM4, ... are not ImageJ's), the
+     * backend reads the pixel size from this file with EMSeg's own reader.
+     */
+    public final String sourcePath;
 
     public ImageData(String title, int width, int height, Object pixels, double pixelWidth,
                      double pixelHeight) {
+        this(title, width, height, pixels, pixelWidth, pixelHeight, null);
+    }
+
+    public ImageData(String title, int width, int height, Object pixels, double pixelWidth,
+                     double pixelHeight, String sourcePath) {
         if (width < 1 || height < 1) {
             throw new IllegalArgumentException("image: size must be at least 1x1, got " + width + "x" + height);
         }
@@ -44,6 +55,7 @@ public final class ImageData {
         this.pixels = pixels;
         this.pixelWidth = pixelWidth;
         this.pixelHeight = pixelHeight;
+        this.sourcePath = sourcePath;
     }
 
     private static int length(Object pixels) {
@@ -72,7 +84,22 @@ public final class ImageData {
 
     /** This plane with another pixel size (nm; 0 = unknown). */
     public ImageData withPixelSize(double pw, double ph) {
-        return new ImageData(title, width, height, pixels, pw, ph);
+        return new ImageData(title, width, height, pixels, pw, ph, sourcePath);
+    }
+
+    /** This plane remembering the file it came from (null: none). */
+    public ImageData withSourcePath(String path) {
+        return new ImageData(title, width, height, pixels, pixelWidth, pixelHeight, path);
+    }
+
+    /** The file an image was opened from, when it still exists there; else null. */
+    static String sourcePathOf(ImagePlus imp) {
+        ij.io.FileInfo fi = imp.getOriginalFileInfo();
+        if (fi == null || fi.fileName == null || fi.directory == null || fi.directory.isEmpty()) {
+            return null;
+        }
+        java.io.File f = new java.io.File(fi.directory, fi.fileName);
+        return f.isFile() ? f.getAbsolutePath() : null;
     }
 
     /**
@@ -97,7 +124,8 @@ public final class ImageData {
             pw = 0;
             ph = 0;
         }
-        return new ImageData(imp.getTitle(), ip.getWidth(), ip.getHeight(), ip.getPixels(), pw, ph);
+        return new ImageData(imp.getTitle(), ip.getWidth(), ip.getHeight(), ip.getPixels(), pw, ph,
+                sourcePathOf(imp));
     }
 
     /** An ImagePlus sharing these pixels, calibrated in nm when the pixel size is known. */

@@ -19,6 +19,7 @@ import java.util.List;
 public final class MacroFunctions {
 
     private static volatile String lastError = "";
+    private static volatile String pixelSizeSource = "";
 
     private MacroFunctions() {
     }
@@ -30,6 +31,21 @@ public final class MacroFunctions {
 
     static void setLastError(String message) {
         lastError = message == null ? "" : message;
+        if (!lastError.isEmpty()) {
+            pixelSizeSource = "";
+        }
+    }
+
+    /**
+     * Where the last Segment Particles found the pixel size when ImageJ had none (e.g. "Zeiss SEM
+     * tag 34118 of 1908298.tif"); "" when the image's own calibration or the dialog's was used.
+     */
+    public static String pixelSizeSource() {
+        return pixelSizeSource;
+    }
+
+    static void setPixelSizeSource(String source) {
+        pixelSizeSource = source == null ? "" : source;
     }
 
     /** "" when {@code path} is an image EMSeg can segment, else why not. */

@@ -36,7 +36,7 @@ public class SegmentParticles implements PlugIn {
             boolean prob = f.nextBoolean();
             boolean hist = f.nextBoolean();
             data = Commands.withPixelSize(data, pixel);
-            if (!data.isCalibrated()) {
+            if (!data.isCalibrated() && data.sourcePath == null) {
                 throw new IllegalArgumentException(imp.getTitle() + " has no pixel size in nm: give Pixel_size "
                         + "(or set it with Analyze > Set Scale); EMSeg never guesses it");
             }
@@ -45,6 +45,7 @@ public class SegmentParticles implements PlugIn {
             Backend backend = Backends.get(settings);
             IJ.showStatus("EMSeg: segmenting " + imp.getTitle() + " (" + backend.describe() + ")");
             Segmentation seg = backend.segment(data, opts, new IJProgress("EMSeg: segmenting"));
+            Commands.noteCalibration(imp.getTitle(), seg);
             String stem = stem(imp.getTitle());
             Display.present(imp, seg.labels, seg.width, seg.height, seg.table,
                     seg.labelImage(stem + "_labels"), prob ? seg.probabilityImage(stem + "_prob") : null,

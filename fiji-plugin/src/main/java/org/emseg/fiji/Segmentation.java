@@ -20,9 +20,19 @@ public final class Segmentation {
     /** Pixel size used, nm. */
     public final double pixelWidth;
     public final double pixelHeight;
+    /**
+     * Where the backend found the pixel size when the image had none, e.g. "Zeiss SEM tag 34118
+     * of 1908298.tif"; null when the image's own (or the dialog's) size was used.
+     */
+    public final String pixelSizeSource;
 
     public Segmentation(int width, int height, int[] labels, float[] probability, Table table,
                         int databarRow, double pixelWidth, double pixelHeight) {
+        this(width, height, labels, probability, table, databarRow, pixelWidth, pixelHeight, null);
+    }
+
+    public Segmentation(int width, int height, int[] labels, float[] probability, Table table,
+                        int databarRow, double pixelWidth, double pixelHeight, String pixelSizeSource) {
         if (labels == null || labels.length != width * height) {
             throw new IllegalArgumentException("labels: need " + width + "x" + height + " values, got "
                     + (labels == null ? "none" : String.valueOf(labels.length)));
@@ -42,6 +52,24 @@ public final class Segmentation {
         this.databarRow = databarRow;
         this.pixelWidth = pixelWidth;
         this.pixelHeight = pixelHeight;
+        this.pixelSizeSource = pixelSizeSource;
+    }
+
+    /**
+     * What to tell the user when the pixel size came from the file rather than ImageJ: one line
+     * for the Log, or null.
+     */
+    public String calibrationNote(String title) {
+        if (pixelSizeSource == null || pixelSizeSource.isEmpty()) {
+            return null;
+        }
+        String size = pixelWidth == pixelHeight ? fmt(pixelWidth) : fmt(pixelWidth) + " x " + fmt(pixelHeight);
+        return title + ": ImageJ has no calibration; EMSeg used " + size + " nm from " + pixelSizeSource;
+    }
+
+    private static String fmt(double v) {
+        String s = String.format(java.util.Locale.ROOT, "%.6g", v);
+        return s.contains(".") ? s.replaceAll("0+$", "").replaceAll("\\.$", "") : s;
     }
 
     /** The labels as a 16-bit processor, or 32-bit when a label exceeds 65535. */
@@ -106,6 +134,10 @@ public final class Segmentation {
     public ImagePlus labelImage(String title) {
         ImagePlus imp = new ImagePlus(title, labelProcessor());
         calibrate(imp);
+        if (pixelSizeSource != null && !pixelSizeSource.isEmpty()) {
+            // Image > Show Info, and saved with the labels TIFF
+            imp.setProperty("Info", "EMSeg pixel size source: " + pixelSizeSource + "\n");
+        }
         return imp;
     }
 
