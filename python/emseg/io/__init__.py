@@ -8,6 +8,8 @@ part of EMSeg that touches files.
   their z spacing, ImageJ TIFF writers;
 - :mod:`~emseg.io.mrc`: MRC/REC/MAP volumes, memory-mapped, voxel size and
   origin from the header;
+- :mod:`~emseg.io.microscope`: Gatan DM3/DM4, TIA SER, Velox/Berkeley EMD
+  through RosettaSciIO, with their calibration;
 - :mod:`~emseg.io.calibration`: units, the plausible range of a pixel size,
   which source wins;
 - :mod:`~emseg.io.files`: atomic writes, CSV, PNG, text and YAML.
@@ -22,6 +24,7 @@ from .calibration import (PLAUSIBLE_NM, UNIT_TO_NM, check_plausible, describe_si
 from .files import (atomic_write, read_text, read_yaml, write_png, write_table, write_text,
                     write_yaml)
 from .images import IMAGE_SUFFIXES, ImageReadError, read_image, read_volume
+from .microscope import MICROSCOPE_SUFFIXES, read_microscope
 from .mrc import MRC_SUFFIXES, read_mrc, write_mrc
 from .tiff import TIFF_SUFFIXES, read_tiff, write_image, write_labels, z_slices
 
@@ -29,7 +32,8 @@ __all__ = ["read_image", "read_volume", "read_tiff", "read_mrc", "write_labels",
            "write_mrc", "write_volume", "write_table", "write_png", "read_text", "write_text",
            "read_yaml", "write_yaml", "atomic_write", "ImageReadError", "UNIT_TO_NM",
            "PLAUSIBLE_NM", "unit_to_nm", "check_plausible", "resolve_pixel_size",
-           "describe_size", "z_slices", "IMAGE_SUFFIXES", "TIFF_SUFFIXES", "MRC_SUFFIXES"]
+           "describe_size", "z_slices", "IMAGE_SUFFIXES", "TIFF_SUFFIXES", "MRC_SUFFIXES",
+           "MICROSCOPE_SUFFIXES", "read_microscope"]
 
 
 def write_volume(path, volume, voxel_size=None, *, labels=False, origin=None, nstart=None):

@@ -17,9 +17,10 @@ __all__ = ["UNIT_TO_NM", "PLAUSIBLE_NM", "unit_to_nm", "check_plausible", "resol
 #: Length units understood in metadata, with their size in nm.
 UNIT_TO_NM = {
     "pm": 1e-3, "a": 0.1, "å": 0.1, "Å": 0.1, "\u212b": 0.1, "angstrom": 0.1, "nm": 1.0,
-    "nanometer": 1.0, "nanometre": 1.0, "um": 1e3, "µm": 1e3, "\u03bcm": 1e3,
-    "micron": 1e3, "microns": 1e3, "micrometer": 1e3, "micrometre": 1e3,
-    "mm": 1e6, "cm": 1e7, "m": 1e9, "meter": 1e9, "metre": 1e9, "inch": 2.54e7,
+    "nanometer": 1.0, "nanometre": 1.0, "nanometers": 1.0, "nanometres": 1.0, "um": 1e3, "µm": 1e3, "\u03bcm": 1e3,
+    "micron": 1e3, "microns": 1e3, "micrometer": 1e3, "micrometre": 1e3, "micrometers": 1e3,
+    "micrometres": 1e3, "mm": 1e6, "cm": 1e7, "m": 1e9, "meter": 1e9, "metre": 1e9,
+    "meters": 1e9, "metres": 1e9, "inch": 2.54e7,
 }
 
 

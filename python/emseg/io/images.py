@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ImageReadError
+from .microscope import MICROSCOPE_SUFFIXES, read_microscope
 from .mrc import MRC_SUFFIXES, read_mrc
 from .tiff import TIFF_SUFFIXES, read_tiff
 
@@ -14,7 +15,7 @@ __all__ = ["ImageReadError", "read_image", "read_volume", "IMAGE_SUFFIXES"]
 _OTHER_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 #: Every file ending :func:`read_image` reads.
-IMAGE_SUFFIXES = TIFF_SUFFIXES + MRC_SUFFIXES + _OTHER_SUFFIXES
+IMAGE_SUFFIXES = TIFF_SUFFIXES + MRC_SUFFIXES + MICROSCOPE_SUFFIXES + _OTHER_SUFFIXES
 
 
 def read_image(path):
@@ -23,8 +24,9 @@ def read_image(path):
     Parameters
     ----------
     path : str or os.PathLike
-        TIFF (including ImageJ hyperstacks and OME-TIFF), MRC/REC/MAP, PNG,
-        JPEG, BMP or GIF.
+        TIFF (including ImageJ hyperstacks and OME-TIFF), MRC/REC/MAP, Gatan
+        DM3/DM4, FEI/Thermo Fisher SER and EMD (Velox, Berkeley), PNG, JPEG,
+        BMP or GIF.
 
     Returns
     -------
@@ -35,8 +37,8 @@ def read_image(path):
         Pixel width and height in nm from ImageJ calibration, OME
         ``PhysicalSizeX/Y``, Zeiss SEM (tag 34118, ``ap_image_pixel_size``),
         FEI/Thermo Fisher ``[Scan] PixelWidth/Height``, TIFF resolution tags
-        with a unit, in that order of preference, or the MRC header; None
-        when uncalibrated.
+        with a unit, in that order of preference, or the MRC header, or the
+        DM/SER/EMD calibration; None when uncalibrated.
     metadata : dict
         ``path``, ``format``, ``axes``, ``shape``, ``dtype``; when calibrated,
         ``pixel_size_source``; for stacks and volumes with a known z
@@ -55,7 +57,8 @@ def read_image(path):
         raise ImageReadError(f"{path}: not a file")
     suffix = path.suffix.lower()
     try:
-        reader = read_tiff if suffix in TIFF_SUFFIXES else read_mrc if suffix in MRC_SUFFIXES else None
+        reader = {**dict.fromkeys(TIFF_SUFFIXES, read_tiff), **dict.fromkeys(MRC_SUFFIXES, read_mrc),
+                  **dict.fromkeys(MICROSCOPE_SUFFIXES, read_microscope)}.get(suffix)
         if reader is not None:
             data, size, meta = reader(path)
             return data, size, {**meta, "path": str(path)}
@@ -70,7 +73,8 @@ def read_image(path):
     except Exception as exc:
         raise ImageReadError(f"{path}: not a readable image ({exc.__class__.__name__}: {exc})") from None
     raise ImageReadError(
-        f"{path}: unsupported file type {suffix or '(none)'}; use TIFF, MRC, PNG or JPEG")
+        f"{path}: unsupported file type {suffix or '(none)'}; use TIFF, MRC, DM3/DM4, SER, EMD, "
+        "PNG or JPEG")
 
 
 def read_volume(path):

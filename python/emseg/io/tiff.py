@@ -7,15 +7,13 @@ unit, in that order. Write: label images/volumes and grey-level images as
 ImageJ TIFFs that Fiji opens with their scale.
 """
 
-import contextlib
-import logging
 import xml.etree.ElementTree as ET
 
 import numpy as np
 
 from .._validate import check_label_array, check_nd_array, check_pixel_size, check_spacing
 from .calibration import UNIT_TO_NM, unit_to_nm
-from .errors import ImageReadError
+from .errors import ImageReadError, collected_log
 from .files import atomic_write
 
 __all__ = ["read_tiff", "write_labels", "write_image", "z_slices", "TIFF_SUFFIXES"]
@@ -133,27 +131,6 @@ def z_slices(axes, shape):
     return int(np.prod([n for a, n in zip(axes, shape) if a in "ZIQ"] or [1]))
 
 
-@contextlib.contextmanager
-def _collected_tifffile_log():
-    """tifffile's log messages (damaged tags, corrupt ImageJ metadata) as a list
-    instead of lines on stderr ahead of EMSeg's own message."""
-    logger = logging.getLogger("tifffile")
-    messages = []
-
-    class Collect(logging.Handler):
-        def emit(self, record):
-            messages.append(record.getMessage())
-
-    handler, propagate = Collect(logging.WARNING), logger.propagate
-    logger.addHandler(handler)
-    logger.propagate = False
-    try:
-        yield messages
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = propagate
-
-
 def read_tiff(path):
     """Read a TIFF (ImageJ hyperstack, OME-TIFF, Zeiss, FEI, plain) and its calibration.
 
@@ -164,7 +141,7 @@ def read_tiff(path):
     still read is in ``metadata["warnings"]``; a file it cannot read raises
     :class:`~emseg.io.ImageReadError` naming what is wrong.
     """
-    with _collected_tifffile_log() as complaints:
+    with collected_log("tifffile") as complaints:
         try:
             data, size, meta = _read_tiff(path)
         except Exception as exc:

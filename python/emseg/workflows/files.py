@@ -97,15 +97,12 @@ def sample_files():
     return Path(str(base / "sample_sem.tif")), Path(str(base / "sample_sem_labels.tif"))
 
 
-_IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
-
-
 def expand_folders(paths):
     """Files as given, folders replaced by their image files (sorted, hidden ones skipped)."""
     out = []
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(sorted(f for f in p.iterdir() if f.suffix.lower() in _IMAGE_SUFFIXES
+            out.extend(sorted(f for f in p.iterdir() if f.suffix.lower() in _io.IMAGE_SUFFIXES
                               and not f.name.startswith(".")))
         else:
             out.append(p)
@@ -127,7 +124,7 @@ def pair_key(path):
     ('1908248', '1908248')
     """
     name = Path(path).name.lower()
-    for ext in (".ome.tiff", ".ome.tif", ".tiff", ".tif", ".png", ".jpg", ".jpeg"):
+    for ext in (".ome.tiff", ".ome.tif", *_io.IMAGE_SUFFIXES):
         if name.endswith(ext):
             name = name[: -len(ext)]
             break
