@@ -54,6 +54,16 @@ def bam_dir():
     return base
 
 
+@pytest.fixture(scope="module")
+def fiji_ij():
+    """ImageJ 1.x with the EMSeg plugin, this process its in-process backend."""
+    from emseg.imagej.fiji import ImageJUnavailable, start
+    try:
+        return start()
+    except ImageJUnavailable as exc:
+        skip_or_fail(str(exc))
+
+
 @pytest.fixture(scope="session")
 def ij():
     """The ``ij`` Java package of a running ImageJ 1.x (JPype, headless)."""

@@ -3,7 +3,6 @@
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from emseg.filter import (apply_filters, border_filter, classify, classifier_input,

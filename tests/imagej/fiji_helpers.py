@@ -1,28 +1,16 @@
-"""What the Fiji plugin tests share: ImageJ with the plugin (a fixture), the plugin's classes,
-backends, result tables and images."""
+"""What the Fiji plugin tests share: the plugin's classes, backends, result tables and images
+(ImageJ with the plugin itself is the ``fiji_ij`` fixture of ``tests/conftest.py``)."""
 
 import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
-import pytest
-
-from conftest import skip_or_fail
 
 
 def run(*args, cwd=None, timeout=600):
     return subprocess.run([sys.executable, "-m", "emseg", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd, timeout=timeout)
-
-
-@pytest.fixture(scope="module")
-def fiji_ij():
-    from emseg.imagej.fiji import ImageJUnavailable, start
-    try:
-        return start()
-    except ImageJUnavailable as exc:
-        skip_or_fail(str(exc))
 
 
 def J(name):

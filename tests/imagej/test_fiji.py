@@ -22,8 +22,8 @@ import pytest
 from conftest import REPO, skip_or_fail
 from emseg.workflows import example_files, sample_files
 from emseg.io import read_image, write_image
-from fiji_helpers import (J, close_all, fiji_ij, last_error, last_rois, open_image,  # noqa: F401
-                          results, run, same_table, use_backend)
+from fiji_helpers import (J, close_all, last_error, last_rois, open_image, results, run,
+                          same_table, use_backend)
 
 pytest.importorskip("tensorflow")
 

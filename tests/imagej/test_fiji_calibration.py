@@ -10,8 +10,7 @@ import pytest
 
 from conftest import REPO
 from emseg.io import read_image
-from fiji_helpers import (J, close_all, fiji_ij, last_error, open_image, results,  # noqa: F401
-                          run, same_table, use_backend)
+from fiji_helpers import J, close_all, last_error, open_image, results, run, same_table, use_backend
 
 pytest.importorskip("tensorflow")
 

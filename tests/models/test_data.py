@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from emseg.models.data import augment, extract_patches, split_validation, targets
-from emseg.segment import normalize, patch_starts
+from emseg.segment import patch_starts
 
 
 @pytest.mark.parametrize("length,size,overlap", [(400, 400, 100), (1000, 256, 64), (257, 256, 64),
