@@ -1,5 +1,4 @@
-"""``emseg train``, ``train-classifier``, ``export`` and ``models``."""
-
+"""``emseg train``, ``train-classifier``, ``export`` (EMSeg folder or Zoo package), ``import-model`` and ``models``."""
 
 from .common import EXIT_OK, UsageError, pixel_size_arg
 
@@ -64,17 +63,47 @@ def add_parsers(sub):
     _training_options(tc)
     tc.set_defaults(func=cmd_train_classifier)
 
-    x = sub.add_parser("export", help="export a trained model to a model folder",
+    x = sub.add_parser("export", help="export a trained model (EMSeg model folder or BioImage "
+                                      "Model Zoo package)",
                        description=(
                            "Write models/<name>/ (TF SavedModel, config.json, model.yaml) from a "
-                           "training folder made by 'emseg train' (its best checkpoint)."))
-    x.add_argument("training", metavar="TRAINING_DIR", help="folder written by 'emseg train'")
+                           "training folder made by 'emseg train' (its best checkpoint). With "
+                           "--format bioimageio, write a BioImage Model Zoo package (rdf.yaml, "
+                           "TF SavedModel and Keras weights, test tensors, cover, README) of a "
+                           "training folder, a model folder or an installed model's name to "
+                           "--output (a folder, or a .zip), validated with bioimageio.spec."))
+    x.add_argument("training", metavar="TRAINING_DIR|MODEL",
+                   help="folder written by 'emseg train'; with --format bioimageio also a model "
+                        "folder or name")
+    x.add_argument("--format", choices=("emseg", "bioimageio"), default="emseg",
+                   help="emseg: a model folder (default); bioimageio: a Zoo package")
+    x.add_argument("--output", metavar="DIR|ZIP",
+                   help="with --format bioimageio: the package folder or .zip to write")
     x.add_argument("--models", metavar="DIR", default="models",
                    help="models folder to export into (default: ./models)")
     x.add_argument("--name", help="model name (default: the training config's)")
     x.add_argument("--description", help="one-line description for model.yaml")
     x.add_argument("--overwrite", action="store_true", help="replace an existing model folder")
     x.set_defaults(func=cmd_export)
+
+    im = sub.add_parser("import-model", help="install a BioImage Model Zoo package as an EMSeg model",
+                        description=(
+                            "Validate a BioImage Model Zoo package (rdf.yaml, its folder or .zip) "
+                            "with bioimageio.spec and install it as an EMSeg model folder: "
+                            "TensorFlow SavedModel or Keras weights (no Lambda layers or custom "
+                            "objects: EMSeg never runs code from a file), pixel size from the "
+                            "axes, percentile normalisation from the pre-processing. The "
+                            "package's test input is run through EMSeg and compared with its "
+                            "test output."))
+    im.add_argument("kind", choices=("bioimageio",), help="package format")
+    im.add_argument("source", metavar="RDF", help="rdf.yaml, package folder or .zip")
+    im.add_argument("--name", help="model name (default: the package's)")
+    im.add_argument("--models", metavar="DIR",
+                    help="models folder to install into (default: the user model folder)")
+    im.add_argument("--pixel-size", type=pixel_size_arg, metavar="NM",
+                    help="pixel size in nm when the package's axes have no length unit")
+    im.add_argument("--overwrite", action="store_true", help="replace an existing model folder")
+    im.set_defaults(func=cmd_import_model)
 
     ls = sub.add_parser("models", help="list installed models",
                         description="List the models EMSeg finds (project models/, user folder, PATHs).")
@@ -212,20 +241,53 @@ def cmd_train(args):
 
 
 def cmd_export(args):
+    from pathlib import Path
+
+    if args.format == "bioimageio":
+        return _export_bioimageio(args)
+    if args.output is not None:
+        raise UsageError("--output is for --format bioimageio (an EMSeg model goes to --models)")
+    return _export_emseg(args, Path(args.training), Path(args.models) / "")
+
+
+def _export_bioimageio(args):
+    import tempfile
+    from pathlib import Path
+
+    if args.output is None:
+        raise UsageError("--format bioimageio needs --output DIR (or FILE.zip)")
+    out = Path(args.output)
+    if out.exists() and not args.overwrite:
+        raise UsageError(f"--output {out} exists; use --overwrite to replace it")
+    source = Path(args.training)
+    from ..models import find_model
+    from ..models.zoo_export import export_bioimageio
+    if (source / "best.keras").exists() and (source / "config.json").exists():
+        with tempfile.TemporaryDirectory() as d:      # a training folder: its model first
+            info = _export_emseg(args, source, Path(d), quiet=True)
+            written = export_bioimageio(info, out, overwrite=args.overwrite)
+    else:
+        info = find_model(args.training)              # ValueError names the installed models
+        written = export_bioimageio(info, out, overwrite=args.overwrite)
+    print(f"wrote BioImage Model Zoo package of {info.name} to {written} (validated with "
+          "bioimageio.spec)")
+    return EXIT_OK
+
+
+def _export_emseg(args, folder, models, *, quiet=False):
     import json
     from dataclasses import replace
     from pathlib import Path
 
     from .. import io
     from ..models import ModelConfig
-    folder = Path(args.training)
     for f in ("best.keras", "config.json"):
         if not (folder / f).exists():
             raise UsageError(f"{folder} is not a finished training folder (no {f})")
     config = ModelConfig.from_json(io.read_text(folder / "config.json"))
     if args.name:
         config = replace(config, name=args.name)
-    target = Path(args.models) / config.name
+    target = Path(models) / config.name
     if target.exists() and not args.overwrite:
         raise UsageError(f"{target} exists; use --overwrite to replace it")
     training = {}
@@ -239,7 +301,26 @@ def cmd_export(args):
     from ..models.saved import export_model
     info = export_model(folder / "best.keras", config, target, training=training,
                         description=args.description, overwrite=args.overwrite)
+    if quiet:
+        return info
     print(f"exported {info.name} to {info.path}")
+    return EXIT_OK
+
+
+def cmd_import_model(args):
+    from pathlib import Path
+
+    from ..models.zoo_import import TEST_KEY, import_bioimageio
+    src = Path(args.source)
+    if not src.exists():
+        raise UsageError(f"{src}: no such file or folder")
+    info = import_bioimageio(src, name=args.name, models_dir=args.models,
+                             pixel_size=None if args.pixel_size is None else args.pixel_size[0],
+                             overwrite=args.overwrite)
+    meta = info.meta
+    print(f"installed {info.name} ({meta['pixel_size_nm']:g} nm/px, classes "
+          f"{','.join(meta['output']['classes'])}) in {info.path}; the package's test output "
+          f"reproduced to {meta['scores'][TEST_KEY]:.2g}")
     return EXIT_OK
 
 

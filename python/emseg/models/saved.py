@@ -146,13 +146,28 @@ class SavedModelPredictor:
                              f"({exc.__class__.__name__})") from None
         self._loaded = loaded
         self._tf = tf
-        self._serve = loaded.serve
+        if hasattr(loaded, "serve"):           # Keras' export: serve(x)
+            self._serve = loaded.serve
+        elif "serving_default" in getattr(loaded, "signatures", {}):
+            # a plain SavedModel (e.g. from a Zoo package): keyword input, dict output
+            fn = loaded.signatures["serving_default"]
+            (key,) = fn.structured_input_signature[1].keys()
+            self._serve = lambda x: fn(**{key: x})
+        else:
+            raise ValueError(f"{self.info.path}: the SavedModel has neither a serve endpoint nor "
+                             "a serving_default signature")
         return self
 
     def __call__(self, batch):
         self.load()
         batch = np.asarray(batch, np.float32)
-        return np.asarray(self._serve(self._tf.constant(batch)), np.float32)
+        out = self._serve(self._tf.constant(batch))
+        if isinstance(out, dict):              # outputs by name: the one there is
+            if len(out) != 1:
+                raise ValueError(f"{self.info.path}: the model has {len(out)} outputs; EMSeg "
+                                 "needs one")
+            (out,) = out.values()
+        return np.asarray(out, np.float32)
 
 
 def load_predictor(model=None, *, task=None, lazy=False):
