@@ -36,6 +36,10 @@ def is_startup_noise(line):
 
 def _quiet_import():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # EMSeg's models are TensorFlow models: Keras 3 must not pick another backend from the
+    # environment (bioimageio.core, for one, sets KERAS_BACKEND=torch when it is unset)
+    if "keras" not in sys.modules:
+        os.environ["KERAS_BACKEND"] = "tensorflow"
     if "tensorflow" in sys.modules:
         import keras
         import tensorflow

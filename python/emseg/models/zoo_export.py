@@ -205,10 +205,24 @@ def _documentation(meta, spatial, authors, license_, cite):
     if scores:
         lines += ["", "## Scores", "", f"On {meta['scores'].get('data', 'held-out data')}:", ""]
         lines += [f"- {k}: {v}" for k, v in scores.items()]
+    lines += ["", "# Validation", "",
+              "EMSeg wrote `test_output.npy` by running `test_input.npy` through its own "
+              "normalisation and the SavedModel; the package's pre-processing and either weight "
+              "format reproduce it to 1e-5 (`config.bioimageio.reproducibility_tolerance`, "
+              "checked with bioimageio.core when EMSeg's tests run)."]
     lines += ["", "## Licence and citation", "", f"Licence: {license_}. Authors: "
               + ", ".join(a["name"] for a in authors) + ".", ""]
     lines += [f"- {c['text']}" + (f" doi:{c['doi']}" if c.get("doi") else "") for c in cite]
     return "\n".join(lines) + "\n"
+
+
+def _package_name(name):
+    """The Zoo's name rules (5-128 letters, digits, space, ``_-()``): other characters become
+    ``-``, a short name gets the ``emseg-`` prefix (EMSeg's own name is in ``config.emseg``)."""
+    import re
+
+    clean = re.sub(r"[^A-Za-z0-9_\- ()]", "-", str(name))[:128]
+    return clean if len(clean) >= 5 else f"emseg-{clean}"
 
 
 def _rdf(meta, spatial, sizes, files, tf_version, keras_version, authors, license_, cite):
@@ -240,13 +254,14 @@ def _rdf(meta, spatial, sizes, files, tf_version, keras_version, authors, licens
                                   "output", "score_weights") if k in meta}
     return {
         "type": "model", "format_version": ModelDescr.implemented_format_version,
-        "name": meta["name"], "description": str(meta.get("description") or meta["name"]),
+        "name": _package_name(meta["name"]), "description": str(meta.get("description") or meta["name"]),
         "authors": authors, "cite": cite, "license": license_,
         "documentation": {"source": files["doc"]}, "covers": [{"source": files["cover"]}],
         "tags": ["electron-microscopy", "segmentation", "emseg", f"{len(spatial)}d",
                  str(meta.get("architecture", "")).replace("_", "-")],
         "version": "1.0",
         "inputs": [{"id": _INPUT, "axes": in_axes, "test_tensor": {"source": files["input"]},
+                    "sample_tensor": {"source": files["sample_input"]},
                     "data": {"type": "float32"},
                     "description": f"grey-level image at {scale:g} nm per pixel",
                     "preprocessing": [
@@ -255,6 +270,7 @@ def _rdf(meta, spatial, sizes, files, tf_version, keras_version, authors, licens
                             "max_percentile": float(norm.get("high", 99.8)), "eps": 1e-6}},
                         {"id": "clip", "kwargs": {"min": 0.0, "max": 1.0}}]}],
         "outputs": [{"id": _OUTPUT, "axes": out_axes, "test_tensor": {"source": files["output"]},
+                     "sample_tensor": {"source": files["sample_output"]},
                      "data": {"type": "float32", "range": [0.0, 1.0]},
                      "description": "probability of each class (sigmoid)"}],
         "weights": weights,
@@ -315,13 +331,17 @@ def export_bioimageio(model, output, *, overwrite=False):
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{output.name}-", dir=output.parent))
     files = {"input": "test_input.npy", "output": "test_output.npy", "cover": "cover.png",
-             "doc": "README.md", "bundle": "tf_saved_model.zip", "keras": "model.keras"}
+             "doc": "README.md", "bundle": "tf_saved_model.zip", "keras": "model.keras",
+             "sample_input": "sample_input.tif", "sample_output": "sample_output.tif"}
     try:
         raw = _test_input(meta, spatial, sizes[2])
         predictor = SavedModelPredictor(info)
         expected = _emseg_prediction(predictor, meta, raw)
         np.save(tmp / files["input"], raw)
         np.save(tmp / files["output"], expected)
+        import tifffile    # the same tensors as images, for viewers (the spec's sample tensors)
+        tifffile.imwrite(tmp / files["sample_input"], raw)
+        tifffile.imwrite(tmp / files["sample_output"], expected)
         _bundle(Path(info.path) / "saved_model", tmp / files["bundle"], len(spatial), raw.shape[-1])
         from ..segment.scaling import normalize
         norm = meta.get("normalization", {})

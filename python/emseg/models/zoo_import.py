@@ -34,8 +34,13 @@ def _load(source):
     from bioimageio.spec import load_model_description
     from bioimageio.spec.model.v0_5 import ModelDescr
 
-    descr = load_model_description(os.fspath(source) if not isinstance(source, str) else source,
-                                   format_version="latest", perform_io_checks=True)
+    try:
+        descr = load_model_description(os.fspath(source), format_version="latest",
+                                       perform_io_checks=True)
+    except (ValueError, OSError) as exc:      # bioimageio.spec lists problems on several lines
+        lines = [ln.strip().lstrip("- ") for ln in str(exc).splitlines() if ln.strip()]
+        detail = "; ".join(lines[1:] if len(lines) > 1 else lines)
+        raise ValueError(f"{source}: not a valid BioImage Model Zoo model ({detail})") from None
     if not isinstance(descr, ModelDescr):
         summary = getattr(descr, "validation_summary", None)
         errors = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for d in
