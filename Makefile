@@ -41,6 +41,7 @@ bench: $(VENV)/.installed-test
 	$(VENV)/bin/python benchmarks/measure_bench.py
 	$(VENV)/bin/python benchmarks/segment_bench.py
 	$(VENV)/bin/python benchmarks/fiji_bench.py
+	$(VENV)/bin/python benchmarks/first_contact.py --emseg $(VENV)/bin/emseg
 
 # Segmentation and classifier-filter scores on the real BAM TiO2 SEM images
 # (needs ../shared/data/bam-tio2).

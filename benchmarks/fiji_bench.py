@@ -39,7 +39,7 @@ def conversion(size, repeat):
 
 
 def backends(repeat):
-    import jpype
+    from emseg.imagej.java import jclass
 
     from emseg.workflows import sample_files
     import ij
@@ -52,13 +52,13 @@ def backends(repeat):
                                    f"backend={backend}")
         # the first in-process call loads the model once; time steady state
         IJ.run(imp, "Segment Particles...", "model=emseg-particles-sem pixel_size=0 threshold=0")
-        err = str(jpype.JClass("org.emseg.fiji.MacroFunctions").lastError())
+        err = str(jclass("org.emseg.fiji.MacroFunctions").lastError())
         if err:
             raise SystemExit(f"{backend}: {err}")
         times[backend] = best_of(lambda: IJ.run(imp, "Segment Particles...",
                                                 "model=emseg-particles-sem pixel_size=0 threshold=0"),
                                  repeat)
-    rows = jpype.JClass("org.emseg.fiji.Display").table("EMSeg Results").rows()
+    rows = jclass("org.emseg.fiji.Display").table("EMSeg Results").rows()
     print(f"Segment Particles on the bundled sample (768x640, {rows} particles): in-process "
           f"{times['in-process']:.2f} s, command line {times['command-line']:.2f} s "
           f"({times['command-line'] / times['in-process']:.2f}x)")

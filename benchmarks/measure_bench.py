@@ -50,14 +50,12 @@ def skimage_measure(labels):
 
 def imagej_one_pass(mask):
     """Time one ParticleAnalyzer run over a binary mask, inside the JVM."""
-    import jpype
-
     from emseg.imagej import start_imagej
+    from emseg.imagej.java import jarray
     ij = start_imagej()
     h, w = mask.shape
     flat = np.ascontiguousarray(np.where(mask, 255, 0).astype(np.uint8)).view(np.int8).ravel()
-    ip = ij.process.ByteProcessor(w, h, jpype.JArray(jpype.JByte)(flat), None)
-    imp = ij.ImagePlus("mask", ip)
+    ip = ij.process.ByteProcessor(w, h, jarray("b", flat), None)
     PA = ij.plugin.filter.ParticleAnalyzer
     M = ij.measure.Measurements
     meas = (M.AREA | M.CENTROID | M.PERIMETER | M.RECT | M.ELLIPSE | M.SHAPE_DESCRIPTORS

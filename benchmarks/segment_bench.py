@@ -64,9 +64,8 @@ def main(argv=None):
     if args.size < 64 or args.repeat < 1:
         p.error("--size must be >= 64 and --repeat >= 1")
 
-    import keras
-
     from emseg import io
+    from emseg.models._tf import keras
     from emseg.workflows import segment_file
     from emseg.models import ModelConfig, find_model
     from emseg.models.networks import build_model

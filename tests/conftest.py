@@ -12,6 +12,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+# EMSeg's networks are TensorFlow ones; bioimageio.core (the Zoo tests) would otherwise set
+# KERAS_BACKEND=torch in this process and every subprocess started after it
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
 
 def pytest_configure(config):
     # Keras 3 on NumPy 2 (keras/src/backend/tensorflow/core.py), not EMSeg's code

@@ -120,3 +120,16 @@ def test_bam_classifier_benchmark_rejects_missing_data(tmp_path):
     r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bam_classifier.py"), "--data",
                         str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "no sem/" in r.stderr
+
+
+def test_first_contact_bench_reports_first_line_and_no_tensorflow_lines():
+    emseg = Path(sys.executable).with_name("emseg")
+    r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "first_contact.py"), "--emseg",
+                        str(emseg), "--repeat", "1"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "peer: python -c 'import tensorflow':" in r.stdout
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("emseg segment")]
+    assert len(lines) == 2
+    assert "missing file" in lines[0] and "exit 2" in lines[0] and "no such file" in lines[0]
+    assert "good image" in lines[1] and "exit 0" in lines[1] and "particles" in lines[1]
+    assert all("TensorFlow lines on stderr 0:" in ln for ln in lines)

@@ -179,3 +179,35 @@ def test_cli_bad_input_one_line_nothing_written(tmp_path, args, message):
     assert message in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_3d_model_is_packaged_validated_and_reproduced(tmp_path):
+    """A 3D (z, y, x) model folder, as the cryo-ET models will be: axes, test tensors and the
+    bundle are 3D; no config.json, so no Keras weights (the SavedModel alone)."""
+    from emseg.models._tf import keras
+    from emseg.models.registry import find_model as find
+    x = keras.Input((None, None, None, 1))
+    h = keras.layers.Conv3D(4, 3, padding="same", activation="relu")(x)
+    y = keras.layers.Conv3D(1, 1, activation="sigmoid")(h)
+    folder = tmp_path / "vesicles-3d"
+    keras.Model(x, y).export(str(folder / "saved_model"), format="tf_saved_model", verbose=False)
+    io.write_yaml(folder / "model.yaml", {
+        "name": "vesicles-3d", "task": "segmentation", "description": "tiny 3D test network",
+        "format": "tensorflow_saved_model", "architecture": "unet3d",
+        "input": {"axes": "bzyxc", "dtype": "float32", "channels": 1, "range": [0.0, 1.0],
+                  "divisor": 4},
+        "output": {"axes": "bzyxc", "dtype": "float32", "activation": "sigmoid",
+                   "classes": ["vesicle"]},
+        "pixel_size_nm": 2.2, "tile_size": 32, "halo": 4,
+        "normalization": {"mode": "image", "low": 1.0, "high": 99.0}, "threshold": 0.5,
+        "postprocess": {"chain": "bam"}})
+    package = export_bioimageio(find(folder), tmp_path / "pkg3d")
+    descr = validated(package / "rdf.yaml")
+    assert [str(a.id) for a in descr.inputs[0].axes if a.type == "space"] == ["z", "y", "x"]
+    assert np.load(package / "test_input.npy").ndim == 5
+    assert not (package / "model.keras").exists()
+    summary = core.test_model(package / "rdf.yaml")
+    assert summary.status == "passed", summary.format()
+    info = import_bioimageio(package / "rdf.yaml", models_dir=tmp_path / "m")
+    assert info.meta["input"]["axes"] == "bzyxc" and info.meta["pixel_size_nm"] == 2.2
+    assert info.meta["scores"][TEST_KEY] <= 1e-5

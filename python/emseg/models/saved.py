@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__, io
+from .about import about
 from .config import ModelConfig
 from .registry import ModelInfo, find_model
 
@@ -47,6 +48,7 @@ def model_metadata(config, *, training=None, scores=None, description=None):
         "normalization": dict(config.normalization),
         "threshold": float(config.threshold),
         "postprocess": dict(config.postprocess),
+        **about(config.architecture),
         "training": training or {},
         "scores": scores or {},
         "software": _versions(),

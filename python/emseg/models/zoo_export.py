@@ -20,42 +20,19 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__, io
+from .about import about
 from .config import ModelConfig
 from .registry import ModelInfo, find_model
 
-__all__ = ["export_bioimageio", "DEFAULT_ABOUT"]
-
-#: Authors, licence and citations of EMSeg's models when ``model.yaml`` names none.
-DEFAULT_ABOUT = {
-    "authors": [{"name": "EMSeg developers"}],
-    "license": "BSD-3-Clause",
-    "cite": {
-        "fru_net": [{"text": "Gómez-de-Mariscal E. et al., Deep-learning-based segmentation of "
-                             "small extracellular vesicles in transmission electron microscopy "
-                             "images, Scientific Reports 9, 13211 (2019)",
-                     "doi": "10.1038/s41598-019-49431-3"}],
-        "multires_unet": [{"text": "Ibtehaz N., Rahman M. S., MultiResUNet: rethinking the U-Net "
-                                   "architecture for multimodal biomedical image segmentation, "
-                                   "Neural Networks 121, 74-87 (2020)",
-                           "doi": "10.1016/j.neunet.2019.08.025"}],
-        "unet": [{"text": "Ronneberger O., Fischer P., Brox T., U-Net: convolutional networks "
-                          "for biomedical image segmentation, MICCAI 2015",
-                  "doi": "10.1007/978-3-319-24574-4_28"}],
-        "*": [{"text": "Rühle B., Krumrey J. F., Hodoroaba V.-D., Workflow towards automated "
-                       "segmentation of agglomerated, non-spherical particles from electron "
-                       "microscopy images using artificial neural networks, Scientific Reports "
-                       "11, 4942 (2021)", "doi": "10.1038/s41598-021-84287-6"}],
-    },
-}
+__all__ = ["export_bioimageio"]
 
 _INPUT, _OUTPUT = "raw", "probabilities"
 
 
 def _about(meta):
-    arch = str(meta.get("architecture", ""))
-    cite = meta.get("cite") or (DEFAULT_ABOUT["cite"].get(arch, []) + DEFAULT_ABOUT["cite"]["*"])
-    return (meta.get("authors") or DEFAULT_ABOUT["authors"],
-            meta.get("license") or DEFAULT_ABOUT["license"], cite)
+    defaults = about(meta.get("architecture", ""))
+    return (meta.get("authors") or defaults["authors"], meta.get("license") or defaults["license"],
+            meta.get("cite") or defaults["cite"])
 
 
 def _spatial_axes(meta):
@@ -118,7 +95,7 @@ def _bundle(saved_model, target, n_spatial, channels):
             super().__init__()
             self.model = model
 
-        @tf.function(input_signature=[spec])
+        @tf.function(input_signature=[spec], autograph=False)
         def serve(self, x):
             return {_OUTPUT: self.model.serve(x)}
 
