@@ -40,10 +40,8 @@ def conversion(size, repeat):
 
 def backends(repeat):
     from emseg.imagej.java import jclass
-
     from emseg.workflows import sample_files
-    import ij
-    IJ = ij.IJ
+    IJ = jclass("ij.IJ")
     imp = IJ.openImage(str(sample_files()[0]))
     imp.show()
     times = {}
