@@ -21,7 +21,7 @@ pixelWidth, pixelHeight), ``(z, y, x)`` for volumes. Every writer is atomic
 
 from .calibration import (PLAUSIBLE_NM, UNIT_TO_NM, check_plausible, describe_size,
                           resolve_pixel_size, unit_to_nm)
-from .files import (atomic_write, read_text, read_yaml, write_png, write_table, write_text,
+from .files import (atomic_folder, atomic_write, read_text, read_yaml, write_png, write_table, write_text,
                     write_yaml)
 from .images import IMAGE_SUFFIXES, ImageReadError, read_image, read_volume
 from .microscope import MICROSCOPE_SUFFIXES, read_microscope
@@ -30,7 +30,7 @@ from .tiff import TIFF_SUFFIXES, read_tiff, write_image, write_labels, z_slices
 
 __all__ = ["read_image", "read_volume", "read_tiff", "read_mrc", "write_labels", "write_image",
            "write_mrc", "write_volume", "write_table", "write_png", "read_text", "write_text",
-           "read_yaml", "write_yaml", "atomic_write", "ImageReadError", "UNIT_TO_NM",
+           "read_yaml", "write_yaml", "atomic_write", "atomic_folder", "ImageReadError", "UNIT_TO_NM",
            "PLAUSIBLE_NM", "unit_to_nm", "check_plausible", "resolve_pixel_size",
            "describe_size", "z_slices", "IMAGE_SUFFIXES", "TIFF_SUFFIXES", "MRC_SUFFIXES",
            "MICROSCOPE_SUFFIXES", "read_microscope"]

@@ -4,7 +4,9 @@ Every writer goes through :func:`atomic_write`: a temporary file in the
 target folder, then a rename, so a failure never leaves a half-written file.
 """
 
+import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -30,6 +32,27 @@ def atomic_write(path, writer):
             os.unlink(tmp)
         raise
     return path
+
+
+@contextlib.contextmanager
+def atomic_folder(path):
+    """A temporary folder next to ``path`` to fill: when the block succeeds it replaces
+    ``path`` (an existing folder there is removed), when it fails it is removed, so a
+    half-written folder is never left behind."""
+    path = Path(os.fspath(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    try:
+        yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700 folders
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def write_table(path, table):

@@ -7,8 +7,6 @@ pickles, no custom objects.
 
 import os
 import platform
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -93,19 +91,11 @@ def export_model(model, config, folder, *, training=None, scores=None, descripti
         if not path.is_file():
             raise ValueError(f"model: no such checkpoint {path}")
         model = keras.models.load_model(path)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
+    with io.atomic_folder(folder) as tmp:
         model.export(os.fspath(tmp / "saved_model"), format="tf_saved_model", verbose=False)
         io.write_text(tmp / "config.json", config.to_json())
         io.write_yaml(tmp / "model.yaml", model_metadata(
             config, training=training, scores=scores, description=description))
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return ModelInfo(config.name, folder, io.read_yaml(folder / "model.yaml"))
 
 

@@ -272,6 +272,12 @@ def _validate(folder):
     return descr
 
 
+def _zip_folder(folder, target):
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(folder.iterdir()):
+            z.write(f, f.name)
+
+
 def export_bioimageio(model, output, *, overwrite=False):
     """Write a BioImage Model Zoo package of an EMSeg model.
 
@@ -305,15 +311,13 @@ def export_bioimageio(model, output, *, overwrite=False):
     spatial = _spatial_axes(meta)
     sizes = _sizes(meta)
     authors, license_, cite = _about(meta)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{output.name}-", dir=output.parent))
-    files = {"input": "test_input.npy", "output": "test_output.npy", "cover": "cover.png",
-             "doc": "README.md", "bundle": "tf_saved_model.zip", "keras": "model.keras",
-             "sample_input": "sample_input.tif", "sample_output": "sample_output.tif"}
-    try:
+
+    def fill(tmp):
+        files = {"input": "test_input.npy", "output": "test_output.npy", "cover": "cover.png",
+                 "doc": "README.md", "bundle": "tf_saved_model.zip", "keras": "model.keras",
+                 "sample_input": "sample_input.tif", "sample_output": "sample_output.tif"}
         raw = _test_input(meta, spatial, sizes[2])
-        predictor = SavedModelPredictor(info)
-        expected = _emseg_prediction(predictor, meta, raw)
+        expected = _emseg_prediction(SavedModelPredictor(info), meta, raw)
         np.save(tmp / files["input"], raw)
         np.save(tmp / files["output"], expected)
         import tifffile    # the same tensors as images, for viewers (the spec's sample tensors)
@@ -330,18 +334,13 @@ def export_bioimageio(model, output, *, overwrite=False):
         io.write_yaml(tmp / "rdf.yaml", _rdf(meta, spatial, sizes, files, tf.__version__,
                                              keras_version, authors, license_, cite))
         _validate(tmp)
-        if output.suffix.lower() == ".zip":
-            part = tmp.with_suffix(".zip")
-            with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as z:
-                for f in sorted(tmp.iterdir()):
-                    z.write(f, f.name)
-            os.replace(part, output)
-            shutil.rmtree(tmp)
-        else:
-            if output.exists():
-                shutil.rmtree(output)
-            os.replace(tmp, output)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    if output.suffix.lower() == ".zip":
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".emseg-zoo-", dir=output.parent) as d:
+            fill(Path(d))
+            io.atomic_write(output, lambda part: _zip_folder(Path(d), part))
+    else:
+        with io.atomic_folder(output) as tmp:
+            fill(tmp)
     return output

@@ -247,9 +247,7 @@ def import_bioimageio(source, *, name=None, models_dir=None, pixel_size=None, ov
     target = base / name
     if target.exists() and not overwrite:
         raise ValueError(f"{target} exists (use overwrite=True / --overwrite to replace it)")
-    base.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=base))
-    try:
+    with io.atomic_folder(target) as tmp:
         saved, fmt = _weights(descr, tmp / "work")
         shutil.move(os.fspath(saved), os.fspath(tmp / "saved_model"))
         shutil.rmtree(tmp / "work", ignore_errors=True)
@@ -266,10 +264,4 @@ def import_bioimageio(source, *, name=None, models_dir=None, pixel_size=None, ov
                              f"test output by {difference:.3g}; not imported")
         meta["scores"] = {TEST_KEY: difference}
         io.write_yaml(tmp / "model.yaml", meta)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return ModelInfo(name, target, io.read_yaml(target / "model.yaml"))
