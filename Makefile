@@ -12,7 +12,7 @@ PIP_QUIET := --quiet --disable-pip-version-check --progress-bar off
 $(VENV)/bin/python:
 	@echo "Creating $(VENV) and installing EMSeg with TensorFlow (first time only: a few minutes)"
 	@$(PYTHON) -m venv $(VENV)
-	@$(PIP) install $(PIP_QUIET) --upgrade pip
+	@$(PIP) install $(PIP_QUIET) --upgrade pip "setuptools>=77"
 
 $(VENV)/.installed: $(VENV)/bin/python python/pyproject.toml python/setup.py
 	@$(PIP) install $(PIP_QUIET) -e ./python

@@ -1,6 +1,7 @@
 // EMSeg batch segmentation: every image of a folder -> <name>_labels.tif, <name>_results.csv,
 // <name>_overlay.png, plus summary.csv with every particle (column File names the image).
-// Unreadable or failing files are logged and skipped; the batch goes on.
+// Unreadable or failing files are logged and skipped; the batch goes on. DM3/DM4, SER, EMD and
+// MRC files are read by EMSeg's backend (Open Microscope File...) with their pixel size.
 //
 // Headless:  emseg imagej --headless --macro macros/batch_segment.ijm --args "input=DIR output=DIR"
 // Fiji:      ImageJ-linux64 --headless -macro batch_segment.ijm "input=DIR output=DIR"
@@ -54,13 +55,24 @@ for (i = 0; i < list.length; i++) {
     if (!isImageName(name)) continue;
     showProgress(i, list.length);
     path = input + name;
-    problem = call(F + "checkImage", path);
-    if (problem != "") {
-        print("EMSeg batch: skipped " + problem);
-        skipped++;
-        continue;
+    if (isMicroscopeName(name)) {
+        // DM3/DM4, SER, EMD, MRC: read by EMSeg's backend, with their pixel size
+        run("Open Microscope File...", "path=[" + path + "]");
+        error = call(F + "lastError");
+        if (error != "") {
+            print("EMSeg batch: skipped " + name + ": " + error);
+            skipped++;
+            continue;
+        }
+    } else {
+        problem = call(F + "checkImage", path);
+        if (problem != "") {
+            print("EMSeg batch: skipped " + problem);
+            skipped++;
+            continue;
+        }
+        open(path);
     }
-    open(path);
     image = getImageID();
     stem = stemOf(getTitle());
     run("Segment Particles...", "model=[" + model + "] pixel_size=" + pixel + " threshold=" + threshold + bar);
@@ -128,12 +140,22 @@ function isImageName(name) {
     n = toLowerCase(name);
     if (startsWith(n, ".") || endsWith(n, "_labels.tif") || endsWith(n, "_prob.tif")
         || endsWith(n, "_kept.tif")) return false;
+    if (isMicroscopeName(name)) return true;
     return endsWith(n, ".tif") || endsWith(n, ".tiff") || endsWith(n, ".png") || endsWith(n, ".jpg") || endsWith(n, ".jpeg");
+}
+
+function isMicroscopeName(name) {
+    n = toLowerCase(name);
+    exts = newArray(".dm3", ".dm4", ".ser", ".emd", ".mrc");
+    for (j = 0; j < exts.length; j++)
+        if (endsWith(n, exts[j])) return true;
+    return false;
 }
 
 function stemOf(title) {
     t = toLowerCase(title);
-    exts = newArray(".ome.tiff", ".ome.tif", ".tiff", ".tif", ".png", ".jpeg", ".jpg");
+    exts = newArray(".ome.tiff", ".ome.tif", ".tiff", ".tif", ".png", ".jpeg", ".jpg", ".dm3", ".dm4",
+        ".ser", ".emd", ".mrc");
     for (j = 0; j < exts.length; j++)
         if (endsWith(t, exts[j])) return substring(title, 0, lengthOf(title) - lengthOf(exts[j]));
     return title;

@@ -107,3 +107,19 @@ def test_segment_reads_a_dm4(tmp_path, tiny_model):
     assert r.returncode == 0, r.stderr
     assert "pixel size 5 nm from DM4 calibration" in r.stdout
     assert read_image(tmp_path / "o" / "tem_labels.tif")[1] == (5.0, 5.0)
+
+
+def test_convert_writes_calibrated_imagej_tiffs_and_goes_on(tmp_path):
+    dm4, _ = make("dm4", tmp_path)
+    velox, _ = make("velox", tmp_path)
+    signed = write_dm(tmp_path / "signed.dm3", (IMAGE.astype(np.int16) - 100), 0.5, "nm")
+    out = tmp_path / "tiffs"
+    r = run("convert", dm4, velox, signed, tmp_path / "missing.ser", "--output", out)
+    assert r.returncode == 2 and "missing.ser: no such file" in r.stderr
+    assert "1 of 4 file(s) failed" in r.stderr and "Traceback" not in r.stderr
+    for name, expected, size in (("a.tif", IMAGE, 0.8), ("v.tif", IMAGE, 0.8),
+                                 ("signed.tif", IMAGE.astype(np.float32) - 100, 0.5)):
+        data, got, meta = read_image(out / name)
+        np.testing.assert_array_equal(data, expected)
+        assert got == pytest.approx((size, size)) and meta["pixel_size_source"] == "ImageJ calibration"
+    assert read_image(out / "signed.tif")[0].dtype == np.float32   # negative values kept

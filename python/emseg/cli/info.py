@@ -1,8 +1,9 @@
-"""``emseg info``: what an image or volume file holds, and its pixel/voxel size."""
+"""``emseg info`` (what an image or volume file holds, and its pixel/voxel size) and
+``emseg convert`` (any readable image to a calibrated ImageJ TIFF)."""
 
 import sys
 
-from .common import finish
+from .common import UsageError, file_stem, finish
 
 
 def add_parsers(sub):
@@ -15,6 +16,17 @@ def add_parsers(sub):
                            "'2.2 nm from MRC header'). Reads headers and pixels only: instant."))
     i.add_argument("files", nargs="+", metavar="FILE", help="image or volume file(s)")
     i.set_defaults(func=cmd_info)
+
+    c = sub.add_parser("convert", help="write images as calibrated ImageJ TIFFs (DM3/DM4, SER, EMD, ...)",
+                       description=(
+                           "Write each 2D image (any format EMSeg reads: DM3/DM4, SER, EMD, MRC, "
+                           "TIFF with vendor metadata, ...) as <stem>.tif in --output: 8-bit, "
+                           "16-bit or 32-bit as ImageJ holds it, with the file's pixel size as "
+                           "ImageJ calibration, so that Fiji and any TIFF reader see the scale. "
+                           "The Fiji plugin's Open Microscope File... uses it."))
+    c.add_argument("files", nargs="+", metavar="FILE", help="image file(s)")
+    c.add_argument("--output", "-o", metavar="DIR", required=True, help="output folder (created)")
+    c.set_defaults(func=cmd_convert)
 
 
 def cmd_info(args):
@@ -31,3 +43,33 @@ def cmd_info(args):
             print(line)
         sys.stdout.flush()
     return finish("info", failures, len(args.files), "file(s)")
+
+
+def cmd_convert(args):
+    from pathlib import Path
+
+    from .. import io
+    from ..workflows.convert import imagej_image
+
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--output {out} exists and is not a folder")
+    paths = [Path(p) for p in args.files]
+    stems = [file_stem(p) for p in paths]
+    if len(set(stems)) < len(stems):
+        raise UsageError("several inputs have the same name: their outputs would collide")
+    failures = []
+    for path, stem in zip(paths, stems):
+        target = out / f"{stem}.tif"
+        try:
+            if target.exists() and target.resolve() == path.resolve():
+                raise ValueError(f"{path}: converting would overwrite the input")
+            image, size, source = imagej_image(path)
+        except (ValueError, TypeError, OSError) as exc:
+            failures.append(f"{exc}")
+            continue
+        out.mkdir(parents=True, exist_ok=True)
+        io.write_image(target, image, size)
+        print(f"{path} -> {target} ({image.dtype}, {image.shape[1]}x{image.shape[0]}, pixel size "
+              f"{io.describe_size(size, source)})")
+    return finish("convert", failures, len(paths), "file(s)")

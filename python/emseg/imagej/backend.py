@@ -39,6 +39,20 @@ def _segmentation_to_java(seg, table, width, height, source=None):
                                                bar, float(pw), float(ph), source)
 
 
+def _image_data(image, size, path):
+    """An ``org.emseg.fiji.ImageData`` of a uint8/uint16/float32 image read from ``path``."""
+    from pathlib import Path
+
+    java = _java()
+    kind, view = {"uint8": ("b", np.int8), "uint16": ("s", np.int16),
+                  "float32": ("f", np.float32)}[str(image.dtype)]
+    pixels = java.jarray(kind, np.ascontiguousarray(image).view(view).ravel())
+    pw, ph = size if size is not None else (0.0, 0.0)
+    h, w = image.shape
+    return java.jclass(f"{_PKG}.ImageData")(Path(path).name, w, h, pixels, float(pw), float(ph),
+                                            str(Path(path).resolve()))
+
+
 _BACKEND_CLASS = None
 
 
@@ -140,6 +154,15 @@ def _backend_class():
                                    ranges=[str(r) for r in options.ranges],
                                    exclude_border=bool(options.excludeBorder), progress=tiles)
                 return _java_table(res.table)
+            except (ValueError, TypeError, OSError) as exc:
+                raise BackendException(str(exc)) from None
+
+        @JOverride
+        def open(self, path, progress):
+            from ..workflows.convert import imagej_image
+            try:
+                image, size, _ = imagej_image(str(path))
+                return _image_data(image, size, str(path))
             except (ValueError, TypeError, OSError) as exc:
                 raise BackendException(str(exc)) from None
 

@@ -125,17 +125,6 @@ def _plane(pixels, dtype_name, width, height):
     return raw.reshape(int(height), int(width))
 
 
-def _as_imagej_dtype(array):
-    """uint8/uint16/float32 as ImageJ holds them; integers that fit go to 16-bit."""
-    if array.dtype in (np.uint8, np.uint16, np.float32):
-        return array
-    if array.dtype == np.bool_:
-        return array.astype(np.uint8) * np.uint8(255)
-    if array.dtype.kind in "iu" and (array.size == 0 or (array.min() >= 0 and array.max() <= 65535)):
-        return array.astype(np.uint16)
-    return array.astype(np.float32)
-
-
 def to_imageplus(array, *, pixel_size=None, title="image"):
     """An ImageJ ImagePlus holding a copy of a 2D array, calibrated in nm.
 
@@ -153,11 +142,12 @@ def to_imageplus(array, *, pixel_size=None, title="image"):
     ij.ImagePlus
     """
     from .._validate import check_2d_array, check_pixel_size
+    from ..workflows.convert import imagej_dtype
 
     array = check_2d_array(array, "array")
     java = _java()
     # uint8/uint16/float32 as _processor maps them one to one (bool -> 0/255 first)
-    ip = _processor(java.package("ij"), _as_imagej_dtype(array))
+    ip = _processor(java.package("ij"), imagej_dtype(array))
     ip.resetMinAndMax()
     imp = java.jclass("ij.ImagePlus")(str(title), ip)
     if pixel_size is not None:

@@ -8,6 +8,7 @@ caller decides what to write. One module per task: :mod:`~.measure`,
 holds what they share (checked loading, bundled samples, pairing by name).
 """
 
+from .convert import imagej_dtype, imagej_image
 from .evaluate import EvaluateResult, evaluate_files, evaluation_table, pooled_scores
 from .files import (ROLE_SUFFIXES, example_files, expand_folders, file_calibration, load_image,
                     load_labels, pair_files, pair_key, sample_files)
@@ -22,4 +23,4 @@ __all__ = ["load_labels", "load_image", "file_calibration", "example_files", "sa
            "measure_file", "combine_tables", "SegmentResult", "segment_array", "segment_file",
            "FilterResult", "filter_array", "filter_file", "training_pairs", "classifier_triples",
            "EvaluateResult", "evaluate_files", "evaluation_table", "pooled_scores", "FileInfo",
-           "file_info"]
+           "file_info", "imagej_dtype", "imagej_image"]

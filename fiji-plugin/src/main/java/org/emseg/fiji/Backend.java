@@ -48,4 +48,14 @@ public interface Backend {
      */
     Table classify(ImageData image, ImageData labels, ClassifyOptions options, Progress progress)
             throws BackendException;
+
+    /**
+     * Reads an image file ImageJ cannot open or calibrate itself (Gatan DM3/DM4, TIA SER, Velox
+     * and Berkeley EMD, MRC, TIFF with Zeiss/FEI metadata, ...) with EMSeg's reader.
+     *
+     * @param path the file
+     * @return its 2D grey-level image (8-bit, 16-bit or 32-bit) with the pixel size in nm found in
+     *         the file (0 when none), titled by the file name, {@code sourcePath} the file
+     */
+    ImageData open(String path, Progress progress) throws BackendException;
 }

@@ -119,6 +119,12 @@ public final class CommandLineBackend implements Backend {
         return cmd;
     }
 
+    /** {@code python -m emseg convert FILE --output DIR}. */
+    public List<String> convertCommand(File file, File outDir) {
+        return new ArrayList<>(Arrays.asList(settings.python, "-m", "emseg", "convert", file.getPath(),
+                "--output", outDir.getPath()));
+    }
+
     static String pixelSize(double pw, double ph) {
         return pw == ph ? Double.toString(pw) : pw + "," + ph;
     }
@@ -274,6 +280,28 @@ public final class CommandLineBackend implements Backend {
             throw new BackendException("interrupted");
         }
         return new String(stdout.toByteArray(), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public ImageData open(String path, Progress progress) throws BackendException {
+        File file = new File(path);
+        if (!file.isFile()) {
+            throw new IllegalArgumentException(path + ": no such file");
+        }
+        File dir = tempDir();
+        try {
+            run(convertCommand(file, dir), null, progress);
+            File[] written = dir.listFiles((d, n) -> n.endsWith(".tif"));
+            if (written == null || written.length != 1) {
+                throw new BackendException("emseg convert wrote no image for " + file.getName());
+            }
+            ImagePlus imp = open(written[0]);
+            ImageData data = ImageData.of(imp);
+            return new ImageData(file.getName(), data.width, data.height, data.pixels, data.pixelWidth,
+                    data.pixelHeight, file.getAbsolutePath());
+        } finally {
+            deleteTree(dir);
+        }
     }
 
     private static File tempDir() throws BackendException {

@@ -13,6 +13,7 @@ public final class ProgressParser {
     private final StringBuilder line = new StringBuilder();
     private final Progress progress;
     private String lastMessage = "";
+    private String lastError = "";
 
     public ProgressParser(Progress progress) {
         this.progress = progress == null ? Progress.NONE : progress;
@@ -39,12 +40,18 @@ public final class ProgressParser {
             progress.update(count[0], count[1], text.trim());
         } else if (!text.trim().isEmpty()) {
             lastMessage = text.trim();
+            if (lastMessage.contains(": error: ")) {
+                lastError = lastMessage;
+            }
         }
     }
 
-    /** The last line that was not a progress bar (the error message on failure). */
+    /**
+     * The message to show on failure: the last error line ({@code "emseg convert: error: ..."},
+     * not the batch summary that follows it), else the last line that was not a progress bar.
+     */
     public String lastMessage() {
-        return lastMessage;
+        return lastError.isEmpty() ? lastMessage : lastError;
     }
 
     /** {@code {done, total}} of a tqdm line, or null. */

@@ -60,7 +60,8 @@ public class SegmentParticles implements PlugIn {
     static String stem(String title) {
         String t = title == null ? "image" : title;
         String lower = t.toLowerCase();
-        for (String ext : new String[]{".ome.tiff", ".ome.tif", ".tiff", ".tif", ".png", ".jpeg", ".jpg"}) {
+        for (String ext : new String[]{".ome.tiff", ".ome.tif", ".tiff", ".tif", ".png", ".jpeg", ".jpg",
+                ".dm3", ".dm4", ".ser", ".emd", ".mrc"}) {
             if (lower.endsWith(ext)) {
                 return t.substring(0, t.length() - ext.length());
             }

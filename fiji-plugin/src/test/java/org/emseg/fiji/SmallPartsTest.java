@@ -110,7 +110,8 @@ public class SmallPartsTest {
                 got.add(new int[]{done, total});
             }
         });
-        for (char c : "x:  0%|  | 0/5 [00:00<?]\rx: 20%|# | 1/5 [00:01<00:04]\nemseg segment: error: boom\n".toCharArray()) {
+        for (char c : ("x:  0%|  | 0/5 [00:00<?]\rx: 20%|# | 1/5 [00:01<00:04]\nemseg segment: error: boom\n"
+                + "emseg segment: 1 of 1 image(s) failed\n").toCharArray()) {
             p.feed(c);
         }
         p.flush();
