@@ -22,7 +22,8 @@ def first_line(cmd):
     """(seconds to the first line that is neither progress bar nor TensorFlow's, that line,
     total seconds, TensorFlow lines, exit code)."""
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         bufsize=1)
     first, noise = None, 0
     for line in p.stdout:
         s = line.strip()

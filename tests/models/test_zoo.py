@@ -17,7 +17,7 @@ core = pytest.importorskip("bioimageio.core")
 
 from emseg.models import find_model  # noqa: E402
 from emseg.models.saved import SavedModelPredictor  # noqa: E402
-from emseg.models.zoo_export import _emseg_prediction, export_bioimageio  # noqa: E402
+from emseg.models.zoo_export import emseg_prediction, export_bioimageio  # noqa: E402
 from emseg.models.zoo_import import TEST_KEY, import_bioimageio  # noqa: E402
 
 
@@ -93,7 +93,7 @@ def test_bioimageio_core_reproduces_emseg_to_1e_5(default_package, weights):
         get_test_input_sample(descr), skip_input_padding=True, skip_output_cropping=True)
     theirs = np.asarray(result.members["probabilities"].data)
     info = find_model("emseg-particles-sem")
-    ours = _emseg_prediction(SavedModelPredictor(info), info.meta, raw)
+    ours = emseg_prediction(SavedModelPredictor(info), info.meta, raw)
     assert theirs.shape == ours.shape
     assert np.max(np.abs(theirs - ours)) <= 1e-5
 

@@ -17,7 +17,8 @@ def add_parsers(sub):
     i.add_argument("files", nargs="+", metavar="FILE", help="image or volume file(s)")
     i.set_defaults(func=cmd_info)
 
-    c = sub.add_parser("convert", help="write images as calibrated ImageJ TIFFs (DM3/DM4, SER, EMD, ...)",
+    c = sub.add_parser("convert",
+                       help="write images as calibrated ImageJ TIFFs (DM3/DM4, SER, EMD, ...)",
                        description=(
                            "Write each 2D image (any format EMSeg reads: DM3/DM4, SER, EMD, MRC, "
                            "TIFF with vendor metadata, ...) as <stem>.tif in --output: 8-bit, "

@@ -24,7 +24,7 @@ from .about import about
 from .config import ModelConfig
 from .registry import ModelInfo, find_model
 
-__all__ = ["export_bioimageio"]
+__all__ = ["export_bioimageio", "emseg_prediction", "normalized"]
 
 _INPUT, _OUTPUT = "raw", "probabilities"
 
@@ -72,14 +72,19 @@ def _test_input(meta, spatial, size):
     return np.repeat(small[None, ..., None], channels, axis=-1).astype(np.float32)
 
 
-def _emseg_prediction(predictor, meta, raw):
-    """What EMSeg computes for the test input: its normalisation, then the network."""
+def normalized(meta, raw):
+    """EMSeg's normalisation of a ``(1, [z,] y, x, c)`` test input, channel by channel, with
+    the model's percentiles."""
     from ..segment.scaling import normalize
 
     norm = dict(meta.get("normalization", {}))
     low, high = float(norm.get("low", 1.0)), float(norm.get("high", 99.8))
-    x = np.stack([normalize(raw[0, ..., c], low, high) for c in range(raw.shape[-1])], -1)
-    return predictor(x[None]).astype(np.float32)
+    return np.stack([normalize(raw[0, ..., c], low, high) for c in range(raw.shape[-1])], -1)[None]
+
+
+def emseg_prediction(predictor, meta, raw):
+    """What EMSeg computes for a test input: its normalisation, then the network."""
+    return predictor(normalized(meta, raw)).astype(np.float32)
 
 
 def _bundle(saved_model, target, n_spatial, channels):
@@ -317,18 +322,14 @@ def export_bioimageio(model, output, *, overwrite=False):
                  "doc": "README.md", "bundle": "tf_saved_model.zip", "keras": "model.keras",
                  "sample_input": "sample_input.tif", "sample_output": "sample_output.tif"}
         raw = _test_input(meta, spatial, sizes[2])
-        expected = _emseg_prediction(SavedModelPredictor(info), meta, raw)
+        expected = emseg_prediction(SavedModelPredictor(info), meta, raw)
         np.save(tmp / files["input"], raw)
         np.save(tmp / files["output"], expected)
         import tifffile    # the same tensors as images, for viewers (the spec's sample tensors)
         tifffile.imwrite(tmp / files["sample_input"], raw)
         tifffile.imwrite(tmp / files["sample_output"], expected)
         _bundle(Path(info.path) / "saved_model", tmp / files["bundle"], len(spatial), raw.shape[-1])
-        from ..segment.scaling import normalize
-        norm = meta.get("normalization", {})
-        x = normalize(raw[0, ..., 0], float(norm.get("low", 1.0)), float(norm.get("high", 99.8)))
-        keras_version = _keras_weights(info, tmp / files["keras"],
-                                       x[None, ..., None].repeat(raw.shape[-1], -1), expected)
+        keras_version = _keras_weights(info, tmp / files["keras"], normalized(meta, raw), expected)
         _cover(raw, expected, tmp / files["cover"])
         io.write_text(tmp / files["doc"], _documentation(meta, spatial, authors, license_, cite))
         io.write_yaml(tmp / "rdf.yaml", _rdf(meta, spatial, sizes, files, tf.__version__,

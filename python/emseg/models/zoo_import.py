@@ -255,9 +255,9 @@ def import_bioimageio(source, *, name=None, models_dir=None, pixel_size=None, ov
                            fmt)
         io.write_yaml(tmp / "model.yaml", meta)
         x, y = _test_arrays(descr)
-        from .zoo_export import _emseg_prediction
+        from .zoo_export import emseg_prediction
         info = ModelInfo(name, tmp, meta)
-        got = _emseg_prediction(SavedModelPredictor(info), meta, x)
+        got = emseg_prediction(SavedModelPredictor(info), meta, x)
         difference = float(np.max(np.abs(got - y))) if got.shape == y.shape else float("inf")
         if not difference <= 1e-3:
             raise ValueError(f"EMSeg's prediction of the package's test input differs from its "

@@ -10,8 +10,8 @@ import numpy as np
 
 from .. import io as _io
 
-__all__ = ["load_labels", "load_image", "file_calibration", "example_files", "sample_files", "expand_folders",
-           "ROLE_SUFFIXES", "pair_key", "pair_files"]
+__all__ = ["load_labels", "load_image", "file_calibration", "example_files", "sample_files",
+           "expand_folders", "ROLE_SUFFIXES", "pair_key", "pair_files"]
 
 
 def _squeeze_2d(array, path, what, axes=""):
@@ -70,10 +70,7 @@ def file_calibration(path, *, with_meta=False):
     _, size, meta = _io.read_image(path)
     source = meta.get("pixel_size_source")
     meta = {**meta, "pixel_size_source": f"{source} of {path.name}" if source else None}
-    if with_meta:
-        return size, meta
-    size, source = _io.resolve_pixel_size(None, (size, meta))
-    return size, source
+    return (size, meta) if with_meta else _io.resolve_pixel_size(None, (size, meta))
 
 
 def example_files():
