@@ -7,6 +7,8 @@ network on simulated images only). One module per modality:
 - :mod:`~emseg.synthetic.sem`: SEM particles (:func:`sem_agglomerates`, the
   example scene :func:`particle_labels` / :func:`render_micrograph`);
 - :mod:`~emseg.synthetic.tem`: negative-stain TEM vesicles (:func:`tem_vesicles`);
+- :mod:`~emseg.synthetic.cryoet`: cryo-electron tomograms of synapses with synaptic
+  vesicles (:func:`synapse_tomogram`);
 - :mod:`~emseg.synthetic.fitness`: classifier-filter training data
   (segmentation errors and fitness classes);
 - :mod:`~emseg.synthetic.noise`: smooth random fields (:func:`perlin_noise`);
@@ -14,6 +16,7 @@ network on simulated images only). One module per modality:
 """
 
 from .base import SyntheticImage
+from .cryoet import SyntheticTomogram, ctf_1d, synapse_tomogram
 from .fitness import FITNESS_CLASSES, ClassifierExample, segmentation_errors, sem_classifier_example
 from .noise import perlin_noise
 from .sem import particle_labels, render_micrograph, sem_agglomerates
@@ -21,4 +24,5 @@ from .tem import tem_vesicles
 
 __all__ = ["particle_labels", "render_micrograph", "perlin_noise", "SyntheticImage",
            "sem_agglomerates", "tem_vesicles", "FITNESS_CLASSES", "ClassifierExample",
-           "segmentation_errors", "sem_classifier_example"]
+           "segmentation_errors", "sem_classifier_example", "SyntheticTomogram",
+           "synapse_tomogram", "ctf_1d"]
