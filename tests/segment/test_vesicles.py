@@ -1,0 +1,73 @@
+"""The shell-intensity global threshold on synthetic tomograms whose answer is known."""
+
+import numpy as np
+import pytest
+
+from emseg.segment.vesicles import logit_thresholds, shell_intensity, shell_threshold
+from emseg.synthetic import synapse_tomogram
+
+
+def saturating_probability(tomo, overshoot_nm=3.0, steepness=2.0):
+    """What a saturating network outputs: a sigmoid of the distance to each vesicle's outer edge
+    that is still rising ``overshoot_nm`` outside the membrane."""
+    zz, yy, xx = np.meshgrid(*(np.arange(n) for n in tomo.labels.shape), indexing="ij")
+    logit = np.full(tomo.labels.shape, -50.0)
+    for c, r in zip(tomo.centres, tomo.radii):
+        d = np.sqrt((zz - c[0]) ** 2 + (yy - c[1]) ** 2 + (xx - c[2]) ** 2) * tomo.voxel_size
+        logit = np.maximum(logit, steepness * (r + overshoot_nm - d))
+    return 1 / (1 + np.exp(-logit))
+
+
+@pytest.fixture(scope="module")
+def case():
+    tomo = synapse_tomogram((40, 80, 80), voxel_size=2.2, n_vesicles=20, snr=3.0, seed=11)
+    return tomo, saturating_probability(tomo)
+
+
+def dice(a, b):
+    return 2 * np.sum(a & b) / (a.sum() + b.sum())
+
+
+def test_cryovesnet_grid_ends_at_its_last_value_the_logit_search_inside(case):
+    tomo, prob = case
+    cvn, _ = shell_threshold(prob, tomo.volume, thresholds=np.arange(0.80, 0.995, 0.01))
+    assert cvn == pytest.approx(0.99)               # the grid's end: no optimum inside it
+    ours, table = shell_threshold(prob, tomo.volume)
+    assert 0.99 < ours < table[-1, 0]               # inside the logit range, beyond 0.99
+    # where the chosen mask's boundary lies, from the known probability profile: on the
+    # membrane (outer edge r minus 4.5 nm .. r) for ours, outside it for the grid's end
+    def boundary_nm(t):
+        return 3.0 - np.log(t / (1 - t)) / 2.0      # d - r where the sigmoid crosses t
+    assert -4.5 < boundary_nm(ours) < 0 < boundary_nm(cvn)
+    shell_mean = dict(zip(table[:, 0].round(9), table[:, 1]))[round(ours, 9)]
+    assert shell_mean < shell_threshold(prob, tomo.volume, thresholds=[cvn])[1][0, 1] - 1.0
+    assert dice(prob > ours, tomo.labels > 0) > 0.85
+
+
+def test_logit_thresholds_are_even_in_the_logit():
+    t = logit_thresholds(0.5, 1 - 1e-6, 7)
+    logit = np.log(t / (1 - t))
+    np.testing.assert_allclose(np.diff(logit), np.diff(logit)[0])
+    assert t[0] == pytest.approx(0.5) and t[-1] == pytest.approx(1 - 1e-6)
+    with pytest.raises(ValueError, match="low"):
+        logit_thresholds(0.9, 0.5)
+
+
+def test_shell_intensity_of_a_known_cube():
+    vol = np.zeros((9, 9, 9))
+    mask = np.zeros(vol.shape, bool)
+    mask[2:7, 2:7, 2:7] = True
+    vol[mask] = -1.0
+    vol[3:6, 3:6, 3:6] = 5.0                         # the eroded core is bright
+    mean, count = shell_intensity(mask, vol)
+    assert count == 125 - 27 and mean == -1.0
+
+
+def test_bad_input_and_empty_maps(case):
+    tomo, prob = case
+    with pytest.raises(ValueError, match="differ in shape"):
+        shell_threshold(prob[:-1], tomo.volume)
+    with pytest.raises(ValueError, match="thresholds"):
+        shell_threshold(prob, tomo.volume, thresholds=[0.5, 1.5])
+    with pytest.raises(ValueError, match="holds no vesicles"):
+        shell_threshold(np.zeros_like(prob), tomo.volume)
