@@ -71,3 +71,49 @@ def test_bad_input_and_empty_maps(case):
         shell_threshold(prob, tomo.volume, thresholds=[0.5, 1.5])
     with pytest.raises(ValueError, match="holds no vesicles"):
         shell_threshold(np.zeros_like(prob), tomo.volume)
+
+
+def balls(shape, centres, radii, offsets, steepness=2.0):
+    """A probability map of balls: sigmoid(steepness * (r - d) + offset), the largest per voxel."""
+    grid = np.meshgrid(*(np.arange(n) for n in shape), indexing="ij")
+    logit = np.full(shape, -50.0)
+    for c, r, o in zip(centres, radii, offsets):
+        d = np.sqrt(sum((g - ci) ** 2 for g, ci in zip(grid, c)))
+        logit = np.maximum(logit, steepness * (r - d) + o)
+    return 1 / (1 + np.exp(-logit))
+
+
+def test_adaptive_threshold_splits_a_merged_chain_and_grows_a_weak_vesicle():
+    from emseg.segment.vesicles import adaptive_threshold
+    from scipy import ndimage as ndi
+    single = [(10 + 20 * (k % 4), 10 + 20 * (k // 4), 70) for k in range(8)]
+    chain = [(40 + 6.4 * k, 12 + 6.4 * k, 12 + 6.4 * k) for k in range(3)]   # touching, diagonal
+    weak = [(70, 70, 40)]
+    centres = single + chain + weak
+    prob = balls((90, 90, 90), centres, [6.0] * 12, [0.0] * 11 + [-4.0])
+    merged = ndi.label(prob > 0.5)[1]
+    assert merged == 10                                  # the chain is one segment at 0.5
+    labels, cut = adaptive_threshold(prob, 0.5)
+    assert labels.max() == 12 and len(cut) == 13
+    com = np.array(ndi.center_of_mass(labels > 0, labels, np.arange(1, 13)))
+    for c in centres:                                    # every ball found once, in place
+        assert np.min(np.linalg.norm(com - np.asarray(c), axis=1)) < 1.5
+    lab_of = {tuple(np.round(c)): labels[tuple(np.round(c).astype(int))] for c in centres}
+    chain_labels = [lab_of[tuple(np.round(c))] for c in chain]
+    assert len(set(chain_labels)) == 3 and all(cut[k] > 0.5 for k in chain_labels)
+    # the split pieces share the merged segment out: together they are all of it
+    merged_mask = ndi.label(prob > 0.5)[0] == ndi.label(prob > 0.5)[0][tuple(np.round(chain[1]).astype(int))]
+    assert np.array_equal(np.isin(labels, chain_labels), merged_mask)
+    w = lab_of[tuple(np.round(weak[0]))]
+    assert cut[w] < 0.5
+    assert (labels == w).sum() > 2 * (prob > 0.5)[60:80, 60:80, 30:50].sum()   # it grew
+    for c in single:
+        assert cut[lab_of[tuple(np.round(c))]] == 0.5    # ordinary segments keep the global one
+
+
+def test_adaptive_threshold_edge_cases():
+    from emseg.segment.vesicles import adaptive_threshold
+    labels, cut = adaptive_threshold(np.zeros((8, 8, 8)), 0.5)
+    assert labels.max() == 0 and cut.shape == (1,)
+    with pytest.raises(ValueError, match="threshold"):
+        adaptive_threshold(np.zeros((8, 8, 8)), 1.5)

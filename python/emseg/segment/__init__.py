@@ -9,7 +9,7 @@
 - :mod:`~emseg.segment.databar`: the microscope's data bar;
 - :mod:`~emseg.segment.classical`: the classical (no network) baseline;
 - :mod:`~emseg.segment.vesicles`: synaptic vesicles in tomograms (the shell-intensity
-  global threshold);
+  global threshold, adaptive local thresholds);
 - :mod:`~emseg.segment.pipeline`: :func:`segment`, the one pipeline
   function that composes them.
 
@@ -22,9 +22,9 @@ from .pipeline import Segmentation, segment
 from .postprocess import postprocess
 from .scaling import normalize, rescale, rescale_factor
 from .tiling import blend_weights, fit_tile, patch_starts, predict_tiled
-from .vesicles import logit_thresholds, shell_intensity, shell_threshold
+from .vesicles import adaptive_threshold, logit_thresholds, shell_intensity, shell_threshold
 
 __all__ = ["segment", "Segmentation", "predict_tiled", "blend_weights", "fit_tile",
            "patch_starts", "rescale", "rescale_factor", "normalize", "postprocess",
-           "detect_databar", "segment_classical", "logit_thresholds", "shell_intensity",
-           "shell_threshold"]
+           "detect_databar", "segment_classical", "adaptive_threshold", "logit_thresholds",
+           "shell_intensity", "shell_threshold"]

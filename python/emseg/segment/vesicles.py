@@ -15,7 +15,7 @@ from scipy import ndimage as ndi
 
 from .._validate import check_nd_array
 
-__all__ = ["logit_thresholds", "shell_intensity", "shell_threshold"]
+__all__ = ["logit_thresholds", "shell_intensity", "shell_threshold", "adaptive_threshold"]
 
 
 def logit_thresholds(low=0.5, high=1 - 1e-6, n=60):
@@ -85,3 +85,110 @@ def shell_threshold(probability, volume, *, thresholds=None, erosion=1, min_voxe
                          "holds no vesicles")
     best = np.flatnonzero(usable)[np.nanargmin(table[usable, 1])]
     return float(table[best, 0]), table
+
+
+def _segments(mask):
+    from skimage.measure import label
+
+    labels = label(mask, connectivity=1)
+    n = int(labels.max())
+    volumes = np.bincount(labels.ravel(), minlength=n + 1)[1:].astype(float)
+    boxes = ndi.find_objects(labels)
+    extents = np.array([volumes[i] / np.prod([s.stop - s.start for s in b])
+                        for i, b in enumerate(boxes)]) if n else np.zeros(0)
+    return labels, volumes, extents, boxes
+
+
+def _grow_box(box, shape, margin):
+    return tuple(slice(max(0, s.start - margin), min(n, s.stop + margin)) for s, n in zip(box, shape))
+
+
+def adaptive_threshold(probability, threshold, *, z_split=1.0, max_extent=0.25, z_grow=-1.0,
+                       min_extent=0.35, steps=24, min_voxels=27):
+    """CryoVesNet's adaptive local thresholding of vesicle segments.
+
+    The mask ``probability > threshold`` is labelled (6-connected). A segment much larger
+    than the others (volume z-score > ``z_split``) and far from a ball (extent, its volume over
+    its bounding box's, < ``max_extent``; a ball has pi/6 = 0.52) probably holds several
+    vesicles: its threshold is raised locally, step by step on the logit scale, to the lowest
+    value that separates the most pieces of at least ``min_voxels`` (one raise splits a chain of
+    three touching vesicles into three, not two). A segment much smaller than the others
+    (z-score < ``z_grow``) is probably part of a vesicle: its threshold is lowered locally as
+    long as it stays ball-like (extent >= ``min_extent``) and touches no other segment.
+
+    Parameters
+    ----------
+    probability : (Z, Y, X) or (M, N) ndarray
+    threshold : float
+        The global threshold (e.g. :func:`shell_threshold`'s).
+    steps : int, optional
+        Candidate local thresholds on each side, even in the logit between ``threshold``
+        and ``1 - 1e-6`` (raising) or 0.05 (lowering).
+
+    Returns
+    -------
+    labels : ndarray of int32
+        The vesicle segments, numbered 1..n.
+    thresholds : (n + 1,) ndarray of float
+        The threshold each segment was cut at (index = label, 0 unused).
+    """
+    probability = check_nd_array(probability, "probability", ndims=(2, 3))
+    if not 0 < float(threshold) < 1:
+        raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
+    labels, volumes, extents, boxes = _segments(probability > threshold)
+    out = np.zeros(labels.shape, np.int32)
+    cut = [float("nan")]
+    if not volumes.size:
+        return out, np.asarray(cut)
+    sd = volumes.std()
+    z = (volumes - volumes.mean()) / sd if sd > 0 else np.zeros_like(volumes)
+    higher = logit_thresholds(float(threshold), 1 - 1e-6, steps + 1)[1:]
+    lower = logit_thresholds(0.05, float(threshold), steps + 1)[::-1][1:]
+    pieces = []                                          # (mask in a box, box, threshold)
+    for i, box in enumerate(boxes):
+        own = labels[box] == i + 1
+        p = np.where(own, probability[box], 0.0)
+        chosen = [(own, float(threshold))]
+        if z[i] > z_split and extents[i] < max_extent:
+            # the lowest local threshold that separates the most pieces of min_voxels
+            best = (1, None)
+            for t in higher:
+                parts, _ = ndi.label(p > t)
+                sizes = np.bincount(parts.ravel())[1:]
+                count = int(np.sum(sizes >= min_voxels))
+                if count > best[0]:
+                    best = (count, [(parts == k + 1, float(t))
+                                    for k in np.flatnonzero(sizes >= min_voxels)])
+                if count == 0:
+                    break
+            if best[1] is not None:
+                # the pieces are cores: give every voxel of the segment to its core (watershed
+                # on the probability), so that split vesicles keep their full size
+                from skimage.segmentation import watershed
+                markers = np.zeros(own.shape, np.int32)
+                for k, (core, _) in enumerate(best[1], start=1):
+                    markers[core] = k
+                basins = watershed(-p, markers, mask=own)
+                chosen = [(basins == k, t) for k, (_, t) in enumerate(best[1], start=1)]
+        elif z[i] < z_grow:
+            big = _grow_box(box, labels.shape, 4)
+            others = (labels[big] > 0) & (labels[big] != i + 1)
+            for t in lower:
+                grown, _ = ndi.label(probability[big] > t)
+                keep = np.unique(grown[labels[big] == i + 1])
+                region = np.isin(grown, keep[keep > 0])
+                vol = region.sum()
+                bb = ndi.find_objects(region.astype(np.int32))[0]
+                if (region & others).any() or vol / np.prod([s.stop - s.start for s in bb]) \
+                        < min_extent:
+                    break
+                chosen = [(region, float(t))]
+            if chosen[0][0].shape != own.shape:
+                box = big
+        for mask, t in chosen:
+            pieces.append((mask, box, t))
+    for k, (mask, box, t) in enumerate(pieces, start=1):
+        view = out[box]
+        view[mask & (view == 0)] = k
+        cut.append(t)
+    return out, np.asarray(cut)
