@@ -150,6 +150,11 @@ class SavedModelPredictor:
                              "a serving_default signature")
         return self
 
+    @property
+    def saved_model(self):
+        """The loaded TensorFlow SavedModel object (loads it if needed)."""
+        return self.load()._loaded
+
     def __call__(self, batch):
         self.load()
         batch = np.asarray(batch, np.float32)

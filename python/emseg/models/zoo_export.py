@@ -87,12 +87,12 @@ def emseg_prediction(predictor, meta, raw):
     return predictor(normalized(meta, raw)).astype(np.float32)
 
 
-def _bundle(saved_model, target, n_spatial, channels):
-    """A SavedModel whose ``serve`` returns ``{"probabilities": ...}`` (bioimageio.core maps
-    outputs by name), zipped as the spec's ``tensorflow_saved_model_bundle``."""
+def _bundle(inner, target, n_spatial, channels):
+    """The loaded SavedModel ``inner`` re-exported so that ``serve`` returns
+    ``{"probabilities": ...}`` (bioimageio.core maps outputs by name), zipped as the spec's
+    ``tensorflow_saved_model_bundle``."""
     from ._tf import tf
 
-    inner = tf.saved_model.load(os.fspath(saved_model))
     spec = tf.TensorSpec([None] * (n_spatial + 1) + [channels], tf.float32)
 
     class Package(tf.Module):
@@ -116,11 +116,11 @@ def _bundle(saved_model, target, n_spatial, channels):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _keras_weights(info, target, raw_norm, expected):
+def _keras_weights(info, loaded, target, raw_norm, expected):
     """The Keras v3 model rebuilt from ``config.json`` with the SavedModel's variables, saved
     as ``.keras``; None (no Keras weights) when the folder has no buildable config or the
     rebuilt model does not reproduce the SavedModel."""
-    from ._tf import keras, tf
+    from ._tf import keras
     from .networks import build_model
 
     cfg_path = Path(info.path) / "config.json"
@@ -131,7 +131,6 @@ def _keras_weights(info, target, raw_norm, expected):
         model = build_model(config)
     except (ValueError, TypeError, KeyError):
         return None
-    loaded = tf.saved_model.load(os.fspath(Path(info.path) / "saved_model"))
     source = list(loaded.variables)
     if len(source) != len(model.variables) or any(
             tuple(a.shape) != tuple(b.shape) for a, b in zip(source, model.variables)):
@@ -322,14 +321,16 @@ def export_bioimageio(model, output, *, overwrite=False):
                  "doc": "README.md", "bundle": "tf_saved_model.zip", "keras": "model.keras",
                  "sample_input": "sample_input.tif", "sample_output": "sample_output.tif"}
         raw = _test_input(meta, spatial, sizes[2])
-        expected = emseg_prediction(SavedModelPredictor(info), meta, raw)
+        predictor = SavedModelPredictor(info)      # its SavedModel serves all three uses
+        expected = emseg_prediction(predictor, meta, raw)
         np.save(tmp / files["input"], raw)
         np.save(tmp / files["output"], expected)
         import tifffile    # the same tensors as images, for viewers (the spec's sample tensors)
         tifffile.imwrite(tmp / files["sample_input"], raw)
         tifffile.imwrite(tmp / files["sample_output"], expected)
-        _bundle(Path(info.path) / "saved_model", tmp / files["bundle"], len(spatial), raw.shape[-1])
-        keras_version = _keras_weights(info, tmp / files["keras"], normalized(meta, raw), expected)
+        _bundle(predictor.saved_model, tmp / files["bundle"], len(spatial), raw.shape[-1])
+        keras_version = _keras_weights(info, predictor.saved_model, tmp / files["keras"],
+                                       normalized(meta, raw), expected)
         _cover(raw, expected, tmp / files["cover"])
         io.write_text(tmp / files["doc"], _documentation(meta, spatial, authors, license_, cite))
         io.write_yaml(tmp / "rdf.yaml", _rdf(meta, spatial, sizes, files, tf.__version__,

@@ -179,7 +179,7 @@ def _model_yaml(descr, name, spatial, in_axes, out_axes, pixel, normalization, e
     halo = max([int(getattr(a, "halo", 0) or 0) for a in out_axes] or [0])
     channels = next(a for a in in_axes if a.type == "channel")
     classes = [str(c) for c in next(a for a in out_axes if a.type == "channel").channel_names]
-    tile = int(emseg.get("tile_size") or max(step * 4 * halo // step if halo else 0, 512))
+    tile = int(emseg.get("tile_size") or max(4 * halo, 512))
     letters = "".join(spatial)
     post = {**POSTPROCESS_DEFAULTS, **dict(emseg.get("postprocess") or {})}
     if post.get("remove_border") is None:
