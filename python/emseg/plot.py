@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["size_histogram", "outline_overlay", "filter_overlay", "training_curve"]
+__all__ = ["size_histogram", "outline_overlay", "filter_overlay", "volume_slices", "training_curve"]
 
 #: Outline colours (RGB): segmentation yellow, ground truth cyan.
 PRED_COLOR = (255, 214, 0)
@@ -153,6 +153,54 @@ def _draw_outlines(image, layers, title, dpi):
         ax.text(4, 4, title, color="white", fontsize=8, va="top",
                 bbox={"facecolor": "black", "alpha": 0.6, "pad": 2, "linewidth": 0})
     return fig
+
+
+def volume_slices(volume, labels, truth=None, *, planes=None, title=None, dpi=100):
+    """Planes of a tomogram side by side with the vesicle outlines (yellow; truth cyan).
+
+    Parameters
+    ----------
+    volume : (Z, Y, X) ndarray
+    labels : (Z, Y, X) ndarray of int
+    truth : (Z, Y, X) ndarray of int, optional
+    planes : sequence of int, optional
+        The z planes to show (default at 30 %, 50 % and 70 % of the depth).
+    title : str, optional
+    dpi : int, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One voxel is one pixel of a PNG saved at ``dpi``.
+    """
+    from ._validate import check_label_array, check_nd_array
+
+    volume = check_nd_array(volume, "volume", ndims=(3,), allow_bool=False)
+    labels = check_label_array(labels, "labels", ndims=(3,))
+    if labels.shape != volume.shape:
+        raise ValueError(f"labels shape {labels.shape} differs from volume shape {volume.shape}")
+    if truth is not None:
+        truth = check_label_array(truth, "truth", ndims=(3,))
+        if truth.shape != volume.shape:
+            raise ValueError(f"truth shape {truth.shape} differs from volume shape {volume.shape}")
+    nz = volume.shape[0]
+    planes = [int(round(f * (nz - 1))) for f in (0.3, 0.5, 0.7)] if planes is None else \
+        [int(z) for z in planes]
+    if not planes or any(not 0 <= z < nz for z in planes):
+        raise ValueError(f"planes must be z indices in [0, {nz}), got {planes!r}")
+    gap = np.full((volume.shape[1], 4), np.nan)
+    image = np.concatenate(sum(([np.asarray(volume[z], float), gap] for z in planes), [])[:-1], 1)
+    image = np.where(np.isnan(image), np.nanmedian(image), image)
+    zero = np.zeros((volume.shape[1], 4), np.int64)
+
+    def strip(lab):
+        return np.concatenate(sum(([np.asarray(lab[z], np.int64), zero] for z in planes), [])[:-1], 1)
+
+    layers = [(strip(labels), PRED_COLOR)]
+    if truth is not None:
+        layers.insert(0, (strip(truth), TRUTH_COLOR))
+    text = (title + " | " if title else "") + "z = " + ", ".join(map(str, planes))
+    return _draw_outlines(image, layers, text, dpi)
 
 
 def training_curve(history, *, title="Training"):

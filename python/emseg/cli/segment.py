@@ -7,15 +7,24 @@ from .common import EXIT_OK, UsageError, file_stem, finish, pixel_size_arg, tile
 
 def add_parsers(sub):
     """Add the ``segment``, ``filter``, ``demo`` commands to the subparsers ``sub``."""
-    sg = sub.add_parser("segment", help="segment particles with a trained model",
+    sg = sub.add_parser("segment", help="segment particles (images) or vesicles (tomograms) "
+                                        "with a trained model",
                         description=(
                             "Segment particles in micrographs with a trained network (the default "
                             "model when --model is omitted): the data bar is excluded, the image "
                             "rescaled to the model's pixel size, predicted in blended tiles and "
                             "post-processed to instances. Writes <stem>_labels.tif, "
                             "<stem>_prob.tif and <stem>_results.csv (ImageJ measurements) per "
-                            "image."))
-    sg.add_argument("images", nargs="+", metavar="IMAGE", help="micrograph(s) (TIFF, PNG, JPEG)")
+                            "image. A volume (MRC/REC tomogram, TIFF stack) goes to the volume "
+                            "pipeline (default model emseg-vesicles-cryoet): rescaled to the "
+                            "model's voxel size, predicted in blended 3D blocks, thresholded "
+                            "where the mask's shell is darkest, split and grown by local "
+                            "thresholds; writes <stem>_labels.mrc, <stem>_prob.mrc, "
+                            "<stem>_vesicles.csv (centre X, Y, Z in nm, volume, equivalent "
+                            "diameter, local threshold) and <stem>_vesicles.png."))
+    sg.add_argument("images", nargs="+", metavar="IMAGE",
+                    help="micrograph(s) (TIFF, PNG, JPEG, DM3/DM4, SER, EMD) or tomogram(s) "
+                         "(MRC/REC, TIFF stack)")
     _model_options(sg)
     sg.add_argument("--output", "-o", metavar="DIR", default=".",
                     help="output folder (created; default: current folder)")
@@ -24,6 +33,9 @@ def add_parsers(sub):
                          "filter'; 'default' for emseg-classifier-sem)")
     sg.add_argument("--min-score", type=float, metavar="S",
                     help="with --classifier: minimum score (default: the classifier's tuned value)")
+    sg.add_argument("--mask", metavar="REGION",
+                    help="tomograms: a region volume of the same shape (e.g. the cytoplasm, "
+                         "non-zero inside); vesicles are found only there")
     sg.add_argument("--pixel-size-from", metavar="FILE",
                     help="when an image has no calibration, use the pixel size EMSeg reads from "
                          "FILE (the original the image was copied from; Fiji passes it)")
@@ -71,9 +83,11 @@ def add_parsers(sub):
 
 def _model_options(p):
     p.add_argument("--model", "-m", metavar="NAME|PATH",
-                   help="installed model name or model folder (default: emseg-particles-sem)")
+                   help="installed model name or model folder (default: emseg-particles-sem for "
+                        "images, emseg-vesicles-cryoet for volumes)")
     p.add_argument("--pixel-size", type=pixel_size_arg, metavar="NM",
-                   help="pixel size in nm (or W,H); overrides the files' calibration")
+                   help="pixel size in nm (or W,H; volumes: the voxel size, one number); "
+                        "overrides the files' calibration")
     p.add_argument("--threshold", type=float, metavar="T",
                    help="probability threshold (default: the model's tuned value)")
     p.add_argument("--keep-databar", action="store_true",
@@ -87,6 +101,30 @@ def _load_model(name):
 
     # found and checked now (ValueError lists the installed models), loaded at the first tile
     return load_predictor(name, task="segmentation", lazy=True)
+
+
+def _is_volume_model(predictor):
+    return "z" in str(predictor.meta.get("input", {}).get("axes", "")).lower()
+
+
+def _volume_outputs(out, stem):
+    return {"labels": out / f"{stem}_labels.mrc", "prob": out / f"{stem}_prob.mrc",
+            "table": out / f"{stem}_vesicles.csv", "picture": out / f"{stem}_vesicles.png"}
+
+
+def _write_volume(res, paths, name):
+    from .. import io
+    from ..plot import volume_slices
+    from ..workflows import load_volume
+
+    seg, meta = res.segmentation, res.metadata
+    header = {"origin": meta.get("origin"), "nstart": meta.get("nstart")}
+    io.write_volume(paths["labels"], seg.labels, seg.voxel_size, labels=True, **header)
+    io.write_volume(paths["prob"], seg.probability, seg.voxel_size, **header)
+    io.write_table(paths["table"], res.table)
+    volume = load_volume(res.path)[0]
+    io.write_png(paths["picture"], volume_slices(
+        volume, seg.labels, title=f"{name}: {len(res.table)} vesicles"))
 
 
 def _check_segment_options(args):
@@ -135,31 +173,75 @@ def cmd_segment(args):
         for path in [*_segment_outputs(out, stem).values(), *_filter_outputs(out, stem).values()]:
             if path.resolve() in inputs:
                 raise UsageError(f"output {path} would overwrite an input file")
-    predictor = _load_model(args.model)
+    if args.mask is not None and not Path(args.mask).is_file():
+        raise UsageError(f"--mask {args.mask}: no such file")
+    for stem in stems:
+        for path in _volume_outputs(out, stem).values():
+            if path.resolve() in inputs | ({Path(args.mask).resolve()} if args.mask else set()):
+                raise UsageError(f"output {path} would overwrite an input file")
+    named = _load_model(args.model) if args.model is not None else None
+    models = {}
+
+    def model_for(volume):
+        if named is not None:
+            if _is_volume_model(named) != volume:
+                raise ValueError(f"model {named.info.name!r} segments "
+                                 f"{'volumes' if _is_volume_model(named) else '2D images'}; "
+                                 f"{path} is a {'volume' if volume else '2D image'}")
+            return named
+        if volume not in models:
+            from ..models import DEFAULT_VOLUME_MODEL
+            models[volume] = _load_model(DEFAULT_VOLUME_MODEL if volume else None)
+        return models[volume]
+
     classifier = _load_classifier(args.classifier) if args.classifier else None
     from tqdm import tqdm
 
-    from ..workflows import filter_array, segment_file
+    from ..workflows import filter_array, segment_file, segment_volume_file, volume_input
     failures = []
     bar = tqdm(images, desc="segment", unit="image", file=sys.stderr)
     for path, stem in zip(bar, stems):
         tiles, progress = tile_bar(f"  {path.name}")
         try:
-            res = segment_file(path, predictor, pixel_size=args.pixel_size, threshold=args.threshold,
-                               keep_databar=args.keep_databar, batch_size=args.batch_size,
-                               progress=progress, pixel_size_from=args.pixel_size_from)
-            filtered = None
-            if classifier is not None:
-                filtered = filter_array(res.image, res.segmentation.labels, classifier,
-                                        pixel_size=res.segmentation.pixel_size,
-                                        min_score=args.min_score, batch_size=args.batch_size,
-                                        progress=progress, table=res.table)
+            volume = volume_input(path)
+            predictor = model_for(volume)
+            if volume:
+                if classifier is not None:
+                    raise ValueError(f"{path}: --classifier applies to 2D images, not volumes")
+                if args.pixel_size is not None and args.pixel_size[0] != args.pixel_size[1]:
+                    raise ValueError(f"{path}: give one voxel size for a volume (--pixel-size NM)")
+                vres = segment_volume_file(
+                    path, predictor, voxel_size=None if args.pixel_size is None
+                    else args.pixel_size[0], mask=args.mask, threshold=args.threshold,
+                    batch_size=args.batch_size, progress=progress)
+            else:
+                if args.mask is not None:
+                    raise ValueError(f"{path}: --mask applies to volumes, not 2D images")
+                res = segment_file(path, predictor, pixel_size=args.pixel_size,
+                                   threshold=args.threshold, keep_databar=args.keep_databar,
+                                   batch_size=args.batch_size, progress=progress,
+                                   pixel_size_from=args.pixel_size_from)
+                filtered = None
+                if classifier is not None:
+                    filtered = filter_array(res.image, res.segmentation.labels, classifier,
+                                            pixel_size=res.segmentation.pixel_size,
+                                            min_score=args.min_score, batch_size=args.batch_size,
+                                            progress=progress, table=res.table)
         except (ValueError, TypeError, OSError) as exc:
             failures.append(f"{exc}")
             continue
         finally:
             tiles.close()
         out.mkdir(parents=True, exist_ok=True)  # only once there is something to write
+        if volume:
+            paths = _volume_outputs(out, stem)
+            _write_volume(vres, paths, path.name)
+            seg = vres.segmentation
+            tqdm.write(f"{path}: {len(vres.table)} vesicles (voxel size "
+                       f"{describe_size(seg.voxel_size, vres.voxel_size_source)}, threshold "
+                       f"{seg.threshold:.6g}) -> {', '.join(p.name for p in paths.values())}",
+                       file=sys.stdout)
+            continue
         paths = _segment_outputs(out, stem)
         _write_segmentation(res, paths)
         seg = res.segmentation

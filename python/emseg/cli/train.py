@@ -86,22 +86,45 @@ def add_parsers(sub):
     x.add_argument("--overwrite", action="store_true", help="replace an existing model folder")
     x.set_defaults(func=cmd_export)
 
-    im = sub.add_parser("import-model", help="install a BioImage Model Zoo package as an EMSeg model",
+    im = sub.add_parser("import-model", help="install a BioImage Model Zoo package or a Keras "
+                                             "HDF5 model as an EMSeg model",
                         description=(
-                            "Validate a BioImage Model Zoo package (rdf.yaml, its folder or .zip) "
-                            "with bioimageio.spec and install it as an EMSeg model folder: "
-                            "TensorFlow SavedModel or Keras weights (no Lambda layers or custom "
-                            "objects: EMSeg never runs code from a file), pixel size from the "
-                            "axes, percentile normalisation from the pre-processing. The "
-                            "package's test input is run through EMSeg and compared with its "
-                            "test output."))
-    im.add_argument("kind", choices=("bioimageio",), help="package format")
-    im.add_argument("source", metavar="RDF", help="rdf.yaml, package folder or .zip")
-    im.add_argument("--name", help="model name (default: the package's)")
+                            "bioimageio: validate a BioImage Model Zoo package (rdf.yaml, its "
+                            "folder or .zip) with bioimageio.spec and install it as an EMSeg "
+                            "model folder: TensorFlow SavedModel or Keras weights, pixel size "
+                            "from the axes, percentile normalisation from the pre-processing; "
+                            "the package's test input is run through EMSeg and compared with "
+                            "its test output. keras: turn any Keras HDF5 segmentation model "
+                            "(2D or 3D; architecture and weights in one .h5) into an EMSeg "
+                            "model folder, with its pixel size, tile/block size, halo and "
+                            "normalisation given as options. cryovesnet: the same with "
+                            "CryoVesNet's settings (2.2 nm voxels, 64^3 blocks, 4-voxel margin, "
+                            "tomograms standardised). No Lambda layers or custom objects: "
+                            "EMSeg never runs code from a file."))
+    im.add_argument("kind", choices=("bioimageio", "keras", "cryovesnet"), help="what SOURCE is")
+    im.add_argument("source", metavar="SOURCE", help="rdf.yaml, package folder or .zip; or a "
+                                                     "Keras .h5 file")
+    im.add_argument("--output", "-o", metavar="DIR",
+                    help="the model folder to write (instead of --models/NAME)")
+    im.add_argument("--name", help="model name (default: the package's, preset's or file's)")
     im.add_argument("--models", metavar="DIR",
                     help="models folder to install into (default: the user model folder)")
     im.add_argument("--pixel-size", type=pixel_size_arg, metavar="NM",
-                    help="pixel size in nm when the package's axes have no length unit")
+                    help="pixel (voxel) size in nm the network works at (bioimageio: when the "
+                         "package's axes have no length unit)")
+    im.add_argument("--tile-size", type=int, metavar="PX",
+                    help="keras: inference tile (3D: block) side (default 4x the divisor)")
+    im.add_argument("--halo", type=int, metavar="PX",
+                    help="keras: overlap margin of the tiles (default tile / 8)")
+    im.add_argument("--normalization", metavar="MODE",
+                    help="keras: 'image:LOW,HIGH' (percentiles of the whole image, default "
+                         "image:1,99.8), 'patch:LOW,HIGH' (per tile) or 'standardize' (mean 0, "
+                         "SD 1)")
+    im.add_argument("--classes", metavar="NAMES",
+                    help="keras: comma-separated output class names (default vesicle for 3D, "
+                         "particle for 2D)")
+    im.add_argument("--threshold", type=float, metavar="T",
+                    help="keras: a fixed probability threshold (3D default: the shell rule)")
     im.add_argument("--overwrite", action="store_true", help="replace an existing model folder")
     im.set_defaults(func=cmd_import_model)
 
@@ -307,20 +330,73 @@ def _export_emseg(args, folder, models, *, quiet=False):
     return EXIT_OK
 
 
+def _normalization_arg(text):
+    if text is None:
+        return None
+    mode, _, rest = text.partition(":")
+    mode = mode.strip().lower()
+    if mode == "standardize" and not rest:
+        return {"mode": "standardize"}
+    if mode in ("image", "patch"):
+        try:
+            low, high = (float(v) for v in rest.split(","))
+        except ValueError:
+            raise UsageError(f"--normalization {text}: give {mode}:LOW,HIGH (percentiles)") from None
+        return {"mode": mode, "low": low, "high": high}
+    raise UsageError(f"--normalization {text}: give image:LOW,HIGH, patch:LOW,HIGH or standardize")
+
+
 def cmd_import_model(args):
     from pathlib import Path
 
-    from ..models.zoo_import import TEST_KEY, import_bioimageio
     src = Path(args.source)
     if not src.exists():
         raise UsageError(f"{src}: no such file or folder")
-    info = import_bioimageio(src, name=args.name, models_dir=args.models,
-                             pixel_size=None if args.pixel_size is None else args.pixel_size[0],
-                             overwrite=args.overwrite)
+    if args.output is not None and args.models is not None:
+        raise UsageError("give --output or --models, not both")
+    if args.kind == "bioimageio":
+        for opt in ("tile_size", "halo", "normalization", "classes", "threshold"):
+            if getattr(args, opt) is not None:
+                raise UsageError(f"--{opt.replace('_', '-')} applies to keras and cryovesnet "
+                                 "imports")
+        from ..models.zoo_import import TEST_KEY, import_bioimageio
+        models = args.models
+        name = args.name
+        if args.output is not None:
+            models, name = str(Path(args.output).parent), name or Path(args.output).name
+        info = import_bioimageio(src, name=name, models_dir=models,
+                                 pixel_size=None if args.pixel_size is None else args.pixel_size[0],
+                                 overwrite=args.overwrite)
+        meta = info.meta
+        print(f"installed {info.name} ({meta['pixel_size_nm']:g} nm/px, classes "
+              f"{','.join(meta['output']['classes'])}) in {info.path}; the package's test output "
+              f"reproduced to {meta['scores'][TEST_KEY]:.2g}")
+        return EXIT_OK
+    if not src.is_file():
+        raise UsageError(f"{src}: a Keras HDF5 file is expected, not a folder")
+    if args.threshold is not None and not 0 < args.threshold < 1:
+        raise UsageError(f"--threshold must be in (0, 1), got {args.threshold:g}")
+    for opt in ("tile_size", "halo"):
+        v = getattr(args, opt)
+        if v is not None and v < (1 if opt == "tile_size" else 0):
+            raise UsageError(f"--{opt.replace('_', '-')} must be positive, got {v}")
+    if args.pixel_size is not None and args.pixel_size[0] != args.pixel_size[1]:
+        raise UsageError("--pixel-size: give one size in nm for an imported network")
+    from ..models.keras_import import import_keras_hdf5
+    classes = None if args.classes is None else [c.strip() for c in args.classes.split(",")]
+    info = import_keras_hdf5(
+        src, preset="cryovesnet" if args.kind == "cryovesnet" else None, name=args.name,
+        models_dir=args.models, output=args.output,
+        pixel_size=None if args.pixel_size is None else args.pixel_size[0],
+        tile_size=args.tile_size, halo=args.halo,
+        normalization=_normalization_arg(args.normalization), classes=classes,
+        threshold=args.threshold, overwrite=args.overwrite)
     meta = info.meta
-    print(f"installed {info.name} ({meta['pixel_size_nm']:g} nm/px, classes "
-          f"{','.join(meta['output']['classes'])}) in {info.path}; the package's test output "
-          f"reproduced to {meta['scores'][TEST_KEY]:.2g}")
+    what = "voxels" if "z" in meta["input"]["axes"] else "pixels"
+    print(f"imported {src.name} as {info.name} ({meta['pixel_size_nm']:g} nm {what}, "
+          f"tiles {meta['tile_size']} with halo {meta['halo']}, normalisation "
+          f"{meta['normalization']['mode']}, classes {','.join(meta['output']['classes'])}) "
+          f"in {info.path}")
     return EXIT_OK
 
 

@@ -25,12 +25,15 @@ Biology-facing
     :func:`ratio_error` (FRU-Net's delta_d, delta_r), :func:`morphology_errors`,
     :func:`wilcoxon_mc` (Monte-Carlo Wilcoxon rank-sum p-value),
     :func:`center_detection` (CryoVesNet's centre-in-object F1 and centre
-    residual), :func:`distribution_errors` (size-distribution agreement).
+    residual), :func:`vesicle_scores` (CryoVesNet's table for tomograms: mask and
+    final Dice, delta_d, Delta_c, TP/FN/FP, F1), :func:`distribution_errors`
+    (size-distribution agreement).
 Everything at once
     :func:`evaluate`.
 
 One module per family (:mod:`~emseg.metrics.pixel`, :mod:`~emseg.metrics.instance`,
 :mod:`~emseg.metrics.ctc`, :mod:`~emseg.metrics.isbi`, :mod:`~emseg.metrics.biology`,
+:mod:`~emseg.metrics.vesicles`,
 :mod:`~emseg.metrics.evaluate`); every public name is re-exported here.
 """
 
@@ -38,8 +41,10 @@ from ._common import to_instances
 from .biology import distribution_errors, morphology_errors, ratio_error, wilcoxon_mc
 from .ctc import CTC_WEIGHTS, ctc_det, ctc_seg
 from .evaluate import Evaluation, evaluate
-from .instance import Matching, center_detection, instance_iou, keep_reference, match_instances
+from .instance import (Matching, center_detection, center_matches, instance_iou, keep_reference,
+                       match_instances)
 from .isbi import InformationError, RandError, information_error, rand_error
+from .vesicles import VESICLE_SCORES, vesicle_scores
 from .pixel import (class_scores, optimal_threshold, pixel_error, pixel_scores, roc_curve,
                     youden_index)
 
@@ -47,6 +52,7 @@ __all__ = [
     "to_instances", "pixel_scores", "class_scores", "roc_curve", "youden_index",
     "match_instances", "Matching", "instance_iou", "ctc_seg", "ctc_det", "pixel_error",
     "rand_error", "information_error", "ratio_error", "morphology_errors", "wilcoxon_mc",
-    "center_detection", "distribution_errors", "evaluate", "Evaluation",
+    "center_detection", "center_matches", "vesicle_scores", "VESICLE_SCORES",
+    "distribution_errors", "evaluate", "Evaluation",
     "CTC_WEIGHTS", "keep_reference", "optimal_threshold", "RandError", "InformationError",
 ]

@@ -9,7 +9,8 @@ import numpy as np
 
 from ._common import _check_threshold, _overlap, _pair, _ratio
 
-__all__ = ["Matching", "match_instances", "instance_iou", "center_detection", "keep_reference"]
+__all__ = ["Matching", "match_instances", "instance_iou", "center_detection", "center_matches",
+           "keep_reference"]
 
 
 @dataclass
@@ -164,7 +165,8 @@ def _spacing(pixel_size, ndim):
         pw, ph = check_pixel_size(pixel_size)
         values = [ph, pw]
     else:
-        raise ValueError("pixel_size must be a single number for 3D data")
+        from .._validate import check_spacing
+        values = list(check_spacing(pixel_size, ndim, "pixel_size"))   # (z, y, x)
     if not all(np.isfinite(v) and v > 0 for v in values):
         raise ValueError(f"pixel_size must be positive and finite, got {pixel_size!r}")
     return np.asarray(values)
@@ -193,28 +195,39 @@ def center_detection(pred, truth, *, pixel_size=None):
         nm (pixels when ``pixel_size`` is None); NaN where undefined.
     """
     pred, truth = _pair(pred, truth)
-    spacing = _spacing(pixel_size, pred.ndim)
-    pred_ids = np.unique(pred[pred != 0])
-    truth_ids = np.unique(truth[truth != 0])
-    n_p, n_t = len(pred_ids), len(truth_ids)
-    tp, residual = 0, math.nan
-    if n_p and n_t:
-        pc = _centroids(pred, pred_ids)
-        tc = _centroids(truth, truth_ids)
-        pix = np.rint(pc).astype(np.intp)
-        hit = truth[tuple(pix.T)]
-        cand = np.flatnonzero(hit != 0)
-        ti = np.searchsorted(truth_ids, hit[cand])
-        dist = np.sqrt((((pc[cand] - tc[ti]) * spacing) ** 2).sum(axis=1))
-        order = np.lexsort((dist, ti))           # nearest prediction first per truth object
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = ti[order][1:] != ti[order][:-1]
-        best = dist[order][first]
-        tp = len(best)
-        residual = float(best.mean()) if tp else math.nan
+    matched_pred, _, dist = center_matches(pred, truth, pixel_size=pixel_size)
+    n_p = len(np.unique(pred[pred != 0]))
+    n_t = len(np.unique(truth[truth != 0]))
+    tp = len(matched_pred)
+    residual = float(dist.mean()) if tp else math.nan
     return {"TP": tp, "FP": n_p - tp, "FN": n_t - tp,
             "Precision": _ratio(tp, n_p), "Recall": _ratio(tp, n_t),
             "F1": _ratio(2 * tp, n_p + n_t), "Residual": residual}
+
+
+def center_matches(pred, truth, *, pixel_size=None):
+    """The one-to-one pairs of :func:`center_detection`: ``(pred labels, truth labels,
+    centre distances)``, arrays of equal length (distances in nm, or pixels without
+    ``pixel_size``; 3D sizes may be one number or ``(z, y, x)``)."""
+    pred, truth = _pair(pred, truth)
+    spacing = _spacing(pixel_size, pred.ndim)
+    pred_ids = np.unique(pred[pred != 0])
+    truth_ids = np.unique(truth[truth != 0])
+    empty = (np.zeros(0, pred.dtype), np.zeros(0, truth.dtype), np.zeros(0))
+    if not (len(pred_ids) and len(truth_ids)):
+        return empty
+    pc = _centroids(pred, pred_ids)
+    tc = _centroids(truth, truth_ids)
+    pix = np.rint(pc).astype(np.intp)
+    hit = truth[tuple(pix.T)]
+    cand = np.flatnonzero(hit != 0)
+    ti = np.searchsorted(truth_ids, hit[cand])
+    dist = np.sqrt((((pc[cand] - tc[ti]) * spacing) ** 2).sum(axis=1))
+    order = np.lexsort((dist, ti))           # nearest prediction first per truth object
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = ti[order][1:] != ti[order][:-1]
+    keep = order[first]
+    return pred_ids[cand[keep]], truth_ids[ti[keep]], dist[keep]
 
 
 def keep_reference(pred, truth, truth_keep, *, iou_threshold=0.5):

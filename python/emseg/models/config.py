@@ -10,10 +10,14 @@ import math
 import numbers
 from dataclasses import dataclass, field
 
-__all__ = ["ARCHITECTURES", "TASKS", "ModelConfig", "POSTPROCESS_DEFAULTS"]
+__all__ = ["ARCHITECTURES", "VOLUME_ARCHITECTURES", "TASKS", "ModelConfig", "POSTPROCESS_DEFAULTS",
+           "VESICLE_DEFAULTS"]
 
 #: Architectures :func:`emseg.models.networks.build_model` knows.
-ARCHITECTURES = ("fru_net", "multires_unet", "unet")
+ARCHITECTURES = ("fru_net", "multires_unet", "unet", "unet3d")
+
+#: Architectures that work on volumes (z, y, x); the others on images (y, x).
+VOLUME_ARCHITECTURES = ("unet3d",)
 
 #: What a model does: segment images, or score given instances (classifier filter).
 TASKS = ("segmentation", "classifier")
@@ -31,6 +35,27 @@ POSTPROCESS_DEFAULTS = {
     "smooth_threshold": 0.4,
 }
 
+#: Post-processing of vesicles in tomograms (chain "vesicles", see
+#: :func:`emseg.segment.vesicles.segment_vesicles`): the global threshold rule and
+#: the adaptive local thresholds, tuned per model and saved with it.
+VESICLE_DEFAULTS = {
+    "chain": "vesicles",
+    "threshold_rule": "shell",    # "shell": darkest mask boundary (CryoVesNet); "fixed": threshold
+    "shell_low": 0.5,             # shell search range (probabilities, even on the logit)
+    "shell_high": 1 - 1e-6,
+    "shell_steps": 60,
+    "erosion": 1,                 # shell thickness, voxels at the model's voxel size
+    "min_voxels": 27,             # smaller segments are dropped (model voxels)
+    "z_split": 1.0,               # adaptive split: volume z-score above ...
+    "max_extent": 0.25,           # ... and extent below (a ball: pi / 6)
+    "z_grow": -1.0,               # adaptive growth: volume z-score below ...
+    "min_extent": 0.35,           # ... while the grown segment's extent stays above
+    "adaptive_steps": 24,
+}
+
+_CHAIN_DEFAULTS = {"bam": POSTPROCESS_DEFAULTS, "fru_net": POSTPROCESS_DEFAULTS,
+                   "vesicles": VESICLE_DEFAULTS}
+
 
 def _check_number(value, name, *, integer=False, low=None, high=None, low_open=False):
     kind = numbers.Integral if integer else numbers.Real
@@ -43,6 +68,31 @@ def _check_number(value, name, *, integer=False, low=None, high=None, low_open=F
     return value
 
 
+def check_vesicle_options(options):
+    """Raise ValueError naming the first invalid setting of the "vesicles" chain."""
+    unknown = set(options) - set(VESICLE_DEFAULTS)
+    if unknown:
+        raise ValueError(f"postprocess: unknown key(s) {', '.join(sorted(unknown))}")
+    o = {**VESICLE_DEFAULTS, **options}
+    if o["threshold_rule"] not in ("shell", "fixed"):
+        raise ValueError(f"postprocess threshold_rule must be 'shell' or 'fixed', "
+                         f"got {o['threshold_rule']!r}")
+    _check_number(o["shell_low"], "postprocess shell_low", low=0, low_open=True, high=1)
+    _check_number(o["shell_high"], "postprocess shell_high", low=0, high=1)
+    if not o["shell_low"] < o["shell_high"] < 1:
+        raise ValueError(f"postprocess: need shell_low < shell_high < 1, got "
+                         f"{o['shell_low']}, {o['shell_high']}")
+    for key in ("shell_steps", "adaptive_steps"):
+        _check_number(o[key], f"postprocess {key}", integer=True, low=2)
+    for key in ("erosion", "min_voxels"):
+        _check_number(o[key], f"postprocess {key}", integer=True, low=1)
+    for key in ("z_split", "z_grow"):
+        _check_number(o[key], f"postprocess {key}")
+    for key in ("max_extent", "min_extent"):
+        _check_number(o[key], f"postprocess {key}", low=0, high=1)
+    return o
+
+
 @dataclass
 class ModelConfig:
     """Everything needed to rebuild, train and apply one network.
@@ -51,7 +101,8 @@ class ModelConfig:
     ----------
     name : str
         Model name (also its folder name under ``models/``).
-    architecture : {"fru_net", "multires_unet", "unet"}
+    architecture : {"fru_net", "multires_unet", "unet", "unet3d"}
+        ``unet3d`` works on volumes (z, y, x), the others on images.
     input_channels : int
         1 for segmentation; 2 for a classifier (image and instance encoding).
     classes : list of str
@@ -62,30 +113,39 @@ class ModelConfig:
     base_filters : int
         Feature maps at the first level (doubled at every level).
     depth : int
-        Number of 2x2 down-samplings.
+        Number of 2x2 (3D: 2x2x2) down-samplings.
     dropout : float
         Dropout rate of the residual / bottleneck layers.
     pixel_size : float
-        Pixel size (nm) the network works at; images are rescaled to it.
+        Pixel size (nm) the network works at; images are rescaled to it
+        (volumes: the isotropic voxel size).
     tile_size : int
-        Input patch size for training and inference (multiple of ``2**depth``).
+        Input tile side for inference (multiple of ``2**depth``); also the
+        training patch side unless ``patch_size`` is given.
     halo : int
         Overlap margin of inference tiles (the blending ramp is ``2 * halo``).
     normalization : dict
-        ``{"mode": "image" | "patch", "low": percentile, "high": percentile}``.
+        ``{"mode": "image" | "patch", "low": percentile, "high": percentile}``,
+        or ``{"mode": "standardize"}`` (mean 0, SD 1 per image or volume, as
+        CryoVesNet does; training augmentation assumes [0, 1] intensities, so
+        this suits imported networks more than new ones).
     threshold : float
         Segmentation: binarisation threshold of the foreground probability.
         Classifier: the minimum mean keep score of a kept instance. Tuned on
         validation data by training.
     postprocess : dict
-        Post-processing settings, keys of :data:`POSTPROCESS_DEFAULTS`
-        (segmentation only).
+        Post-processing settings: keys of :data:`POSTPROCESS_DEFAULTS` for the
+        2D chains ("bam", "fru_net"), of :data:`VESICLE_DEFAULTS` for volumes
+        (chain "vesicles", the default of volume architectures).
     description : str
     task : {"segmentation", "classifier"}
     score_weights : list of float, optional
         Classifier: weight of every class in the keep score
         ``clip(sum_i w_i p_i, 0, 1)``; default 1 for the first class, 0 for
         the others.
+    patch_size : int, optional
+        Training patch side when it differs from ``tile_size`` (CryoVesNet
+        trains on 32^3 patches and predicts 64^3 blocks).
     """
 
     name: str = "model"
@@ -100,13 +160,24 @@ class ModelConfig:
     halo: int = 32
     normalization: dict = field(default_factory=lambda: {"mode": "image", "low": 1.0, "high": 99.8})
     threshold: float = 0.5
-    postprocess: dict = field(default_factory=lambda: dict(POSTPROCESS_DEFAULTS))
+    postprocess: dict = field(default_factory=dict)
     description: str = ""
     task: str = "segmentation"
     score_weights: list = None
+    patch_size: int = None
 
     def __post_init__(self):
         self.validate()
+
+    @property
+    def ndim(self):
+        """Spatial dimensions the network works on: 3 for volumes, 2 for images."""
+        return 3 if self.architecture in VOLUME_ARCHITECTURES else 2
+
+    @property
+    def training_patch(self):
+        """The training patch side: ``patch_size``, else ``tile_size``."""
+        return self.tile_size if self.patch_size is None else self.patch_size
 
     def validate(self):
         """Raise ValueError naming the first invalid field."""
@@ -152,29 +223,47 @@ class ModelConfig:
         if self.tile_size % 2 ** self.depth:
             raise ValueError(f"tile_size must be a multiple of 2**depth = {2 ** self.depth}, "
                              f"got {self.tile_size}")
+        if self.patch_size is not None:
+            _check_number(self.patch_size, "patch_size", integer=True, low=2 ** self.depth)
+            if self.patch_size % 2 ** self.depth:
+                raise ValueError(f"patch_size must be a multiple of 2**depth = {2 ** self.depth}, "
+                                 f"got {self.patch_size}")
         _check_number(self.halo, "halo", integer=True, low=0)
         if 4 * self.halo >= self.tile_size:
             raise ValueError(f"halo must be less than tile_size / 4, got {self.halo}")
         norm = self.normalization
-        if not isinstance(norm, dict) or set(norm) != {"mode", "low", "high"}:
-            raise ValueError("normalization must be a dict with keys mode, low, high, "
-                             f"got {norm!r}")
-        if norm["mode"] not in ("image", "patch"):
-            raise ValueError(f"normalization mode must be 'image' or 'patch', got {norm['mode']!r}")
-        _check_number(norm["low"], "normalization low", low=0, high=100)
-        _check_number(norm["high"], "normalization high", low=0, high=100)
-        if not norm["low"] < norm["high"]:
-            raise ValueError(f"normalization: low must be below high, got {norm!r}")
+        if isinstance(norm, dict) and norm.get("mode") == "standardize" and set(norm) == {"mode"}:
+            pass
+        else:
+            if not isinstance(norm, dict) or set(norm) != {"mode", "low", "high"}:
+                raise ValueError("normalization must be a dict with keys mode, low, high (or "
+                                 f"only mode 'standardize'), got {norm!r}")
+            if norm["mode"] not in ("image", "patch"):
+                raise ValueError(f"normalization mode must be 'image', 'patch' or "
+                                 f"'standardize', got {norm['mode']!r}")
+            _check_number(norm["low"], "normalization low", low=0, high=100)
+            _check_number(norm["high"], "normalization high", low=0, high=100)
+            if not norm["low"] < norm["high"]:
+                raise ValueError(f"normalization: low must be below high, got {norm!r}")
         _check_number(self.threshold, "threshold", low=0, high=1)
         if not isinstance(self.postprocess, dict):
             raise ValueError(f"postprocess must be a dict, got {self.postprocess!r}")
-        unknown = set(self.postprocess) - set(POSTPROCESS_DEFAULTS)
+        volume = self.ndim == 3
+        chain = self.postprocess.get("chain", "vesicles" if volume else "bam")
+        if chain not in _CHAIN_DEFAULTS:
+            raise ValueError(f"postprocess chain must be one of {', '.join(_CHAIN_DEFAULTS)}, "
+                             f"got {chain!r}")
+        if self.task == "segmentation" and volume != (chain == "vesicles"):
+            raise ValueError(f"postprocess chain {chain!r} does not apply to "
+                             f"{'volumes' if volume else 'images'} (architecture "
+                             f"{self.architecture})")
+        defaults = _CHAIN_DEFAULTS[chain]
+        unknown = set(self.postprocess) - set(defaults)
         if unknown:
             raise ValueError(f"postprocess: unknown key(s) {', '.join(sorted(unknown))}")
-        self.postprocess = {**POSTPROCESS_DEFAULTS, **self.postprocess}
-        if self.postprocess["chain"] not in ("bam", "fru_net"):
-            raise ValueError(f"postprocess chain must be 'bam' or 'fru_net', "
-                             f"got {self.postprocess['chain']!r}")
+        self.postprocess = {**defaults, **self.postprocess}
+        if chain == "vesicles":
+            check_vesicle_options(self.postprocess)
         if not isinstance(self.description, str):
             raise ValueError("description must be a string")
 

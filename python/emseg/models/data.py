@@ -9,27 +9,40 @@ import numbers
 
 import numpy as np
 
-from .._validate import check_labels
+from .._validate import check_label_array
 from ..segment.tiling import patch_starts
 
-__all__ = ["extract_patches", "targets", "augment", "split_validation"]
+__all__ = ["extract_patches", "targets", "augment", "augment_volume", "split_validation"]
 
 
-def extract_patches(image, size, overlap=0):
-    """Overlapping ``size x size`` patches covering the image (padded by reflection
-    when smaller than a patch).
+def extract_patches(image, size, overlap=0, *, ndim=2):
+    """Overlapping patches of side ``size`` covering an image or volume (padded by
+    reflection where it is smaller than a patch).
+
+    Parameters
+    ----------
+    image : ndarray
+        ``ndim`` spatial axes first, then any channel axes.
+    size, overlap : int
+    ndim : {2, 3}, optional
+        Spatial axes: 2 for images, 3 for volumes.
 
     Returns
     -------
-    (K, size, size, ...) ndarray
+    (K, size, size, ...) or (K, size, size, size, ...) ndarray
     """
+    import itertools
+
     image = np.asarray(image)
-    pad = [(0, max(0, size - image.shape[0])), (0, max(0, size - image.shape[1]))]
+    if ndim not in (2, 3) or image.ndim < ndim:
+        raise ValueError(f"image must have at least ndim={ndim} axes, got shape {image.shape}")
+    pad = [(0, max(0, size - n)) for n in image.shape[:ndim]]
     if any(p[1] for p in pad):
-        image = np.pad(image, pad + [(0, 0)] * (image.ndim - 2), mode="reflect" if min(image.shape[:2]) > 1 else "edge")
-    out = [image[r:r + size, c:c + size]
-           for r in patch_starts(image.shape[0], size, overlap)
-           for c in patch_starts(image.shape[1], size, overlap)]
+        mode = "reflect" if min(image.shape[:ndim]) > 1 else "edge"
+        image = np.pad(image, pad + [(0, 0)] * (image.ndim - ndim), mode=mode)
+    starts = [patch_starts(n, size, overlap) for n in image.shape[:ndim]]
+    out = [image[tuple(slice(s, s + size) for s in corner)]
+           for corner in itertools.product(*starts)]
     return np.stack(out)
 
 
@@ -38,7 +51,7 @@ def targets(mask, classes):
 
     Parameters
     ----------
-    mask : (M, N) ndarray of int or bool
+    mask : (M, N) or (P, M, N) ndarray of int or bool
         Binary mask, instance labels or multi-class mask (values 1..K).
     classes : list of str
         The model's classes. One class: foreground = ``mask > 0``.
@@ -49,11 +62,11 @@ def targets(mask, classes):
 
     Returns
     -------
-    (M, N, len(classes)) ndarray of float32
+    (..., len(classes)) ndarray of float32
     """
     from skimage.segmentation import find_boundaries
 
-    mask = check_labels(mask, "mask")
+    mask = check_label_array(mask, "mask")
     if not classes:
         raise ValueError("classes must not be empty")
     if len(classes) == 1:
@@ -74,7 +87,7 @@ def targets(mask, classes):
 
 def _next_to_background(fg):
     from scipy import ndimage as ndi
-    return ndi.binary_dilation(~fg, structure=np.ones((3, 3), bool))
+    return ndi.binary_dilation(~fg, structure=np.ones((3,) * fg.ndim, bool))
 
 
 def split_validation(n, fraction=0.1, *, seed=0):
@@ -105,6 +118,7 @@ def augment(image, target, rng, *, rotation=15.0, elastic=0.5, intensity=0.15, n
     ----------
     image : (M, N) or (M, N, C) ndarray of float32, values in [0, 1]
     target : (M, N, K) ndarray of float32
+        A 4D target, ``(P, M, N, K)``, is a volume's: see :func:`augment_volume`.
     rng : numpy.random.Generator
     intensity_channels : int, optional
         Only the first this many image channels get the intensity change and
@@ -118,6 +132,8 @@ def augment(image, target, rng, *, rotation=15.0, elastic=0.5, intensity=0.15, n
 
     image = np.asarray(image, np.float32)
     target = np.asarray(target, np.float32)
+    if target.ndim == 4:
+        return augment_volume(image, target, rng, intensity=intensity, noise=noise)
     if image.shape[:2] != target.shape[:2]:
         raise ValueError(f"image {image.shape} and target {target.shape} differ in size")
     if not isinstance(rng, np.random.Generator):
@@ -158,5 +174,52 @@ def augment(image, target, rng, *, rotation=15.0, elastic=0.5, intensity=0.15, n
     if noise and rng.random() < 0.5:
         grey = grey + rng.normal(0, rng.uniform(0, noise), grey.shape).astype(np.float32)
     image = np.concatenate([grey, image[..., c:]], -1) if c < image.shape[-1] else grey
+    image = np.ascontiguousarray(image, np.float32)
+    return (image[..., 0] if squeeze else image), np.ascontiguousarray(target, np.float32)
+
+
+def augment_volume(image, target, rng, *, intensity=0.15, noise=0.03):
+    """A randomly transformed copy of one (volume, target) training pair.
+
+    The transformations keep a tomogram's physics: flips along every axis,
+    90-degree rotations and transposition in the (y, x) plane only (the
+    missing wedge and the coarser z resolution point along z, so z is never
+    swapped with y or x), and with probability 1/2 each a
+    brightness/contrast/gamma change (``intensity``) and Gaussian noise
+    (``noise`` SD).
+
+    Parameters
+    ----------
+    image : (P, M, N) or (P, M, N, C) ndarray of float32, values in [0, 1]
+    target : (P, M, N, K) ndarray of float32
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    image, target : ndarrays of the same shapes
+    """
+    image = np.asarray(image, np.float32)
+    target = np.asarray(target, np.float32)
+    if target.ndim != 4 or image.shape[:3] != target.shape[:3] or image.ndim not in (3, 4):
+        raise ValueError(f"image {image.shape} and target {target.shape} must be a volume "
+                         "(P, M, N[, C]) and its (P, M, N, K) target")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError("rng must be a numpy.random.Generator")
+    squeeze = image.ndim == 3
+    if squeeze:
+        image = image[..., None]
+    for axis in range(3):
+        if rng.random() < 0.5:
+            image, target = np.flip(image, axis), np.flip(target, axis)
+    k = int(rng.integers(4))
+    image, target = np.rot90(image, k, axes=(1, 2)), np.rot90(target, k, axes=(1, 2))
+    if image.shape[1] == image.shape[2] and rng.random() < 0.5:
+        image, target = image.transpose(0, 2, 1, 3), target.transpose(0, 2, 1, 3)
+    if intensity and rng.random() < 0.5:
+        gamma = np.exp(rng.uniform(-intensity, intensity) * 2)
+        image = np.clip(image, 0, 1) ** gamma
+        image = image * (1 + rng.uniform(-intensity, intensity)) + rng.uniform(-intensity, intensity)
+    if noise and rng.random() < 0.5:
+        image = image + rng.normal(0, rng.uniform(0, noise), image.shape).astype(np.float32)
     image = np.ascontiguousarray(image, np.float32)
     return (image[..., 0] if squeeze else image), np.ascontiguousarray(target, np.float32)

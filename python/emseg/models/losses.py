@@ -4,7 +4,7 @@ from ._tf import keras
 
 ops = keras.ops
 
-__all__ = ["LOSSES", "make_loss"]
+__all__ = ["LOSSES", "make_loss", "dice"]
 
 LOSSES = ("bce", "focal_dice")
 
@@ -51,6 +51,14 @@ class FocalDice(keras.losses.Loss):
 
     def get_config(self):
         return {**super().get_config(), "gamma": self.gamma, "alpha": self.alpha}
+
+
+@keras.saving.register_keras_serializable(package="emseg")
+def dice(y_true, y_pred):
+    """Dice coefficient of the first class's mask at 0.5 (tracked per epoch, as CryoVesNet does)."""
+    t = ops.cast(y_true[..., :1] > 0.5, "float32")
+    p = ops.cast(y_pred[..., :1] > 0.5, "float32")
+    return (2 * ops.sum(t * p) + 1e-6) / (ops.sum(t) + ops.sum(p) + 1e-6)
 
 
 def make_loss(name, class_weights=None):

@@ -15,11 +15,14 @@ from pathlib import Path
 
 from .. import io
 
-__all__ = ["DEFAULT_CLASSIFIER", "DEFAULT_MODEL", "ModelInfo", "find_model", "list_models",
+__all__ = ["DEFAULT_CLASSIFIER", "DEFAULT_MODEL", "DEFAULT_VOLUME_MODEL", "ModelInfo", "find_model", "list_models",
            "model_dirs"]
 
 #: Segmentation model used when none is named.
 DEFAULT_MODEL = "emseg-particles-sem"
+
+#: Segmentation model used for volumes (tomograms) when none is named.
+DEFAULT_VOLUME_MODEL = "emseg-vesicles-cryoet"
 
 #: Classifier filter used when none is named.
 DEFAULT_CLASSIFIER = "emseg-classifier-sem"

@@ -51,6 +51,13 @@ def model_metadata(config, *, training=None, scores=None, description=None):
         "scores": scores or {},
         "software": _versions(),
     }
+    if config.ndim == 3:
+        # a volume model: (z, y, x) blocks, CryoVesNet's names for the block and its kept centre
+        meta["input"]["axes"] = meta["output"]["axes"] = "bzyxc"
+        meta["axes"] = "ZYX"
+        meta["voxel_size_nm"] = [float(config.pixel_size)] * 3
+        meta["block_size"] = int(config.tile_size)
+        meta["roi_size"] = int(config.tile_size - 2 * config.halo)
     if config.task == "classifier":
         # what a classifier's scores mean; segmentation post-processing does not apply
         del meta["postprocess"]

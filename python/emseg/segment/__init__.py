@@ -11,7 +11,9 @@
 - :mod:`~emseg.segment.vesicles`: synaptic vesicles in tomograms (the shell-intensity
   global threshold, adaptive local thresholds);
 - :mod:`~emseg.segment.pipeline`: :func:`segment`, the one pipeline
-  function that composes them.
+  function that composes them for images;
+- :mod:`~emseg.segment.volume`: :func:`segment_volume`, the same for tomograms
+  (vesicles).
 
 No TensorFlow here: networks come in as callables on batches of tiles.
 """
@@ -23,8 +25,9 @@ from .postprocess import postprocess
 from .scaling import normalize, rescale, rescale_factor
 from .tiling import blend_weights, fit_tile, patch_starts, predict_tiled
 from .vesicles import adaptive_threshold, logit_thresholds, shell_intensity, shell_threshold
+from .volume import VolumeSegmentation, segment_volume
 
 __all__ = ["segment", "Segmentation", "predict_tiled", "blend_weights", "fit_tile",
            "patch_starts", "rescale", "rescale_factor", "normalize", "postprocess",
            "detect_databar", "segment_classical", "adaptive_threshold", "logit_thresholds",
-           "shell_intensity", "shell_threshold"]
+           "shell_intensity", "shell_threshold", "segment_volume", "VolumeSegmentation"]

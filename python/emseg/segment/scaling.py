@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["rescale_factor", "rescale", "normalize"]
+__all__ = ["rescale_factor", "rescale", "normalize", "standardize", "intensity_stats"]
 
 
 def _positive(v, name):
@@ -139,3 +139,32 @@ def normalize(image, low=1.0, high=99.8, *, limits=None):
         lo, hi = limits
     scale = 1.0 / (hi - lo) if hi > lo else 0.0
     return np.clip((image.astype(np.float32) - np.float32(lo)) * np.float32(scale), 0, 1)
+
+
+def intensity_stats(image, *, max_samples=4e6):
+    """Mean and standard deviation of an image or volume from an even subsample (at most
+    about ``max_samples`` values: exact enough, bounded memory for a memory-mapped tomogram)."""
+    image = np.asarray(image) if not isinstance(image, np.ndarray) else image
+    step = max(1, int((image.size / max_samples) ** (1 / image.ndim)))
+    sample = np.asarray(image[(slice(None, None, step),) * image.ndim], np.float64)
+    return float(sample.mean()), float(sample.std())
+
+
+def standardize(image, *, stats=None):
+    """Intensities shifted and scaled to mean 0 and standard deviation 1 (not clipped),
+    as CryoVesNet normalises a tomogram.
+
+    Parameters
+    ----------
+    image : ndarray
+    stats : (float, float), optional
+        Mean and SD to use instead of the image's own (to standardise the tiles of a large
+        volume with the whole volume's; see :func:`intensity_stats`).
+
+    Returns
+    -------
+    ndarray of float32, same shape
+    """
+    mean, sd = intensity_stats(image) if stats is None else stats
+    scale = 1.0 / sd if sd > 0 else 0.0
+    return ((np.asarray(image, np.float32) - np.float32(mean)) * np.float32(scale)).astype(np.float32)

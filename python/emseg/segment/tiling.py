@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 from .._validate import check_nd_array
-from .scaling import normalize
+from .scaling import intensity_stats, normalize, standardize
 
 __all__ = ["blend_weights", "fit_tile", "patch_starts", "predict_tiled"]
 
@@ -106,7 +106,9 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
     normalization : dict, optional
         ``{"mode": "image"|"patch", "low": p, "high": p}``; "image" uses the
         whole image's percentiles for every tile (no tile-dependent
-        contrast), "patch" stretches each tile as the FRU-Net paper does.
+        contrast), "patch" stretches each tile as the FRU-Net paper does;
+        ``{"mode": "standardize"}`` gives the whole image mean 0 and SD 1
+        (CryoVesNet's tomogram normalisation).
         Only the first input channel is normalised. None: the image is
         already normalised.
     batch_size : int, optional
@@ -154,6 +156,11 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
             step = max(1, int((image.size / 4e6) ** (1 / nd)))
             limits = np.percentile(image[(slice(None, None, step),) * nd],
                                    [normalization["low"], normalization["high"]])
+        elif mode == "standardize":
+            limits = intensity_stats(image)
+        elif mode != "patch":
+            raise ValueError(f"normalization mode must be image, patch or standardize, "
+                             f"got {mode!r}")
     if divisor is None:
         tshape = tiles_max
     else:
@@ -178,6 +185,8 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
                 tile = normalize(tile, normalization["low"], normalization["high"])
             elif mode == "image":
                 tile = normalize(tile, limits=limits)
+            elif mode == "standardize":
+                tile = standardize(tile, stats=limits)
             tiles[k, ..., 0] = tile
             if extra is not None:
                 tiles[k, ..., 1:] = _pad_to(extra[window], tshape, pad_mode)

@@ -74,10 +74,8 @@ def shell_threshold(probability, volume, *, thresholds=None, erosion=1, min_voxe
     candidates = logit_thresholds() if thresholds is None else np.asarray(thresholds, float)
     if candidates.ndim != 1 or not candidates.size or np.any((candidates <= 0) | (candidates >= 1)):
         raise ValueError("thresholds must be a non-empty sequence of values in (0, 1)")
-    rows = []
-    for t in candidates:
-        mean, count = shell_intensity(probability > t, volume, erosion=erosion)
-        rows.append((float(t), mean, count))
+    means, counts = _shell_means(probability, volume, candidates, int(erosion))
+    rows = list(zip(candidates.tolist(), means.tolist(), counts.tolist()))
     table = np.asarray(rows, float)
     usable = table[:, 2] >= min_voxels
     if not usable.any():
@@ -85,6 +83,49 @@ def shell_threshold(probability, volume, *, thresholds=None, erosion=1, min_voxe
                          "holds no vesicles")
     best = np.flatnonzero(usable)[np.nanargmin(table[usable, 1])]
     return float(table[best, 0]), table
+
+
+def _shell_means(probability, volume, thresholds, erosion, slab=32):
+    """Shell mean and voxel count of ``probability > t`` for every ``t`` at once.
+
+    A voxel lies in the shell of threshold ``t`` when ``p > t`` and its erosion (the minimum of
+    ``p`` over the ``erosion``-fold 6-neighbourhood, 0 beyond the array, as binary erosion
+    sees the border) is ``<= t``: it belongs to the shells of the thresholds in
+    ``[erosion(p), p)``. So one grey erosion and two cumulative sums give all candidates (the
+    same numbers as eroding every mask, in one pass over the volume instead of one per
+    candidate), computed in slabs of planes to bound the memory.
+    """
+    order = np.argsort(thresholds)
+    th = np.asarray(thresholds, float)[order]
+    k = len(th)
+    sums, counts = np.zeros(k + 1), np.zeros(k + 1)
+    cross = ndi.generate_binary_structure(probability.ndim, 1)
+    n = probability.shape[0]
+    for z0 in range(0, n, slab):
+        z1 = min(n, z0 + slab)
+        a, b = max(0, z0 - erosion), min(n, z1 + erosion)
+        p = np.asarray(probability[a:b], np.float32)
+        low = p
+        for _ in range(erosion):
+            low = ndi.grey_erosion(low, footprint=cross, mode="constant", cval=0.0)
+        p, low = p[z0 - a:z0 - a + (z1 - z0)], low[z0 - a:z0 - a + (z1 - z0)]
+        inside = p > th[0]
+        if not inside.any():
+            continue
+        pv, lv = p[inside], low[inside]
+        v = np.asarray(volume[z0:z1], np.float64)[inside]
+        # shell of th[j] for first <= j < last
+        first = np.searchsorted(th, lv, side="left")
+        last = np.searchsorted(th, pv, side="left")
+        for idx, sign in ((first, 1.0), (last, -1.0)):
+            sums += sign * np.bincount(idx, weights=v, minlength=k + 1)
+            counts += sign * np.bincount(idx, minlength=k + 1)
+    sums, counts = np.cumsum(sums)[:k], np.rint(np.cumsum(counts)[:k])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    out_m, out_c = np.empty(k), np.empty(k)
+    out_m[order], out_c[order] = means, counts
+    return out_m, out_c
 
 
 def _segments(mask):

@@ -15,12 +15,14 @@ from .files import (ROLE_SUFFIXES, example_files, expand_folders, file_calibrati
 from .filter import FilterResult, filter_array, filter_file
 from .info import FileInfo, file_info
 from .measure import MeasureResult, combine_tables, measure_file
-from .segment import SegmentResult, segment_array, segment_file
+from .segment import (SegmentResult, VolumeResult, load_volume, segment_array, segment_file,
+                      segment_volume_file, volume_input)
 from .training import classifier_triples, training_pairs
 
 __all__ = ["load_labels", "load_image", "file_calibration", "example_files", "sample_files",
            "expand_folders", "ROLE_SUFFIXES", "pair_key", "pair_files", "MeasureResult",
            "measure_file", "combine_tables", "SegmentResult", "segment_array", "segment_file",
+           "VolumeResult", "load_volume", "volume_input", "segment_volume_file",
            "FilterResult", "filter_array", "filter_file", "training_pairs", "classifier_triples",
            "EvaluateResult", "evaluate_files", "evaluation_table", "pooled_scores", "FileInfo",
            "file_info", "imagej_dtype", "imagej_image"]

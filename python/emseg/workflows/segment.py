@@ -1,14 +1,17 @@
-"""Segmenting image files with a loaded model (``emseg segment``, Fiji's Segment Particles)."""
+"""Segmenting image files and tomograms with a loaded model (``emseg segment``, Fiji's
+Segment Particles)."""
 
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .. import io as _io
 from ..io import resolve_pixel_size
 from .files import file_calibration, load_image
 
-__all__ = ["SegmentResult", "segment_array", "segment_file"]
+__all__ = ["SegmentResult", "segment_array", "segment_file", "VolumeResult", "load_volume",
+           "volume_input", "segment_volume_file"]
 
 
 @dataclass
@@ -86,3 +89,97 @@ def segment_file(path, predictor, *, pixel_size=None, threshold=None, keep_datab
                                keep_databar=keep_databar, postprocess=postprocess,
                                batch_size=batch_size, progress=progress)
     return SegmentResult(Path(path), image, seg, table, source)
+
+
+@dataclass
+class VolumeResult:
+    """Outcome of segmenting one tomogram file."""
+
+    path: Path
+    segmentation: object
+    table: object
+    voxel_size_source: str
+    metadata: dict
+
+
+def load_volume(path, *, what="volume"):
+    """Read a 3D grey-level volume and check it is one: ``(volume, voxel_size, metadata)``.
+
+    Refuses single images (one slice), 4D and RGB data (:func:`emseg.io.read_volume`),
+    constant volumes, and integer volumes that are mostly 0 (a label volume passed where a
+    tomogram is expected; an 8-bit tomogram is never mostly exactly 0).
+    """
+    volume, size, meta = _io.read_volume(path)
+    if min(volume.shape) < 2:
+        raise ValueError(f"{path}: {what} of shape {volume.shape}: a volume needs at least 2 "
+                         "voxels along every axis")
+    step = max(1, int((volume.size / 4e6) ** (1 / 3)))
+    sample = np.asarray(volume[::step, ::step, ::step])
+    if not np.isfinite(sample).all():
+        raise ValueError(f"{path}: the {what} holds NaN or infinite values")
+    if sample.min() == sample.max():
+        raise ValueError(f"{path}: the {what} is empty (every voxel is {sample.flat[0]:g})")
+    if sample.dtype.kind in "iub" and np.mean(sample == 0) > 0.5 and sample.min() == 0:
+        raise ValueError(f"{path}: this looks like a label volume (integers, "
+                         f"{np.mean(sample == 0):.0%} zeros), not a tomogram")
+    return volume, size, meta
+
+
+def volume_input(path):
+    """Whether a file holds a volume (True) or a 2D image (False), from its reader's shape
+    (an MRC file's header; a TIFF's pages)."""
+    array, _, meta = _io.read_image(path)
+    axes = meta.get("axes", "")
+    shape = [n for a, n in zip(axes, array.shape) if a not in "SC"] if len(axes) == array.ndim \
+        else list(array.shape)
+    return sum(n > 1 for n in shape) >= 3
+
+
+def segment_volume_file(path, predictor, *, voxel_size=None, mask=None, threshold=None,
+                        postprocess=None, batch_size=1, progress=None):
+    """Segment the vesicles of one tomogram file (MRC/REC, TIFF stack) with a 3D model.
+
+    The voxel size is ``voxel_size`` when given, else the file's (MRC header, ImageJ or
+    OME spacing); an uncalibrated volume without it is an error.
+
+    Parameters
+    ----------
+    path : path-like
+    predictor : callable with a ``meta`` attribute
+        A volume model's :class:`emseg.models.saved.SavedModelPredictor`.
+    voxel_size : float or (float, float, float), optional
+        (z, y, x) in nm.
+    mask : path-like, optional
+        A region volume of the same shape (non-zero inside): vesicles only there.
+
+    Returns
+    -------
+    VolumeResult
+    """
+    from .._validate import check_spacing
+    from ..measure import vesicle_table
+    from ..segment import segment_volume
+    from ..segment.volume import volume_model_settings
+
+    volume_model_settings(predictor.meta)   # a 2D model is refused before reading anything
+    volume, size, meta = load_volume(path, what="tomogram")
+    if voxel_size is not None:
+        voxel_size = check_spacing(voxel_size, 3, "voxel_size")
+    size, source = resolve_pixel_size(voxel_size, (size, meta), what="voxel size")
+    if size is None:
+        xy = meta.get("pixel_size_source")
+        raise ValueError(f"{path}: no voxel size in the file"
+                         f"{' (only an x/y pixel size from ' + xy + ')' if xy else ''}; "
+                         "give it with --pixel-size (nm)")
+    region = None
+    if mask is not None:
+        region, _, _ = _io.read_volume(mask)
+        if region.shape != volume.shape:
+            raise ValueError(f"{mask}: mask shape {region.shape} differs from {path} "
+                             f"{volume.shape}")
+        region = np.asarray(region) != 0
+    seg = segment_volume(volume, predictor, predictor.meta, voxel_size=size, mask=region,
+                         threshold=threshold, postprocess=postprocess, batch_size=batch_size,
+                         progress=progress)
+    table = vesicle_table(seg.labels, size, thresholds=seg.thresholds)
+    return VolumeResult(Path(path), seg, table, source, meta)

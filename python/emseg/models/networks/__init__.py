@@ -1,6 +1,7 @@
-"""Keras 3 architectures: FRU-Net, MultiRes U-Net and a plain U-Net.
+"""Keras 3 architectures: FRU-Net, MultiRes U-Net, a plain U-Net (2D) and the CARE 3D U-Net.
 
-All are fully convolutional with ``(None, None, channels)`` inputs, so the
+All are fully convolutional with ``(None, None, channels)`` inputs (3D:
+``(None, None, None, channels)``), so the
 exported SavedModel accepts any tile whose sides are multiples of
 ``2**depth``; outputs are per-class sigmoid probabilities. One module per
 architecture; :mod:`~emseg.models.networks.blocks` holds the shared layers.
@@ -10,11 +11,13 @@ from ..config import ModelConfig
 from .fru_net import fru_net
 from .multires_unet import multires_unet
 from .unet import unet
+from .unet3d import unet3d
 
-__all__ = ["build_model", "fru_net", "multires_unet", "unet"]
+__all__ = ["build_model", "fru_net", "multires_unet", "unet", "unet3d"]
 
 
-_BUILDERS = {"fru_net": fru_net, "multires_unet": multires_unet, "unet": unet}
+_BUILDERS = {"fru_net": fru_net, "multires_unet": multires_unet, "unet": unet,
+             "unet3d": unet3d}
 
 
 def build_model(config):
@@ -28,7 +31,8 @@ def build_model(config):
     -------
     keras.Model
         Input ``(batch, rows, columns, input_channels)``, output
-        ``(batch, rows, columns, len(classes))`` sigmoid probabilities.
+        ``(batch, rows, columns, len(classes))`` sigmoid probabilities (3D
+        architectures: ``(batch, planes, rows, columns, ...)``).
     """
     if not isinstance(config, ModelConfig):
         raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")

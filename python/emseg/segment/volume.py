@@ -1,0 +1,167 @@
+"""The volume pipeline: synaptic vesicles in a tomogram, from voxels to instances.
+
+Rescale to the network's voxel size, predict in blended 3D blocks, restrict to an optional
+region, threshold where the mask's shell is darkest (CryoVesNet's rule on a logit grid),
+adaptive local thresholds that split merged vesicles and grow partial ones, and back to the
+tomogram's grid. Pure NumPy/SciPy: the network comes in as a callable
+(:class:`emseg.models.saved.SavedModelPredictor` for exported models).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validate import check_nd_array, check_spacing
+from .scaling import rescale, rescale_factor
+from .tiling import predict_tiled
+from .vesicles import adaptive_threshold, logit_thresholds, shell_threshold
+
+__all__ = ["VolumeSegmentation", "segment_volume", "volume_model_settings"]
+
+
+@dataclass
+class VolumeSegmentation:
+    """Result of :func:`segment_volume`.
+
+    Attributes
+    ----------
+    labels : (Z, Y, X) ndarray of int32
+        Vesicles numbered 1..n on the tomogram's grid.
+    probability : (Z, Y, X) ndarray of float32
+        The network's vesicle probability on the tomogram's grid (0 outside the region).
+    voxel_size : (float, float, float)
+        The tomogram's voxel size (z, y, x) in nm.
+    threshold : float
+        The global threshold (the darkest shell's, or the fixed one).
+    thresholds : (n + 1,) ndarray of float
+        The local threshold each vesicle was cut at (index = label; 0 unused).
+    shell_table : (K, 3) ndarray or None
+        The shell search: every candidate threshold, its shell mean and voxel count.
+    """
+
+    labels: np.ndarray
+    probability: np.ndarray
+    voxel_size: tuple
+    threshold: float
+    thresholds: np.ndarray
+    shell_table: object
+
+
+def volume_model_settings(meta):
+    """Check that ``meta`` (a ``model.yaml`` mapping) describes a volume segmentation
+    model and return (classes, voxel size nm, block, halo, divisor, normalisation,
+    post-processing settings)."""
+    from ..models.config import check_vesicle_options
+
+    if not isinstance(meta, dict):
+        raise TypeError("meta must be the model's model.yaml mapping")
+    if meta.get("task", "segmentation") != "segmentation":
+        raise ValueError(f"model {meta.get('name')!r} is a {meta.get('task')} model, "
+                         "not a segmentation model")
+    try:
+        axes = str(meta["input"]["axes"]).lower()
+        classes = list(meta["output"]["classes"])
+        model_px = float(meta["pixel_size_nm"])
+        tile, halo = int(meta["tile_size"]), int(meta["halo"])
+        divisor = int(meta.get("input", {}).get("divisor", tile))
+        norm = dict(meta["normalization"])
+        options = dict(meta.get("postprocess") or {})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"model metadata incomplete or invalid ({exc})") from None
+    if "z" not in axes:
+        raise ValueError(f"model {meta.get('name')!r} segments 2D images (axes {axes}), "
+                         "not volumes")
+    return classes, model_px, tile, halo, divisor, norm, check_vesicle_options(options)
+
+
+def segment_volume(volume, predict_fn, meta, *, voxel_size, mask=None, threshold=None,
+                   postprocess=None, batch_size=1, progress=None):
+    """Segment the vesicles of a tomogram with a 3D model.
+
+    Parameters
+    ----------
+    volume : (Z, Y, X) ndarray
+        The tomogram (dense matter dark, as reconstructed); a memory map is read block by block.
+    predict_fn : callable
+        The network on batches of blocks (see :func:`~emseg.segment.tiling.predict_tiled`).
+    meta : dict
+        The model's ``model.yaml``: voxel size, block size and halo, normalisation, threshold
+        and the "vesicles" post-processing settings.
+    voxel_size : float or (float, float, float)
+        The tomogram's voxel size in nm, (z, y, x).
+    mask : (Z, Y, X) ndarray, optional
+        Region (non-zero) the vesicles must lie in, e.g. the cytoplasm: the probability is
+        set to 0 outside it before thresholding.
+    threshold : float, optional
+        A fixed global threshold instead of the model's rule.
+    postprocess : dict, optional
+        Overrides of the model's "vesicles" settings (see
+        :data:`emseg.models.VESICLE_DEFAULTS`).
+    batch_size : int, optional
+        Blocks per network call.
+    progress : callable, optional
+        ``progress(done, total)`` over the blocks.
+
+    Returns
+    -------
+    VolumeSegmentation
+    """
+    from ..models.config import check_vesicle_options
+
+    volume = check_nd_array(volume, "volume", ndims=(3,), allow_bool=False)
+    if min(volume.shape) < 2:
+        raise ValueError(f"volume must have at least 2 voxels along every axis, got shape "
+                         f"{volume.shape}")
+    spacing = check_spacing(voxel_size, 3, "voxel_size")
+    classes, model_px, tile, halo, divisor, norm, options = volume_model_settings(meta)
+    options = check_vesicle_options({**options, **(postprocess or {})})
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.shape != volume.shape:
+            raise ValueError(f"mask shape {mask.shape} differs from the volume's {volume.shape}")
+    if threshold is not None and not 0 < float(threshold) < 1:
+        raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
+    factor = rescale_factor(spacing, model_px)
+    small = rescale(volume if all(abs(f - 1) < 1e-3 for f in factor)
+                    else np.asarray(volume, np.float32), factor, order=1)
+    prob = predict_tiled(small, predict_fn, tile_size=tile, halo=halo, channels=len(classes),
+                         normalization=norm, batch_size=batch_size, progress=progress,
+                         divisor=divisor)[..., 0]
+    if mask is not None:
+        prob *= rescale(mask != 0, shape=small.shape, order=0)
+    table = None
+    if threshold is not None or options["threshold_rule"] == "fixed":
+        t = float(meta.get("threshold", 0.5) if threshold is None else threshold)
+    else:
+        candidates = logit_thresholds(options["shell_low"], options["shell_high"],
+                                      options["shell_steps"])
+        try:
+            t, table = shell_threshold(prob, small, thresholds=candidates,
+                                       erosion=options["erosion"],
+                                       min_voxels=options["min_voxels"])
+        except ValueError:          # nothing above the lowest candidate: no vesicles
+            t = float(candidates[0])
+    labels, cut = adaptive_threshold(prob, t, z_split=options["z_split"],
+                                     max_extent=options["max_extent"], z_grow=options["z_grow"],
+                                     min_extent=options["min_extent"],
+                                     steps=options["adaptive_steps"],
+                                     min_voxels=options["min_voxels"])
+    del small
+    labels, cut = _drop_small(labels, cut, options["min_voxels"])
+    if labels.shape != volume.shape:
+        labels = rescale(labels, shape=volume.shape, order=0)
+        labels, cut = _drop_small(labels, cut, 1)
+        prob = np.clip(rescale(prob, shape=volume.shape, order=1), 0, 1)
+    return VolumeSegmentation(labels.astype(np.int32, copy=False), prob.astype(np.float32, copy=False),
+                              spacing, float(t), cut, table)
+
+
+def _drop_small(labels, thresholds, min_voxels):
+    """Remove segments below ``min_voxels`` and renumber 1..n, keeping each one's threshold."""
+    counts = np.bincount(labels.ravel())
+    keep = np.flatnonzero(counts >= min_voxels)
+    keep = keep[keep > 0]
+    lut = np.zeros(len(counts), np.int32)
+    lut[keep] = np.arange(1, len(keep) + 1)
+    thresholds = np.asarray(thresholds, float)
+    return lut[labels], np.concatenate([[np.nan], thresholds[keep]])
