@@ -171,7 +171,8 @@ def volume_slices(volume, labels, truth=None, *, planes=None, title=None, dpi=10
     Returns
     -------
     matplotlib.figure.Figure
-        One voxel is one pixel of a PNG saved at ``dpi``.
+        One voxel is one pixel of a PNG saved at ``dpi`` (a whole number of pixels for
+        tomograms under 384 voxels high).
     """
     from ._validate import check_label_array, check_nd_array
 
@@ -200,6 +201,11 @@ def volume_slices(volume, labels, truth=None, *, planes=None, title=None, dpi=10
     if truth is not None:
         layers.insert(0, (strip(truth), TRUTH_COLOR))
     text = (title + " | " if title else "") + "z = " + ", ".join(map(str, planes))
+    # small tomograms are enlarged (whole voxels) so that vesicles can be seen
+    zoom = max(1, int(np.ceil(384 / volume.shape[1])))
+    if zoom > 1:
+        image = np.kron(image, np.ones((zoom, zoom)))
+        layers = [(np.kron(lab, np.ones((zoom, zoom), np.int64)), c) for lab, c in layers]
     return _draw_outlines(image, layers, text, dpi)
 
 

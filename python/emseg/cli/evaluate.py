@@ -15,7 +15,11 @@ def add_parsers(sub):
                            "instance IoU, Cell Tracking Challenge SEG/DET, ISBI Rand and "
                            "information errors, diameter/roundness errors and size-distribution "
                            "errors. Files pair by name (a.tif with a_m.tif, a_labels.tif, ...). "
-                           "Prints a per-image table and the means; --output writes every score."))
+                           "Prints a per-image table and the means; --output writes every score. "
+                           "Label volumes (MRC, TIFF stacks: vesicles in tomograms) get "
+                           "CryoVesNet's table: mask Dice (with --prob), Dice, delta_d, Delta_c "
+                           "(nm), TP, FN, FP, F1 (a vesicle is found when its centre lies in a "
+                           "true one)."))
     e.add_argument("--pred", nargs="+", metavar="P", default=[],
                    help="segmentations: label images or binary masks")
     e.add_argument("--truth", nargs="+", metavar="T", default=[],
@@ -69,15 +73,27 @@ def cmd_evaluate(args):
         pairs = pair_files(args.pred, args.truth, args.prob)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    results, failures = [], []
+    from ..workflows import evaluate_volume_files, volume_input
+
+    results, volumes, failures = [], [], []
     for name, pred, truth, prob in tqdm(pairs, desc="evaluate", unit="image",
                                         disable=len(pairs) < 2, file=sys.stderr):
         try:
-            results.append(evaluate_files(name, pred, truth, prob, pixel_size=args.pixel_size,
-                                          connectivity=args.connectivity,
-                                          iou_threshold=args.iou_threshold, column=args.column))
+            if volume_input(truth):
+                if args.pixel_size is not None and args.pixel_size[0] != args.pixel_size[1]:
+                    raise ValueError(f"{truth}: give one voxel size for volumes")
+                volumes.append(evaluate_volume_files(
+                    name, pred, truth, prob,
+                    voxel_size=None if args.pixel_size is None else args.pixel_size[0]))
+            else:
+                results.append(evaluate_files(name, pred, truth, prob, pixel_size=args.pixel_size,
+                                              connectivity=args.connectivity,
+                                              iou_threshold=args.iou_threshold,
+                                              column=args.column))
         except (ValueError, TypeError, OSError) as exc:
             failures.append(f"{exc}")
+    if volumes:
+        _report_volumes(volumes, out if not results else None)
 
     if results:
         table = evaluation_table(results)
@@ -101,3 +117,19 @@ def cmd_evaluate(args):
         if out is not None:
             print(f"wrote {out}")
     return finish("evaluate", failures, len(pairs), "pair(s)")
+
+
+def _report_volumes(results, out):
+    from .. import io
+    from ..workflows import volume_evaluation_table
+
+    table = volume_evaluation_table(results)
+    if out is not None:
+        io.write_table(out, table)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"))
+    pooled = table.iloc[-1]
+    print(f"All {len(results)} tomogram(s) pooled: TP {int(pooled['TP'])}, FP "
+          f"{int(pooled['FP'])}, FN {int(pooled['FN'])}; F1 {pooled['F1']:.4f}, mean Dice "
+          f"{pooled['Dice']:.4f}")
+    if out is not None:
+        print(f"wrote {out}")

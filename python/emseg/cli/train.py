@@ -9,7 +9,8 @@ def add_parsers(sub):
                        description=(
                            "Train a segmentation network (FRU-Net, MultiRes U-Net or U-Net) on "
                            "images and masks paired by name (a.tif with a_m.tif / a_mask.tif / "
-                           "a_labels.tif). Writes best and last checkpoints, log.json, "
+                           "a_labels.tif), or a 3D U-Net (unet3d) on tomograms and label "
+                           "volumes (MRC, TIFF stacks). Writes best and last checkpoints, log.json, "
                            "training_curve.png and config.json (with the threshold tuned on the "
                            "validation patches) to --output; --resume continues there. Export "
                            "the result with 'emseg export'."))
@@ -20,15 +21,22 @@ def add_parsers(sub):
     t.add_argument("--output", "-o", required=True, metavar="DIR", help="training folder")
     t.add_argument("--config", metavar="JSON", help="model config JSON (replaces the options below)")
     t.add_argument("--name", default="model", help="model name (default: model)")
-    t.add_argument("--architecture", default="fru_net", choices=("fru_net", "multires_unet", "unet"))
+    t.add_argument("--architecture", default="fru_net",
+                   choices=("fru_net", "multires_unet", "unet", "unet3d"),
+                   help="network (default fru_net; unet3d for volumes)")
     t.add_argument("--classes", default="particle",
                    help="comma-separated classes; 'particle,boundary' learns contacts too")
-    t.add_argument("--base-filters", type=int, default=32, metavar="N")
-    t.add_argument("--depth", type=int, default=4, metavar="N")
+    t.add_argument("--base-filters", type=int, metavar="N",
+                   help="feature maps at the first level (default 32; unet3d 16)")
+    t.add_argument("--depth", type=int, metavar="N",
+                   help="down-sampling levels (default 4; unet3d 2, as CryoVesNet)")
     t.add_argument("--model-pixel-size", type=float, metavar="NM",
                    help="pixel size the model works at (default: that of the first image)")
-    t.add_argument("--tile-size", type=int, default=400, metavar="PX",
-                   help="patch size (default 400, as FRU-Net)")
+    t.add_argument("--tile-size", type=int, metavar="PX",
+                   help="inference tile size and, without --patch-size, the training patch size "
+                        "(default 400, as FRU-Net; unet3d: 64^3 blocks)")
+    t.add_argument("--patch-size", type=int, metavar="PX",
+                   help="training patch size when it differs (unet3d default 32, as CryoVesNet)")
     _training_options(t)
     t.set_defaults(func=cmd_train)
 
@@ -245,14 +253,32 @@ def cmd_train(args):
     elif args.config:
         config = ModelConfig.from_json(io.read_text(args.config))
     else:
-        config = ModelConfig(
-            name=args.name, architecture=args.architecture,
-            classes=[c.strip() for c in args.classes.split(",") if c.strip()],
-            base_filters=args.base_filters, depth=args.depth, tile_size=args.tile_size,
-            halo=min(32, args.tile_size // 8), pixel_size=args.model_pixel_size or pairs[0][2])
+        volume = args.architecture == "unet3d"
+        defaults = (dict(base_filters=16, depth=2, tile_size=64, patch_size=32) if volume
+                    else dict(base_filters=32, depth=4, tile_size=400, patch_size=None))
+        given = {k: getattr(args, k) for k in defaults if getattr(args, k) is not None}
+        settings = {**defaults, **given}
+        first = pairs[0][2]
+        px = args.model_pixel_size or (first[-1] if isinstance(first, tuple) else first)
+        classes = [c.strip() for c in args.classes.split(",") if c.strip()]
+        if volume and classes == ["particle"]:
+            classes = ["vesicle"]
+        try:
+            config = ModelConfig(name=args.name, architecture=args.architecture, classes=classes,
+                                 halo=min(32, settings["tile_size"] // 8), pixel_size=px,
+                                 **settings)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    for i, (image, _, _) in enumerate(pairs):
+        if image.ndim != config.ndim:
+            kind = "volumes" if config.ndim == 3 else "2D images"
+            raise UsageError(f"{config.architecture} trains on {kind}; training file {i + 1} "
+                             f"is {image.ndim}D")
     from ..models.training import train_model
-    print(f"training {config.architecture} '{config.name}' on {len(pairs)} image(s) at "
-          f"{config.pixel_size:g} nm/px, {config.tile_size}-px patches")
+    unit = "voxels" if config.ndim == 3 else "nm/px"
+    print(f"training {config.architecture} '{config.name}' on {len(pairs)} "
+          f"{'volume' if config.ndim == 3 else 'image'}(s) at {config.pixel_size:g} nm "
+          f"{unit}, {config.training_patch}-px patches")
     result = train_model(pairs, config, out, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.learning_rate, loss=args.loss, class_weights=weights,
                          patience=args.patience, seed=args.seed, resume=args.resume, verbose=1)

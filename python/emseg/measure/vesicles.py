@@ -38,8 +38,6 @@ def vesicle_table(labels, voxel_size, *, thresholds=None):
     import pandas as pd
 
     labels = check_label_array(labels, "labels", ndims=(3,))
-    if labels.dtype.kind == "f":
-        raise TypeError(f"labels must be integer, got {labels.dtype}")
     dz, dy, dx = check_spacing(voxel_size, 3, "voxel_size")
     flat = labels.ravel()
     n = int(flat.max()) + 1 if flat.size else 1

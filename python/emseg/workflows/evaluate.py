@@ -8,7 +8,8 @@ import numpy as np
 from ..io import resolve_pixel_size
 from .files import load_image, load_labels
 
-__all__ = ["EvaluateResult", "evaluate_files", "evaluation_table", "pooled_scores"]
+__all__ = ["EvaluateResult", "evaluate_files", "evaluation_table", "pooled_scores",
+           "VolumeEvaluation", "evaluate_volume_files", "volume_evaluation_table"]
 
 
 @dataclass
@@ -101,3 +102,80 @@ def pooled_scores(results, column="MinFeret"):
     for k, v in distribution_errors(pred, truth).items():
         out[f"{column} {k}" + ("" if k == "KS" else " err")] = v
     return out
+
+
+@dataclass
+class VolumeEvaluation:
+    """Outcome of scoring one vesicle segmentation volume against its ground truth."""
+
+    name: str
+    pred_path: Path
+    truth_path: Path
+    scores: dict
+    voxel_size: tuple
+    voxel_size_source: str
+
+
+def _label_volume(path):
+    from .._validate import check_label_array
+    from .. import io as _io
+
+    data, size, meta = _io.read_volume(path)
+    data = np.asarray(data)
+    if data.dtype.kind == "f":
+        if not np.all(np.mod(data, 1) == 0):
+            raise TypeError(f"{path}: floating-point voxels where integer labels are expected")
+        data = data.astype(np.int64)
+    try:
+        return check_label_array(data, "labels", ndims=(3,)), size, meta
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{path}: {exc}") from None
+
+
+def evaluate_volume_files(name, pred_path, truth_path, prob_path=None, *, voxel_size=None,
+                          threshold=0.5):
+    """Score a vesicle label volume against its ground truth with CryoVesNet's columns
+    (:func:`emseg.metrics.vesicle_scores`); with a probability volume, "Mask Dice" is the
+    Dice of ``prob > threshold``.
+
+    The voxel size is ``voxel_size`` when given, else the truth's, else the prediction's;
+    one is needed (the centre residual is in nm).
+    """
+    from .. import io as _io
+    from ..metrics import vesicle_scores
+
+    truth, size, meta = _label_volume(truth_path)
+    pred, psize, pmeta = _label_volume(pred_path)
+    if pred.shape != truth.shape:
+        raise ValueError(f"{pred_path}: shape {pred.shape} differs from ground truth "
+                         f"{truth_path} {truth.shape}")
+    mask = None
+    if prob_path is not None:
+        prob = np.asarray(_io.read_volume(prob_path)[0])
+        if prob.shape != truth.shape:
+            raise ValueError(f"{prob_path}: shape {prob.shape} differs from ground truth "
+                             f"{truth_path} {truth.shape}")
+        mask = prob > threshold
+    size, source = resolve_pixel_size(voxel_size, (size, meta), (psize, pmeta),
+                                      what="voxel size")
+    if size is None:
+        raise ValueError(f"{truth_path}: no voxel size in the files; give --pixel-size (nm)")
+    scores = vesicle_scores(pred, truth, voxel_size=size, mask=mask)
+    return VolumeEvaluation(name, Path(pred_path), Path(truth_path), scores, tuple(size), source)
+
+
+def volume_evaluation_table(results):
+    """One row per tomogram (column ``Tomogram`` first) and a ``pooled`` row: counts summed,
+    F1 from the totals, the other scores averaged."""
+    import pandas as pd
+
+    if not results:
+        raise ValueError("results is empty: nothing to tabulate")
+    table = pd.DataFrame([{"Tomogram": r.name, **r.scores} for r in results])
+    tp, fp, fn = (int(table[c].sum()) for c in ("TP", "FP", "FN"))
+    pooled = {"Tomogram": "pooled", **table.drop(columns="Tomogram").mean(skipna=True),
+              "TP": tp, "FP": fp, "FN": fn,
+              "Precision": tp / (tp + fp) if tp + fp else float("nan"),
+              "Recall": tp / (tp + fn) if tp + fn else float("nan"),
+              "F1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")}
+    return pd.concat([table, pd.DataFrame([pooled])], ignore_index=True)

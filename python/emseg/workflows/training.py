@@ -1,6 +1,6 @@
 """Reading training data from files matched by name (``emseg train``, ``train-classifier``)."""
 
-
+import numpy as np
 
 from ..io import resolve_pixel_size
 from .files import expand_folders, load_image, load_labels, pair_files
@@ -14,16 +14,24 @@ def training_pairs(images, masks, *, pixel_size=None):
     Parameters
     ----------
     images, masks : sequences of path-like
-        Files, or folders whose image files (TIFF, PNG, JPEG) are all used.
+        Files, or folders whose image files (TIFF, PNG, JPEG, MRC, ...) are all used.
+        Volumes (tomograms: MRC, TIFF stacks) pair with label volumes.
     pixel_size : float, optional
-        For images without calibration (an explicit value always wins).
+        For images without calibration (an explicit value always wins; volumes: the
+        voxel size).
 
     Yields
     ------
     (image, mask, pixel_size_nm)
+        For volumes ``(volume, labels, (z, y, x) voxel size)``.
     """
+    from .segment import volume_input
+
     pairs = pair_files(expand_folders(masks), expand_folders(images), roles=("mask", "image"))
     for name, mask_path, image_path, _ in pairs:
+        if volume_input(image_path):
+            yield _volume_pair(image_path, mask_path, pixel_size)
+            continue
         image, isize, imeta = load_image(image_path)
         mask, msize, mmeta = load_labels(mask_path, allow_empty=True)
         if image.shape != mask.shape:
@@ -32,6 +40,22 @@ def training_pairs(images, masks, *, pixel_size=None):
         if size is None:
             raise ValueError(f"{image_path}: no pixel size in the file; give --pixel-size")
         yield image, mask, float(size[0])
+
+
+def _volume_pair(image_path, mask_path, voxel_size):
+    from .evaluate import _label_volume
+    from .segment import load_volume
+
+    volume, vsize, vmeta = load_volume(image_path, what="training volume")
+    mask, msize, mmeta = _label_volume(mask_path)
+    if volume.shape != mask.shape:
+        raise ValueError(f"{mask_path}: shape {mask.shape} differs from {image_path} "
+                         f"{volume.shape}")
+    given = None if voxel_size is None else (float(voxel_size),) * 3
+    size, _ = resolve_pixel_size(given, (vsize, vmeta), (msize, mmeta), what="voxel size")
+    if size is None:
+        raise ValueError(f"{image_path}: no voxel size in the file; give --pixel-size")
+    return np.asarray(volume, np.float32), mask, tuple(float(v) for v in size)
 
 
 def classifier_triples(images, labels, keeps, *, pixel_size=None, connectivity=8):
