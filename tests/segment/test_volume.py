@@ -89,12 +89,18 @@ def test_touching_vesicles_merged_by_the_global_threshold_are_split_locally():
         d = np.sqrt((zz - c[0]) ** 2 + (yy - c[1]) ** 2 + (xx - c[2]) ** 2)
         prob = np.maximum(prob, np.where(d <= r, 0.6 + 0.39 * (1 - d / r), 0))
     volume = tomogram(labels, dist)
-    merged = segment_volume(volume, Oracle(prob), meta(threshold_rule="fixed", z_split=99.0),
+    small = {"min_diameter_nm": 10.0}
+    merged = segment_volume(volume, Oracle(prob), meta(threshold_rule="fixed", z_split=99.0,
+                                                       keep_min_extent=0.05, **small),
                             voxel_size=2.0, threshold=0.4)
     assert merged.labels.max() == 5
     assert len(np.unique(merged.labels[labels >= 1][labels[labels >= 1] <= 3])) == 1
-    split = segment_volume(volume, Oracle(prob), meta(threshold_rule="fixed"), voxel_size=2.0,
-                           threshold=0.4)
+    # without the split, CryoVesNet's final filter drops the chain (extent < 0.25)
+    dropped = segment_volume(volume, Oracle(prob), meta(threshold_rule="fixed", z_split=99.0,
+                                                        **small), voxel_size=2.0, threshold=0.4)
+    assert dropped.labels.max() == 4 and not dropped.labels[(labels >= 1) & (labels <= 3)].any()
+    split = segment_volume(volume, Oracle(prob), meta(threshold_rule="fixed", **small),
+                           voxel_size=2.0, threshold=0.4)
     assert split.labels.max() == 7
     owners = [np.bincount(split.labels[labels == k]).argmax() for k in (1, 2, 3)]
     assert len(set(owners)) == 3 and 0 not in owners  # three vesicles, three labels
@@ -102,6 +108,22 @@ def test_touching_vesicles_merged_by_the_global_threshold_are_split_locally():
     # the watershed gives the split vesicles their full size back
     for k, o in zip((1, 2, 3), owners):
         assert np.sum(split.labels == o) > 0.8 * np.sum(labels == k)
+
+
+def test_final_filter_drops_small_pieces_and_sheets(four):
+    labels, dist, volume = four
+    prob = 1 / (1 + np.exp(2.0 * dist))
+    prob[2:30, 56:58, 2:58] = 0.99                     # a membrane sheet (extent 1.0 in its box
+    prob[2:30, 56, 2:58] = 0.99                        # ... but far from a ball's volume)
+    prob[28:30, 2:4, 2:4] = 0.99                       # a fragment of 8 voxels
+    seg = segment_volume(volume, Oracle(prob), meta(min_voxels=4), voxel_size=2.0)
+    assert seg.labels.max() == 4
+    assert not seg.labels[:, 56:].any() and not seg.labels[28:, :4, :4].any()
+    # vesicles smaller than min_diameter_nm go too (at 0.5 the four have 32, 36, 40, 32 nm)
+    seg = segment_volume(volume, Oracle(prob), meta(min_diameter_nm=34.0), voxel_size=2.0,
+                         threshold=0.5)
+    assert seg.labels.max() == 2
+    assert set(np.unique(labels[seg.labels > 0])) == {2, 3}
 
 
 def test_region_mask_drops_vesicles_outside_it(four):

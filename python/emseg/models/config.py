@@ -51,6 +51,9 @@ VESICLE_DEFAULTS = {
     "z_grow": -1.0,               # adaptive growth: volume z-score below ...
     "min_extent": 0.35,           # ... while the grown segment's extent stays above
     "adaptive_steps": 24,
+    "min_diameter_nm": 24.0,      # final filter (CryoVesNet): no smaller than a ball of r = 12 nm
+    "keep_min_extent": 0.25,      # ... and ball-like: extent within [keep_min, keep_max]
+    "keep_max_extent": 0.75,
 }
 
 _CHAIN_DEFAULTS = {"bam": POSTPROCESS_DEFAULTS, "fru_net": POSTPROCESS_DEFAULTS,
@@ -88,8 +91,11 @@ def check_vesicle_options(options):
         _check_number(o[key], f"postprocess {key}", integer=True, low=1)
     for key in ("z_split", "z_grow"):
         _check_number(o[key], f"postprocess {key}")
-    for key in ("max_extent", "min_extent"):
+    for key in ("max_extent", "min_extent", "keep_min_extent", "keep_max_extent"):
         _check_number(o[key], f"postprocess {key}", low=0, high=1)
+    if not o["keep_min_extent"] < o["keep_max_extent"]:
+        raise ValueError("postprocess: keep_min_extent must be below keep_max_extent")
+    _check_number(o["min_diameter_nm"], "postprocess min_diameter_nm", low=0)
     return o
 
 

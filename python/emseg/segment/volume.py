@@ -148,6 +148,7 @@ def segment_volume(volume, predict_fn, meta, *, voxel_size, mask=None, threshold
                                      min_voxels=options["min_voxels"])
     del small
     labels, cut = _drop_small(labels, cut, options["min_voxels"])
+    labels, cut = _keep_vesicle_shapes(labels, cut, model_px, options)
     if labels.shape != volume.shape:
         labels = rescale(labels, shape=volume.shape, order=0)
         labels, cut = _drop_small(labels, cut, 1)
@@ -156,12 +157,35 @@ def segment_volume(volume, predict_fn, meta, *, voxel_size, mask=None, threshold
                               spacing, float(t), cut, table)
 
 
-def _drop_small(labels, thresholds, min_voxels):
-    """Remove segments below ``min_voxels`` and renumber 1..n, keeping each one's threshold."""
+def _keep_vesicle_shapes(labels, thresholds, voxel_nm, options):
+    """CryoVesNet's final filter: drop segments smaller than a ball of ``min_diameter_nm``
+    or whose extent is outside [keep_min_extent, keep_max_extent] (not ball-like: membrane
+    sheets, fragments of organelles), and renumber."""
+    from scipy import ndimage as ndi
+
     counts = np.bincount(labels.ravel())
+    boxes = ndi.find_objects(labels)
+    min_voxels = np.pi / 6 * options["min_diameter_nm"] ** 3 / voxel_nm ** 3
+    keep = np.zeros(len(counts), bool)
+    for k, box in enumerate(boxes, start=1):
+        if box is None:
+            continue
+        extent = counts[k] / np.prod([s.stop - s.start for s in box])
+        keep[k] = counts[k] >= min_voxels and \
+            options["keep_min_extent"] <= extent <= options["keep_max_extent"]
+    counts[~keep] = 0
+    return _drop_small(labels, thresholds, 1, counts=counts)
+
+
+def _drop_small(labels, thresholds, min_voxels, counts=None):
+    """Remove segments below ``min_voxels`` (or with ``counts`` 0) and renumber 1..n,
+    keeping each one's threshold."""
+    counts = np.bincount(labels.ravel()) if counts is None else counts
     keep = np.flatnonzero(counts >= min_voxels)
     keep = keep[keep > 0]
     lut = np.zeros(len(counts), np.int32)
     lut[keep] = np.arange(1, len(keep) + 1)
     thresholds = np.asarray(thresholds, float)
-    return lut[labels], np.concatenate([[np.nan], thresholds[keep]])
+    labels = labels.astype(np.int32, copy=False)
+    np.take(lut, labels, out=labels)            # in place: no second label volume
+    return labels, np.concatenate([[np.nan], thresholds[keep]])
