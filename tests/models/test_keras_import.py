@@ -130,3 +130,23 @@ def test_cryovesnets_published_network_imports_with_its_settings(tmp_path):
     predictor = SavedModelPredictor(find_model(out))
     assert np.max(np.abs(predictor(x) - want)) < 1e-5
     assert predictor(np.zeros((1, 64, 64, 64, 1), np.float32)).shape == (1, 64, 64, 64, 1)
+
+
+def test_a_keras3_hdf5_volume_model_imports_too(tmp_path):
+    keras = pytest.importorskip("keras")
+    from emseg.models.keras_import import import_keras_hdf5
+    from emseg.models.saved import SavedModelPredictor
+
+    L = keras.layers
+    x = inp = keras.Input((None, None, None, 1))
+    a = L.BatchNormalization()(L.Conv3D(4, 3, padding="same", activation="relu")(x))
+    b = L.UpSampling3D(2)(L.Conv3D(4, 3, padding="same")(L.MaxPooling3D(2)(a)))
+    out = L.Conv3D(1, 1, activation="sigmoid")(L.Concatenate()([a, b]))
+    model = keras.Model(inp, out)
+    model.save(tmp_path / "k3.h5")                     # Keras 3's own HDF5 layout
+    info = import_keras_hdf5(tmp_path / "k3.h5", pixel_size=2.0, tile_size=32,
+                             output=tmp_path / "vol")
+    assert info.meta["axes"] == "ZYX" and info.meta["input"]["divisor"] == 2
+    assert info.meta["postprocess"]["threshold_rule"] == "shell"
+    block = np.random.default_rng(3).random((1, 16, 16, 16, 1)).astype(np.float32)
+    assert np.max(np.abs(SavedModelPredictor(info)(block) - model.predict(block, verbose=0))) < 1e-6

@@ -179,3 +179,19 @@ def test_one_pass_shell_means_equal_eroding_every_mask():
             ref_m, ref_c = shell_intensity(prob > t, volume, erosion=erosion)
             assert c == ref_c
             assert m == pytest.approx(ref_m, abs=1e-9) if ref_c else np.isnan(m)
+
+
+def test_growing_found_vesicles_restores_their_extent_without_merging():
+    from emseg.segment.vesicles import grow_labels
+
+    truth, dist = balls((24, 40, 60), [(12, 20, 18), (12, 20, 38)], [9, 9])   # touching
+    prob = 1 / (1 + np.exp(2.0 * dist))
+    cores = np.where(dist < -3, truth, 0).astype(np.int32)     # shrunk by 3 voxels
+    grown = grow_labels(prob, cores.copy(), 0.5, margin=4)
+    assert np.mean(grown[truth > 0] == truth[truth > 0]) > 0.97
+    assert set(np.unique(grown)) == {0, 1, 2}
+    assert not np.any((grown > 0) & (dist > 1))                 # not beyond the threshold
+    limited = grow_labels(prob, cores.copy(), 0.5, margin=1)
+    assert (limited > 0).sum() < (grown > 0).sum()
+    with pytest.raises(ValueError, match="margin"):
+        grow_labels(prob, cores.copy(), 0.5, margin=0)

@@ -51,6 +51,8 @@ VESICLE_DEFAULTS = {
     "z_grow": -1.0,               # adaptive growth: volume z-score below ...
     "min_extent": 0.35,           # ... while the grown segment's extent stays above
     "adaptive_steps": 24,
+    "grow": True,                 # grow the found vesicles to the model's voxel threshold
+    "grow_nm": 6.0,               # ... by at most this much
     "min_diameter_nm": 24.0,      # final filter (CryoVesNet): no smaller than a ball of r = 12 nm
     "keep_min_extent": 0.25,      # ... and ball-like: extent within [keep_min, keep_max]
     "keep_max_extent": 0.75,
@@ -96,6 +98,9 @@ def check_vesicle_options(options):
     if not o["keep_min_extent"] < o["keep_max_extent"]:
         raise ValueError("postprocess: keep_min_extent must be below keep_max_extent")
     _check_number(o["min_diameter_nm"], "postprocess min_diameter_nm", low=0)
+    if not isinstance(o["grow"], bool):
+        raise ValueError(f"postprocess grow must be true or false, got {o['grow']!r}")
+    _check_number(o["grow_nm"], "postprocess grow_nm", low=0, low_open=True)
     return o
 
 

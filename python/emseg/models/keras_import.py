@@ -212,7 +212,10 @@ def rebuild_keras_model(config, weights, *, open_spatial=True):
     if sequential:
         outputs = [previous]
     else:
-        outputs = [tensors[o[0]] for o in body["output_layers"]]
+        heads = body["output_layers"]
+        if heads and isinstance(heads[0], str):     # Keras 3 writes a single [name, 0, 0]
+            heads = [heads]
+        outputs = [tensors[o[0]] for o in heads]
     return keras.Model(inputs[0] if len(inputs) == 1 else inputs,
                        outputs[0] if len(outputs) == 1 else outputs,
                        name=str(body.get("name", "imported")) if isinstance(body, dict)

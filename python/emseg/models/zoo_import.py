@@ -139,15 +139,17 @@ def _keras_to_saved_model(data, suffix, target):
         if suffix == ".keras":
             with zipfile.ZipFile(path) as z:
                 config = json.loads(z.read("config.json"))
+            _builtin_only(config, f"keras weights ({suffix})")
+            model = keras.models.load_model(path, compile=False, safe_mode=True)
         else:
-            import h5py
-            with h5py.File(path, "r") as f:
-                raw = f.attrs.get("model_config")
-                if raw is None:
-                    raise ValueError("keras_hdf5 weights without a model: nothing to run")
-                config = json.loads(raw if isinstance(raw, str) else raw.decode())
-        _builtin_only(config, f"keras weights ({suffix})")
-        model = keras.models.load_model(path, compile=False, safe_mode=True)
+            # a Keras 2 HDF5 file: rebuilt layer by layer from its checked JSON, never
+            # deserialised by Keras (see emseg.models.keras_import)
+            from .keras_import import read_keras_hdf5, rebuild_keras_model
+            config, weights = read_keras_hdf5(path)
+            try:
+                model = rebuild_keras_model(config, weights)
+            except ValueError as exc:
+                raise ValueError(f"keras weights ({suffix}): {exc}") from None
     model.export(os.fspath(target), format="tf_saved_model", verbose=False)
     return target
 

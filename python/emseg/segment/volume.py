@@ -2,8 +2,9 @@
 
 Rescale to the network's voxel size, predict in blended 3D blocks, restrict to an optional
 region, threshold where the mask's shell is darkest (CryoVesNet's rule on a logit grid),
-adaptive local thresholds that split merged vesicles and grow partial ones, and back to the
-tomogram's grid. Pure NumPy/SciPy: the network comes in as a callable
+adaptive local thresholds that split merged vesicles and grow partial ones, growth of the
+found vesicles to the network's voxel-wise threshold, CryoVesNet's shape filter, and back to
+the tomogram's grid. Pure NumPy/SciPy: the network comes in as a callable
 (:class:`emseg.models.saved.SavedModelPredictor` for exported models).
 """
 
@@ -14,7 +15,7 @@ import numpy as np
 from .._validate import check_nd_array, check_spacing
 from .scaling import rescale, rescale_factor
 from .tiling import predict_tiled
-from .vesicles import adaptive_threshold, logit_thresholds, shell_threshold
+from .vesicles import adaptive_threshold, grow_labels, logit_thresholds, shell_threshold
 
 __all__ = ["VolumeSegmentation", "segment_volume", "volume_model_settings"]
 
@@ -148,6 +149,12 @@ def segment_volume(volume, predict_fn, meta, *, voxel_size, mask=None, threshold
                                      min_voxels=options["min_voxels"])
     del small
     labels, cut = _drop_small(labels, cut, options["min_voxels"])
+    grow_to = float(meta.get("threshold", 0.5))
+    if options["grow"] and 0 < grow_to < t:
+        # the darkest shell is the membrane's centre: grow the found vesicles to the
+        # network's voxel-wise threshold (tuned on validation patches) for their full extent
+        grow_labels(prob, labels, grow_to,
+                    margin=max(1, int(round(options["grow_nm"] / model_px))))
     labels, cut = _keep_vesicle_shapes(labels, cut, model_px, options)
     if labels.shape != volume.shape:
         labels = rescale(labels, shape=volume.shape, order=0)

@@ -1,0 +1,182 @@
+"""Tomograms on the command line: emseg segment / evaluate / train with volumes, as users run
+them, with the shipped default vesicle model on synthetic tomograms it never saw."""
+
+import hashlib
+import os
+import subprocess
+import sys
+
+import mrcfile
+import numpy as np
+import pandas as pd
+import pytest
+import tifffile
+
+from emseg import io
+from emseg.measure import vesicle_table
+from emseg.metrics import vesicle_scores
+from emseg.synthetic import synapse_tomogram
+
+pytest.importorskip("tensorflow")
+
+VOXEL = 2.2
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "emseg", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, timeout=900, env={**os.environ})
+
+
+def digest(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+
+@pytest.fixture(scope="module")
+def tomo(tmp_path_factory):
+    """A small synthetic tomogram (seed never used in training) as MRC with an origin, and its
+    true vesicles."""
+    d = tmp_path_factory.mktemp("tomo")
+    t = synapse_tomogram((48, 112, 112), voxel_size=VOXEL, n_vesicles=24, seed=4242)
+    io.write_mrc(d / "synapse.mrc", t.volume, (VOXEL,) * 3, origin=(11.0, 22.0, 33.0),
+                 nstart=(1, 2, 3))
+    io.write_mrc(d / "synapse_m.mrc", t.labels, (VOXEL,) * 3, labels=True)
+    return d, t
+
+
+@pytest.fixture(scope="module")
+def segmented(tomo, tmp_path_factory):
+    d, _ = tomo
+    out = tmp_path_factory.mktemp("seg")
+    before = digest(d)
+    r = run("segment", d / "synapse.mrc", "--output", out)
+    assert digest(d) == before                               # inputs untouched
+    return r, out
+
+
+def test_segment_tomogram_writes_labels_probability_table_and_picture(tomo, segmented):
+    d, t = tomo
+    r, out = segmented
+    assert r.returncode == 0, r.stderr
+    assert "vesicles (voxel size 2.2 nm from MRC header" in r.stdout
+    names = {"synapse_labels.mrc", "synapse_prob.mrc", "synapse_vesicles.csv",
+             "synapse_vesicles.png"}
+    assert names <= {p.name for p in out.iterdir()}
+    with mrcfile.open(out / "synapse_labels.mrc") as m:
+        labels = m.data.copy()
+        assert labels.dtype == np.uint16 and labels.shape == t.labels.shape
+        assert float(m.voxel_size.x) == pytest.approx(22.0, abs=1e-3)
+        assert (float(m.header.origin.x), float(m.header.origin.z)) == (11.0, 33.0)
+        assert (int(m.header.nxstart), int(m.header.nzstart)) == (1, 3)
+    with mrcfile.open(out / "synapse_prob.mrc") as m:
+        prob = m.data.copy()
+        assert prob.dtype == np.float32 and 0 <= prob.min() and prob.max() <= 1
+    table = pd.read_csv(out / "synapse_vesicles.csv")
+    assert list(table.columns) == ["Label", "X", "Y", "Z", "Voxels", "Volume", "EqDiameter",
+                                   "Threshold"]
+    assert len(table) == labels.max() == len(np.unique(labels)) - 1
+    again = vesicle_table(labels.astype(np.int32), VOXEL)
+    assert np.allclose(table[["X", "Y", "Z", "Volume"]], again[["X", "Y", "Z", "Volume"]])
+    assert table.Threshold.between(0.5, 1).all()
+    # the shipped model finds the vesicles of a tomogram it never saw
+    s = vesicle_scores(labels.astype(np.int32), t.labels, voxel_size=VOXEL)
+    assert s["F1"] >= 0.9 and s["Dice"] >= 0.75, s
+
+
+def test_evaluate_volumes_prints_cryovesnets_columns(tomo, segmented, tmp_path):
+    d, _ = tomo
+    _, out = segmented
+    csv = tmp_path / "scores.csv"
+    r = run("evaluate", "--pred", out / "synapse_labels.mrc", "--truth", d / "synapse_m.mrc",
+            "--prob", out / "synapse_prob.mrc", "--output", csv)
+    assert r.returncode == 0, r.stderr
+    for col in ("Mask Dice", "Dice", "delta_d", "Delta_c", "TP", "FN", "FP", "F1"):
+        assert col in r.stdout
+    assert "tomogram(s) pooled" in r.stdout
+    scores = pd.read_csv(csv)
+    assert scores.Tomogram.tolist() == ["synapse", "pooled"] and scores.F1[0] >= 0.9
+
+
+def test_region_mask_and_tiff_stacks(tomo, tmp_path):
+    d, t = tomo
+    region = np.zeros(t.labels.shape, np.uint8)
+    region[:, :56] = 1
+    io.write_mrc(tmp_path / "region.mrc", region, (VOXEL,) * 3)
+    io.write_volume(tmp_path / "stack.tif", t.volume, (VOXEL,) * 3)
+    r = run("segment", d / "synapse.mrc", tmp_path / "stack.tif", "--mask", tmp_path / "region.mrc",
+            "--output", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    with mrcfile.open(tmp_path / "out" / "synapse_labels.mrc") as m:
+        masked = m.data.copy()
+    assert masked.max() > 0 and not masked[:, 56:].any()
+    with mrcfile.open(tmp_path / "out" / "stack_labels.mrc") as m:
+        stack = m.data.copy()
+        assert float(m.voxel_size.x) == pytest.approx(22.0, abs=1e-3)
+    assert np.array_equal(stack, masked)               # same voxels, same answer
+
+
+def test_bad_volumes_fail_one_line_each_and_the_batch_goes_on(tomo, tmp_path):
+    d, t = tomo
+    src = tmp_path / "in"
+    src.mkdir()
+    vol = t.volume
+    io.write_mrc(src / "good.mrc", vol, (VOXEL,) * 3)
+    tifffile.imwrite(src / "fourd.tif", np.zeros((2, 3, 16, 16, 16), np.float32), imagej=True,
+                     metadata={"axes": "TZCYX"})
+    tifffile.imwrite(src / "rgb.tif", np.zeros((8, 16, 16, 3), np.uint8), photometric="rgb")
+    io.write_mrc(src / "absurd.mrc", vol, (1e-4,) * 3)
+    io.write_mrc(src / "nosize.mrc", vol)
+    io.write_mrc(src / "empty.mrc", np.zeros_like(vol), (VOXEL,) * 3)
+    io.write_mrc(src / "labels.mrc", t.labels, (VOXEL,) * 3, labels=True)
+    before = digest(src)
+    out = tmp_path / "out"
+    r = run("segment", *sorted(src.iterdir()), "--model", "emseg-vesicles-cryoet", "--output", out)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    errors = [ln for ln in r.stderr.splitlines() if "emseg segment: error:" in ln]
+    text = "\n".join(errors)
+    assert "fourd.tif" in text and "rgb.tif" in text
+    assert "absurd.mrc" in text and "voxel size" in text
+    assert "nosize.mrc: no voxel size in the file" in text
+    assert "empty.mrc: the tomogram is empty" in text
+    assert "labels.mrc: this looks like a label volume" in text
+    assert "6 of 7 image(s) failed" in r.stderr
+    assert {p.name for p in out.iterdir()} == {"good_labels.mrc", "good_prob.mrc",
+                                                "good_vesicles.csv", "good_vesicles.png"}
+    assert digest(src) == before
+    # a single plane where a volume model is asked for; a mask of another shape
+    io.write_mrc(tmp_path / "plane.mrc", vol[:1], (VOXEL,) * 3)
+    r = run("segment", tmp_path / "plane.mrc", "--model", "emseg-vesicles-cryoet", "-o",
+            tmp_path / "o2")
+    assert r.returncode == 2 and "segments volumes" in r.stderr and "2D image" in r.stderr
+    io.write_mrc(tmp_path / "small_mask.mrc", np.ones((4, 4, 4), np.uint8), (VOXEL,) * 3)
+    r = run("segment", src / "good.mrc", "--mask", tmp_path / "small_mask.mrc", "-o",
+            tmp_path / "o3")
+    assert r.returncode == 2 and "mask shape (4, 4, 4) differs" in r.stderr
+    assert not (tmp_path / "o2").exists() and not (tmp_path / "o3").exists()
+
+
+def test_train_on_volumes_resumes_and_exports(tomo, tmp_path):
+    d, _ = tomo
+    work = tmp_path / "train"
+    r = run("train", "--images", d / "synapse.mrc", "--masks", d / "synapse_m.mrc",
+            "--architecture", "unet3d", "--base-filters", "2", "--epochs", "1", "--output", work)
+    assert r.returncode == 0, r.stderr
+    assert "training unet3d 'model' on 1 volume(s) at 2.2 nm voxels, 32-px patches" in r.stdout
+    for f in ("best.keras", "last.keras", "log.json", "training_curve.png", "config.json"):
+        assert (work / f).exists()
+    r = run("train", "--images", d / "synapse.mrc", "--masks", d / "synapse_m.mrc",
+            "--architecture", "unet3d", "--epochs", "2", "--output", work, "--resume")
+    assert r.returncode == 0, r.stderr
+    import json
+    log = json.loads((work / "log.json").read_text())
+    assert [e["epoch"] for e in log["epochs"]] == [1, 2] and "val_dice" in log["epochs"][0]
+    r = run("export", work, "--models", tmp_path / "models", "--name", "tiny3d")
+    assert r.returncode == 0, r.stderr
+    meta = io.read_yaml(tmp_path / "models" / "tiny3d" / "model.yaml")
+    assert meta["axes"] == "ZYX" and meta["input"]["axes"] == "bzyxc"
+    assert meta["postprocess"]["chain"] == "vesicles"
+    # a 2D image given to a 3D architecture is refused
+    io.write_image(tmp_path / "flat.tif", np.zeros((64, 64), np.float32), 2.2)
+    io.write_image(tmp_path / "flat_m.tif", np.ones((64, 64), np.uint8), 2.2)
+    r = run("train", "--images", tmp_path / "flat.tif", "--masks", tmp_path / "flat_m.tif",
+            "--architecture", "unet3d", "--output", tmp_path / "t2")
+    assert r.returncode == 2 and "unet3d trains on volumes" in r.stderr
