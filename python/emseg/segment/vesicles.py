@@ -145,7 +145,7 @@ def _grow_box(box, shape, margin):
 
 
 def adaptive_threshold(probability, threshold, *, z_split=1.0, max_extent=0.25, z_grow=-1.0,
-                       min_extent=0.35, steps=24, min_voxels=27):
+                       min_extent=0.35, steps=24, min_voxels=27, floor=0.05):
     """CryoVesNet's adaptive local thresholding of vesicle segments.
 
     The mask ``probability > threshold`` is labelled (6-connected). A segment much larger
@@ -164,7 +164,10 @@ def adaptive_threshold(probability, threshold, *, z_split=1.0, max_extent=0.25, 
         The global threshold (e.g. :func:`shell_threshold`'s).
     steps : int, optional
         Candidate local thresholds on each side, even in the logit between ``threshold``
-        and ``1 - 1e-6`` (raising) or 0.05 (lowering).
+        and ``1 - 1e-6`` (raising) or ``floor`` (lowering).
+    floor : float, optional
+        The lowest local threshold a growing segment may reach (e.g. the network's voxel-wise
+        threshold: below it the network itself says "not vesicle").
 
     Returns
     -------
@@ -183,7 +186,8 @@ def adaptive_threshold(probability, threshold, *, z_split=1.0, max_extent=0.25, 
     sd = volumes.std()
     z = (volumes - volumes.mean()) / sd if sd > 0 else np.zeros_like(volumes)
     higher = logit_thresholds(float(threshold), 1 - 1e-6, steps + 1)[1:]
-    lower = logit_thresholds(0.05, float(threshold), steps + 1)[::-1][1:]
+    lower = (logit_thresholds(float(floor), float(threshold), steps + 1)[::-1][1:]
+             if 0 < floor < threshold else np.zeros(0))
     pieces = []                                          # (mask in a box, box, threshold)
     for i, box in enumerate(boxes):
         own = labels[box] == i + 1

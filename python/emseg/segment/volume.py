@@ -142,14 +142,15 @@ def segment_volume(volume, predict_fn, meta, *, voxel_size, mask=None, threshold
                                        min_voxels=options["min_voxels"])
         except ValueError:          # nothing above the lowest candidate: no vesicles
             t = float(candidates[0])
+    # the network's voxel-wise threshold (tuned on validation patches) bounds any growth
+    grow_to = float(meta.get("threshold", 0.5))
     labels, cut = adaptive_threshold(prob, t, z_split=options["z_split"],
                                      max_extent=options["max_extent"], z_grow=options["z_grow"],
                                      min_extent=options["min_extent"],
                                      steps=options["adaptive_steps"],
-                                     min_voxels=options["min_voxels"])
+                                     min_voxels=options["min_voxels"], floor=grow_to)
     del small
     labels, cut = _drop_small(labels, cut, options["min_voxels"])
-    grow_to = float(meta.get("threshold", 0.5))
     if options["grow"] and 0 < grow_to < t:
         # the darkest shell is the membrane's centre: grow the found vesicles to the
         # network's voxel-wise threshold (tuned on validation patches) for their full extent
