@@ -166,13 +166,7 @@ def augment(image, target, rng, *, rotation=15.0, elastic=0.5, intensity=0.15, n
         target = np.stack([ndi.map_coordinates(target[..., c], coords, order=0, mode="reflect")
                            for c in range(target.shape[-1])], -1)
     c = image.shape[-1] if intensity_channels is None else int(intensity_channels)
-    grey = image[..., :c]
-    if intensity and rng.random() < 0.5:
-        gamma = np.exp(rng.uniform(-intensity, intensity) * 2)
-        grey = np.clip(grey, 0, 1) ** gamma
-        grey = grey * (1 + rng.uniform(-intensity, intensity)) + rng.uniform(-intensity, intensity)
-    if noise and rng.random() < 0.5:
-        grey = grey + rng.normal(0, rng.uniform(0, noise), grey.shape).astype(np.float32)
+    grey = _intensity_change(image[..., :c], rng, intensity, noise)
     image = np.concatenate([grey, image[..., c:]], -1) if c < image.shape[-1] else grey
     image = np.ascontiguousarray(image, np.float32)
     return (image[..., 0] if squeeze else image), np.ascontiguousarray(target, np.float32)
@@ -215,11 +209,16 @@ def augment_volume(image, target, rng, *, intensity=0.15, noise=0.03):
     image, target = np.rot90(image, k, axes=(1, 2)), np.rot90(target, k, axes=(1, 2))
     if image.shape[1] == image.shape[2] and rng.random() < 0.5:
         image, target = image.transpose(0, 2, 1, 3), target.transpose(0, 2, 1, 3)
+    image = np.ascontiguousarray(_intensity_change(image, rng, intensity, noise), np.float32)
+    return (image[..., 0] if squeeze else image), np.ascontiguousarray(target, np.float32)
+
+
+def _intensity_change(grey, rng, intensity, noise):
+    """With probability 1/2 each: a gamma/contrast/brightness change, Gaussian noise."""
     if intensity and rng.random() < 0.5:
         gamma = np.exp(rng.uniform(-intensity, intensity) * 2)
-        image = np.clip(image, 0, 1) ** gamma
-        image = image * (1 + rng.uniform(-intensity, intensity)) + rng.uniform(-intensity, intensity)
+        grey = np.clip(grey, 0, 1) ** gamma
+        grey = grey * (1 + rng.uniform(-intensity, intensity)) + rng.uniform(-intensity, intensity)
     if noise and rng.random() < 0.5:
-        image = image + rng.normal(0, rng.uniform(0, noise), image.shape).astype(np.float32)
-    image = np.ascontiguousarray(image, np.float32)
-    return (image[..., 0] if squeeze else image), np.ascontiguousarray(target, np.float32)
+        grey = grey + rng.normal(0, rng.uniform(0, noise), grey.shape).astype(np.float32)
+    return grey
