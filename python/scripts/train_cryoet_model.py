@@ -15,10 +15,13 @@ F1, then Dice); both rules' scores are written into model.yaml.
 Recipe (CPU, 2 cores, about an hour): 40 training tomograms of about 140x280x280 nm,
 32^3 patches that hold at least 3 % vesicle voxels (CryoVesNet's "more than 1000"),
 abutting, so about 1300 patches; batch 8, Adam 1e-3 halved on plateaus, binary
-cross-entropy, at most 24 epochs (early stopping after 4 without a better validation
+cross-entropy, at most 16 epochs (early stopping after 4 without a better validation
 loss). Every generator parameter is drawn per tomogram over a wide range (SNR, defocus,
 tilt range, vesicle sizes and density, membrane thickness, voxel size), so the network
 learns vesicles, not one rendering of them. The benchmark's tomograms use other seeds.
+(Training on to 24 epochs lowered the validation loss from 0.061 to 0.058 but detected
+worse on the validation tomograms, mean F1 0.949 instead of 0.988 with the shell rule (more
+false positives at its higher shell threshold); so 16 it is.)
 """
 
 import argparse
@@ -45,7 +48,7 @@ CONFIG = ModelConfig(
 #: less work on overlaps than CryoVesNet's 64^3.
 INFERENCE_BLOCK, INFERENCE_HALO = 96, 8
 
-TRAINING = dict(epochs=24, batch_size=8, learning_rate=1e-3, loss="bce", patience=4, seed=SEED,
+TRAINING = dict(epochs=16, batch_size=8, learning_rate=1e-3, loss="bce", patience=4, seed=SEED,
                 overlap=0)
 
 
