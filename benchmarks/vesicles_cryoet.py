@@ -84,7 +84,7 @@ def phantom_tomogram(shape, voxel, n, seed):
     for _ in range(12):                                # solid dense blobs (ribosome-like)
         c = [int(rng.integers(0, s)) for s in shape]
         r = rng.uniform(6, 12) / voxel
-        box = tuple(slice(max(0, int(ci - r)), int(ci + r) + 1) for ci in c)
+        box = tuple(slice(max(0, int(ci - r)), min(n, int(ci + r) + 1)) for ci, n in zip(c, shape))
         g = np.indices([b.stop - b.start for b in box]).astype(float)
         d2 = sum((g[a] + box[a].start - c[a]) ** 2 for a in range(3))
         density[box] += (d2 <= r * r) * (labels[box] == 0)

@@ -27,7 +27,7 @@ def wheel(tmp_path_factory):
 
 def test_wheel_ships_the_default_models_and_samples(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for model in ("emseg-particles-sem", "emseg-classifier-sem"):
+    for model in ("emseg-particles-sem", "emseg-classifier-sem", "emseg-vesicles-cryoet"):
         assert f"emseg/bundled_models/{model}/model.yaml" in names
         assert f"emseg/bundled_models/{model}/saved_model/saved_model.pb" in names
     assert "emseg/data/sample_sem.tif" in names

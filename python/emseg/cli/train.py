@@ -429,7 +429,8 @@ def cmd_import_model(args):
 def cmd_models(args):
     from pathlib import Path
 
-    from ..models import DEFAULT_CLASSIFIER, DEFAULT_MODEL, list_models, model_dirs
+    from ..models import (DEFAULT_CLASSIFIER, DEFAULT_MODEL, DEFAULT_VOLUME_MODEL, list_models,
+                          model_dirs)
 
     for p in args.paths:
         if not Path(p).is_dir():
@@ -440,9 +441,12 @@ def cmd_models(args):
         return EXIT_OK
     for m in models:
         meta = m.meta
-        star = " (default)" if m.name in (DEFAULT_MODEL, DEFAULT_CLASSIFIER) else ""
+        star = " (default)" if m.name in (DEFAULT_MODEL, DEFAULT_CLASSIFIER,
+                                          DEFAULT_VOLUME_MODEL) else ""
+        unit = "nm voxels (volumes)" if "z" in str(meta.get("input", {}).get("axes", "")) \
+            else "nm/px"
         print(f"{m.name}{star}: {m.task}, {meta.get('architecture', '?')}, "
-              f"{meta.get('pixel_size_nm', '?')} nm/px, classes "
+              f"{meta.get('pixel_size_nm', '?')} {unit}, classes "
               f"{','.join(meta.get('output', {}).get('classes', []))}, threshold "
               f"{meta.get('threshold', '?')}\n  {m.path}\n  {m.description}")
     return EXIT_OK

@@ -234,9 +234,16 @@ def _spatial_dims(model):
 
 
 def _divisor(config):
-    """2 to the number of poolings/strided layers on the deepest path (a safe block divisor)."""
-    count = sum(1 for spec in config["config"]["layers"]
-                if "Pooling" in spec["class_name"] and "Global" not in spec["class_name"])
+    """2 to the number of down-sampling layers (poolings, strided convolutions): the block
+    sides must be divisible by it for the up-sampling path to meet the skips again."""
+    count = 0
+    for spec in config["config"]["layers"]:
+        cls, cfg = spec["class_name"], spec.get("config", {})
+        if "Pooling" in cls and "Global" not in cls:
+            count += 1
+        elif cls.startswith(("Conv", "SeparableConv", "DepthwiseConv")) and \
+                "Transpose" not in cls and max(np.atleast_1d(cfg.get("strides", 1))) > 1:
+            count += 1
     return 2 ** min(count, 6)
 
 
