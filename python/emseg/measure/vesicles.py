@@ -39,15 +39,15 @@ def vesicle_table(labels, voxel_size, *, thresholds=None):
 
     labels = check_label_array(labels, "labels", ndims=(3,))
     dz, dy, dx = check_spacing(voxel_size, 3, "voxel_size")
-    flat = labels.ravel()
-    n = int(flat.max()) + 1 if flat.size else 1
-    counts = np.bincount(flat, minlength=n).astype(float)
-    # centroids plane by plane: no (3, Z, Y, X) index array for a large tomogram
+    n = int(labels.max()) + 1
+    counts = np.zeros(n)
+    # sums and counts plane by plane: no (3, Z, Y, X) index array or int64 copy of a tomogram
     sums = np.zeros((3, n))
     yy, xx = np.indices(labels.shape[1:], sparse=False)
     for z, plane in enumerate(labels):
         p = plane.ravel()
         c = np.bincount(p, minlength=n)
+        counts += c
         sums[0] += z * c
         sums[1] += np.bincount(p, weights=yy.ravel(), minlength=n)
         sums[2] += np.bincount(p, weights=xx.ravel(), minlength=n)

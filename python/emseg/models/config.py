@@ -48,6 +48,7 @@ VESICLE_DEFAULTS = {
     "min_voxels": 27,             # smaller segments are dropped (model voxels)
     "z_split": 1.0,               # adaptive split: volume z-score above ...
     "max_extent": 0.25,           # ... and extent below (a ball: pi / 6)
+    "max_cluster": 20.0,          # ... and volume at most this many median segments
     "z_grow": -1.0,               # adaptive growth: volume z-score below ...
     "min_extent": 0.35,           # ... while the grown segment's extent stays above
     "adaptive_steps": 24,
@@ -91,6 +92,7 @@ def check_vesicle_options(options):
         _check_number(o[key], f"postprocess {key}", integer=True, low=2)
     for key in ("erosion", "min_voxels"):
         _check_number(o[key], f"postprocess {key}", integer=True, low=1)
+    _check_number(o["max_cluster"], "postprocess max_cluster", low=1)
     for key in ("z_split", "z_grow"):
         _check_number(o[key], f"postprocess {key}")
     for key in ("max_extent", "min_extent", "keep_min_extent", "keep_max_extent"):

@@ -16,7 +16,17 @@ from scipy import ndimage as ndi
 from .._validate import check_nd_array
 
 __all__ = ["logit_thresholds", "shell_intensity", "shell_threshold", "adaptive_threshold",
-           "grow_labels"]
+           "grow_labels", "label_counts"]
+
+
+def label_counts(labels, n=None):
+    """Voxel count of every label (index = label), plane by plane: NumPy's bincount of a
+    whole int32 volume would first make an int64 copy of it (2 GB for a 1 GB tomogram)."""
+    n = int(labels.max()) + 1 if n is None else int(n)
+    counts = np.zeros(n, np.int64)
+    for plane in labels.reshape((-1,) + labels.shape[-2:]) if labels.ndim > 2 else [labels]:
+        counts += np.bincount(plane.ravel(), minlength=n)[:n]
+    return counts
 
 
 def logit_thresholds(low=0.5, high=1 - 1e-6, n=60):
@@ -129,15 +139,25 @@ def _shell_means(probability, volume, thresholds, erosion, slab=32):
     return out_m, out_c
 
 
-def _segments(mask):
-    # int32 labels, 6-connected (skimage's label would give int64: twice the memory)
+def _segments(mask, min_voxels=1):
+    """Label ``mask`` (6-connected, int32: skimage's label would give int64, twice the
+    memory), drop segments below ``min_voxels`` and renumber before the bounding boxes are
+    found: a noisy map's hundreds of thousands of specks never become Python objects."""
     labels = np.empty(mask.shape, np.int32)
     n = int(ndi.label(mask, output=labels))
-    volumes = np.bincount(labels.ravel(), minlength=n + 1)[1:].astype(float)
+    counts = label_counts(labels, n + 1)
+    keep = np.flatnonzero(counts >= min_voxels)
+    keep = keep[keep > 0]
+    if len(keep) < n:
+        lut = np.zeros(n + 1, np.int32)
+        lut[keep] = np.arange(1, len(keep) + 1)
+        np.take(lut, labels, out=labels, mode="clip")
+        counts = np.concatenate([[counts[0]], counts[keep]])
+        n = len(keep)
+    volumes = counts[1:].astype(float)
     boxes = ndi.find_objects(labels)
-    extents = np.array([volumes[i] / np.prod([s.stop - s.start for s in b])
-                        for i, b in enumerate(boxes)]) if n else np.zeros(0)
-    return labels, volumes, extents, boxes
+    sides = np.array([[s.stop - s.start for s in b] for b in boxes]) if n else np.ones((0, 1))
+    return labels, volumes, volumes / np.prod(sides, axis=1), boxes
 
 
 def _grow_box(box, shape, margin):
@@ -145,7 +165,7 @@ def _grow_box(box, shape, margin):
 
 
 def adaptive_threshold(probability, threshold, *, z_split=1.0, max_extent=0.25, z_grow=-1.0,
-                       min_extent=0.35, steps=24, min_voxels=27, floor=0.05):
+                       min_extent=0.35, steps=24, min_voxels=27, floor=0.05, max_cluster=20.0):
     """CryoVesNet's adaptive local thresholding of vesicle segments.
 
     The mask ``probability > threshold`` is labelled (6-connected). A segment much larger
@@ -165,6 +185,10 @@ def adaptive_threshold(probability, threshold, *, z_split=1.0, max_extent=0.25, 
     steps : int, optional
         Candidate local thresholds on each side, even in the logit between ``threshold``
         and ``1 - 1e-6`` (raising) or ``floor`` (lowering).
+    max_cluster : float, optional
+        Only segments of at most this many times the median segment volume are split: a
+        larger one is a membrane sheet or an organelle, not a cluster of vesicles (and
+        splitting it would cost the memory of its whole bounding box several times).
     floor : float, optional
         The lowest local threshold a growing segment may reach (e.g. the network's voxel-wise
         threshold: below it the network itself says "not vesicle").
@@ -179,41 +203,49 @@ def adaptive_threshold(probability, threshold, *, z_split=1.0, max_extent=0.25, 
     probability = check_nd_array(probability, "probability", ndims=(2, 3))
     if not 0 < float(threshold) < 1:
         raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
-    labels, volumes, extents, boxes = _segments(probability > threshold)
+    # specks below min_voxels are noise: they neither count in the statistics nor get pieces
+    labels, volumes, extents, boxes = _segments(probability > threshold, min_voxels)
     cut = [float("nan")]
     if not volumes.size:
         return labels, np.asarray(cut)
     sd = volumes.std()
     z = (volumes - volumes.mean()) / sd if sd > 0 else np.zeros_like(volumes)
+    median = np.median(volumes)
     higher = logit_thresholds(float(threshold), 1 - 1e-6, steps + 1)[1:]
     lower = (logit_thresholds(float(floor), float(threshold), steps + 1)[::-1][1:]
              if 0 < floor < threshold else np.zeros(0))
-    pieces = []                                          # (mask in a box, box, threshold)
+    # (array in a box, the value that marks the piece there or None for a mask, box, threshold):
+    # the pieces of a split segment share one array, so a huge segment costs one box, not one
+    # box per piece
+    pieces = []
     for i, box in enumerate(boxes):
         own = labels[box] == i + 1
-        p = np.where(own, probability[box], 0.0)
-        chosen = [(own, float(threshold))]
-        if z[i] > z_split and extents[i] < max_extent:
+        chosen = [(own, None, float(threshold))]
+        if z[i] > z_split and extents[i] < max_extent and \
+                volumes[i] <= max_cluster * median:
+            p = np.where(own, probability[box], np.float32(0))   # float32: boxes can be large
             # the lowest local threshold that separates the most pieces of min_voxels
-            best = (1, None)
+            best = (1, None, None, None)
             for t in higher:
                 parts, _ = ndi.label(p > t)
                 sizes = np.bincount(parts.ravel())[1:]
                 count = int(np.sum(sizes >= min_voxels))
                 if count > best[0]:
-                    best = (count, [(parts == k + 1, float(t))
-                                    for k in np.flatnonzero(sizes >= min_voxels)])
+                    best = (count, parts, float(t), np.flatnonzero(sizes >= min_voxels) + 1)
                 if count == 0:
                     break
+                del parts
             if best[1] is not None:
                 # the pieces are cores: give every voxel of the segment to its core (watershed
                 # on the probability), so that split vesicles keep their full size
                 from skimage.segmentation import watershed
-                markers = np.zeros(own.shape, np.int32)
-                for k, (core, _) in enumerate(best[1], start=1):
-                    markers[core] = k
-                basins = watershed(-p, markers, mask=own)
-                chosen = [(basins == k, t) for k, (_, t) in enumerate(best[1], start=1)]
+                _, parts, t, ids = best
+                lut = np.zeros(int(parts.max()) + 1, np.int32)
+                lut[ids] = np.arange(1, len(ids) + 1)
+                basins = watershed(-p, lut[parts], mask=own)
+                del parts
+                chosen = [(basins, k, t) for k in range(1, len(ids) + 1)]
+            del p
         elif z[i] < z_grow:
             big = _grow_box(box, labels.shape, 4)
             others = (labels[big] > 0) & (labels[big] != i + 1)
@@ -226,15 +258,16 @@ def adaptive_threshold(probability, threshold, *, z_split=1.0, max_extent=0.25, 
                 if (region & others).any() or vol / np.prod([s.stop - s.start for s in bb]) \
                         < min_extent:
                     break
-                chosen = [(region, float(t))]
+                chosen = [(region, None, float(t))]
             if chosen[0][0].shape != own.shape:
                 box = big
-        for mask, t in chosen:
-            pieces.append((mask, box, t))
+        for source, value, t in chosen:
+            pieces.append((source, value, box, t))
     # the pieces are held in their boxes: the label array itself is reused for the result
     labels[...] = 0
-    for k, (mask, box, t) in enumerate(pieces, start=1):
+    for k, (source, value, box, t) in enumerate(pieces, start=1):
         view = labels[box]
+        mask = source if value is None else source == value
         view[mask & (view == 0)] = k
         cut.append(t)
     return labels, np.asarray(cut)

@@ -15,7 +15,8 @@ import numpy as np
 from .._validate import check_nd_array, check_spacing
 from .scaling import rescale, rescale_factor
 from .tiling import predict_tiled
-from .vesicles import adaptive_threshold, grow_labels, logit_thresholds, shell_threshold
+from .vesicles import (adaptive_threshold, grow_labels, label_counts, logit_thresholds,
+                       shell_threshold)
 
 __all__ = ["VolumeSegmentation", "segment_volume", "volume_model_settings"]
 
@@ -148,7 +149,8 @@ def segment_volume(volume, predict_fn, meta, *, voxel_size, mask=None, threshold
                                      max_extent=options["max_extent"], z_grow=options["z_grow"],
                                      min_extent=options["min_extent"],
                                      steps=options["adaptive_steps"],
-                                     min_voxels=options["min_voxels"], floor=grow_to)
+                                     min_voxels=options["min_voxels"], floor=grow_to,
+                                     max_cluster=options["max_cluster"])
     del small
     labels, cut = _drop_small(labels, cut, options["min_voxels"])
     if options["grow"] and 0 < grow_to < t:
@@ -171,7 +173,7 @@ def _keep_vesicle_shapes(labels, thresholds, voxel_nm, options):
     sheets, fragments of organelles), and renumber."""
     from scipy import ndimage as ndi
 
-    counts = np.bincount(labels.ravel())
+    counts = label_counts(labels)
     boxes = ndi.find_objects(labels)
     min_voxels = np.pi / 6 * options["min_diameter_nm"] ** 3 / voxel_nm ** 3
     keep = np.zeros(len(counts), bool)
@@ -188,12 +190,13 @@ def _keep_vesicle_shapes(labels, thresholds, voxel_nm, options):
 def _drop_small(labels, thresholds, min_voxels, counts=None):
     """Remove segments below ``min_voxels`` (or with ``counts`` 0) and renumber 1..n,
     keeping each one's threshold."""
-    counts = np.bincount(labels.ravel()) if counts is None else counts
+    counts = label_counts(labels) if counts is None else counts
     keep = np.flatnonzero(counts >= min_voxels)
     keep = keep[keep > 0]
     lut = np.zeros(len(counts), np.int32)
     lut[keep] = np.arange(1, len(keep) + 1)
     thresholds = np.asarray(thresholds, float)
     labels = labels.astype(np.int32, copy=False)
-    np.take(lut, labels, out=labels)            # in place: no second label volume
+    # in place, unbuffered (mode "clip": the default "raise" copies the whole output first)
+    np.take(lut, labels, out=labels, mode="clip")
     return labels, np.concatenate([[np.nan], thresholds[keep]])
