@@ -103,10 +103,6 @@ def _load_model(name):
     return load_predictor(name, task="segmentation", lazy=True)
 
 
-def _is_volume_model(predictor):
-    return "z" in str(predictor.meta.get("input", {}).get("axes", "")).lower()
-
-
 def _volume_outputs(out, stem):
     return {"labels": out / f"{stem}_labels.mrc", "prob": out / f"{stem}_prob.mrc",
             "table": out / f"{stem}_vesicles.csv", "picture": out / f"{stem}_vesicles.png"}
@@ -115,16 +111,14 @@ def _volume_outputs(out, stem):
 def _write_volume(res, paths, name):
     from .. import io
     from ..plot import volume_slices
-    from ..workflows import load_volume
 
     seg, meta = res.segmentation, res.metadata
     header = {"origin": meta.get("origin"), "nstart": meta.get("nstart")}
     io.write_volume(paths["labels"], seg.labels, seg.voxel_size, labels=True, **header)
     io.write_volume(paths["prob"], seg.probability, seg.voxel_size, **header)
     io.write_table(paths["table"], res.table)
-    volume = load_volume(res.path)[0]
     io.write_png(paths["picture"], volume_slices(
-        volume, seg.labels, title=f"{name}: {len(res.table)} vesicles"))
+        res.volume, seg.labels, title=f"{name}: {len(res.table)} vesicles"))
 
 
 def _check_segment_options(args):
@@ -169,24 +163,24 @@ def cmd_segment(args):
     dup = {s for s in stems if stems.count(s) > 1}
     if dup:
         raise UsageError(f"several inputs are named {sorted(dup)[0]!r}: their outputs would collide")
+    if args.mask is not None:
+        if not Path(args.mask).is_file():
+            raise UsageError(f"--mask {args.mask}: no such file")
+        inputs.add(Path(args.mask).resolve())
     for stem in stems:
-        for path in [*_segment_outputs(out, stem).values(), *_filter_outputs(out, stem).values()]:
+        for path in [*_segment_outputs(out, stem).values(), *_filter_outputs(out, stem).values(),
+                     *_volume_outputs(out, stem).values()]:
             if path.resolve() in inputs:
-                raise UsageError(f"output {path} would overwrite an input file")
-    if args.mask is not None and not Path(args.mask).is_file():
-        raise UsageError(f"--mask {args.mask}: no such file")
-    for stem in stems:
-        for path in _volume_outputs(out, stem).values():
-            if path.resolve() in inputs | ({Path(args.mask).resolve()} if args.mask else set()):
                 raise UsageError(f"output {path} would overwrite an input file")
     named = _load_model(args.model) if args.model is not None else None
     models = {}
+    from ..models.config import is_volume_model
 
     def model_for(volume):
         if named is not None:
-            if _is_volume_model(named) != volume:
+            if is_volume_model(named.meta) != volume:
                 raise ValueError(f"model {named.info.name!r} segments "
-                                 f"{'volumes' if _is_volume_model(named) else '2D images'}; "
+                                 f"{'volumes' if is_volume_model(named.meta) else '2D images'}; "
                                  f"{path} is a {'volume' if volume else '2D image'}")
             return named
         if volume not in models:

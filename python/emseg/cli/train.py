@@ -431,6 +431,7 @@ def cmd_models(args):
 
     from ..models import (DEFAULT_CLASSIFIER, DEFAULT_MODEL, DEFAULT_VOLUME_MODEL, list_models,
                           model_dirs)
+    from ..models.config import is_volume_model
 
     for p in args.paths:
         if not Path(p).is_dir():
@@ -443,8 +444,7 @@ def cmd_models(args):
         meta = m.meta
         star = " (default)" if m.name in (DEFAULT_MODEL, DEFAULT_CLASSIFIER,
                                           DEFAULT_VOLUME_MODEL) else ""
-        unit = "nm voxels (volumes)" if "z" in str(meta.get("input", {}).get("axes", "")) \
-            else "nm/px"
+        unit = "nm voxels (volumes)" if is_volume_model(meta) else "nm/px"
         print(f"{m.name}{star}: {m.task}, {meta.get('architecture', '?')}, "
               f"{meta.get('pixel_size_nm', '?')} {unit}, classes "
               f"{','.join(meta.get('output', {}).get('classes', []))}, threshold "

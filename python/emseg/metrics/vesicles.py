@@ -11,18 +11,13 @@ import numpy as np
 from .._validate import check_spacing
 from ._common import _pair, _ratio
 from .instance import center_matches
+from .pixel import pixel_scores
 
 __all__ = ["VESICLE_SCORES", "vesicle_scores"]
 
 #: Columns of :func:`vesicle_scores`, in CryoVesNet's order.
 VESICLE_SCORES = ("Mask Dice", "Dice", "delta_d", "Delta_c", "TP", "FN", "FP", "Precision",
                   "Recall", "F1")
-
-
-def _dice(a, b):
-    a, b = a != 0, b != 0
-    total = int(a.sum()) + int(b.sum())
-    return _ratio(2 * int(np.logical_and(a, b).sum()), total)
 
 
 def vesicle_scores(pred, truth, *, voxel_size, mask=None, pred_diameters=None):
@@ -66,8 +61,8 @@ def vesicle_scores(pred, truth, *, voxel_size, mask=None, pred_diameters=None):
     n_t = len(np.unique(truth[truth != 0]))
     tp = len(p_ids)
     delta_d = float(np.mean(1 - np.minimum(dp, dt) / np.maximum(dp, dt))) if tp else float("nan")
-    return {"Mask Dice": _dice(mask, truth) if mask is not None else float("nan"),
-            "Dice": _dice(pred, truth), "delta_d": delta_d,
+    return {"Mask Dice": pixel_scores(mask, truth)["Dice"] if mask is not None else float("nan"),
+            "Dice": pixel_scores(pred, truth)["Dice"], "delta_d": delta_d,
             "Delta_c": float(dist.mean()) if tp else float("nan"),
             "TP": tp, "FN": n_t - tp, "FP": n_p - tp,
             "Precision": _ratio(tp, n_p), "Recall": _ratio(tp, n_t), "F1": _ratio(2 * tp, n_p + n_t)}

@@ -74,6 +74,11 @@ def _check_number(value, name, *, integer=False, low=None, high=None, low_open=F
     return value
 
 
+def is_volume_model(meta):
+    """Whether a ``model.yaml`` mapping describes a volume model (its input axes hold z)."""
+    return "z" in str((meta.get("input") or {}).get("axes", "")).lower()
+
+
 def check_vesicle_options(options):
     """Raise ValueError naming the first invalid setting of the "vesicles" chain."""
     unknown = set(options) - set(VESICLE_DEFAULTS)

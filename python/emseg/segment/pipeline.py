@@ -78,7 +78,9 @@ def segment(image, predict_fn, meta, *, pixel_size, threshold=None, postprocess=
     if meta.get("task", "segmentation") != "segmentation":
         raise ValueError(f"model {meta.get('name')!r} is a {meta.get('task')} model, "
                          "not a segmentation model")
-    if "z" in str(meta.get("input", {}).get("axes", "")).lower():
+    from ..models.config import is_volume_model
+
+    if is_volume_model(meta):
         raise ValueError(f"model {meta.get('name')!r} segments volumes; give it a 3D volume "
                          "(a tomogram), not a 2D image")
     try:

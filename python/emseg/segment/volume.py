@@ -53,7 +53,7 @@ def volume_model_settings(meta):
     """Check that ``meta`` (a ``model.yaml`` mapping) describes a volume segmentation
     model and return (classes, voxel size nm, block, halo, divisor, normalisation,
     post-processing settings)."""
-    from ..models.config import check_vesicle_options
+    from ..models.config import check_vesicle_options, is_volume_model
 
     if not isinstance(meta, dict):
         raise TypeError("meta must be the model's model.yaml mapping")
@@ -70,7 +70,7 @@ def volume_model_settings(meta):
         options = dict(meta.get("postprocess") or {})
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"model metadata incomplete or invalid ({exc})") from None
-    if "z" not in axes:
+    if not is_volume_model(meta):
         raise ValueError(f"model {meta.get('name')!r} segments 2D images (axes {axes}), "
                          "not volumes")
     return classes, model_px, tile, halo, divisor, norm, check_vesicle_options(options)

@@ -75,6 +75,14 @@ def evaluation_table(results, *, mean_row=True):
     return table
 
 
+def _pooled_detection(tp, fp, fn):
+    """Counts and the precision, recall and F1 from the totals (NaN where undefined)."""
+    return {"TP": tp, "FP": fp, "FN": fn,
+            "Precision": tp / (tp + fp) if tp + fp else float("nan"),
+            "Recall": tp / (tp + fn) if tp + fn else float("nan"),
+            "F1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")}
+
+
 def pooled_scores(results, column="MinFeret"):
     """Scores over all objects of all images together.
 
@@ -93,10 +101,7 @@ def pooled_scores(results, column="MinFeret"):
     tp = sum(r.evaluation.matching.tp for r in results)
     fp = sum(r.evaluation.matching.fp for r in results)
     fn = sum(r.evaluation.matching.fn for r in results)
-    out = {"TP": tp, "FP": fp, "FN": fn,
-           "Precision": tp / (tp + fp) if tp + fp else float("nan"),
-           "Recall": tp / (tp + fn) if tp + fn else float("nan"),
-           "F1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")}
+    out = _pooled_detection(tp, fp, fn)
     pred = np.concatenate([r.evaluation.pred_table[column].to_numpy(float) for r in results])
     truth = np.concatenate([r.evaluation.truth_table[column].to_numpy(float) for r in results])
     for k, v in distribution_errors(pred, truth).items():
@@ -174,8 +179,5 @@ def volume_evaluation_table(results):
     table = pd.DataFrame([{"Tomogram": r.name, **r.scores} for r in results])
     tp, fp, fn = (int(table[c].sum()) for c in ("TP", "FP", "FN"))
     pooled = {"Tomogram": "pooled", **table.drop(columns="Tomogram").mean(skipna=True),
-              "TP": tp, "FP": fp, "FN": fn,
-              "Precision": tp / (tp + fp) if tp + fp else float("nan"),
-              "Recall": tp / (tp + fn) if tp + fn else float("nan"),
-              "F1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")}
+              **_pooled_detection(tp, fp, fn)}
     return pd.concat([table, pd.DataFrame([pooled])], ignore_index=True)

@@ -96,6 +96,7 @@ class VolumeResult:
     """Outcome of segmenting one tomogram file."""
 
     path: Path
+    volume: np.ndarray              # as read (memory-mapped for MRC)
     segmentation: object
     table: object
     voxel_size_source: str
@@ -182,4 +183,4 @@ def segment_volume_file(path, predictor, *, voxel_size=None, mask=None, threshol
                          threshold=threshold, postprocess=postprocess, batch_size=batch_size,
                          progress=progress)
     table = vesicle_table(seg.labels, size, thresholds=seg.thresholds)
-    return VolumeResult(Path(path), seg, table, source, meta)
+    return VolumeResult(Path(path), volume, seg, table, source, meta)
