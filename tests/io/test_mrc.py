@@ -69,6 +69,24 @@ def test_write_labels_and_probability_with_the_inputs_header(tmp_path):
                                                           "in_prob.mrc"]   # no temporaries
 
 
+def test_written_in_slabs_with_mrcfiles_own_header_statistics(tmp_path):
+    # 5 planes of 1000 x 1000: written in 2 slabs; header stats as mrcfile computes them whole
+    rng = np.random.default_rng(2)
+    data = (rng.normal(3.0, 2.0, (5, 1000, 1000)) ** 3).astype(np.float32)
+    ours = write_volume(tmp_path / "ours.mrc", data, (1.0, 1.0, 1.0))
+    theirs = _tomogram(tmp_path / "theirs.mrc", data)
+    with mrcfile.open(ours) as a, mrcfile.open(theirs) as b:
+        np.testing.assert_array_equal(a.data, data)
+        for key in ("dmin", "dmax", "dmean", "rms"):
+            assert float(a.header[key]) == pytest.approx(float(b.header[key]), rel=1e-5), key
+        assert tuple(a.voxel_size.item()) == pytest.approx((10.0, 10.0, 10.0))   # 1 nm in Å
+        assert mrcfile.validate(str(ours), print_file=open("/dev/null", "w"))
+    lab = write_volume(tmp_path / "lab.mrc", np.arange(5 * 7 * 6).reshape(5, 7, 6), labels=True)
+    with mrcfile.open(lab) as a:
+        assert a.data.dtype == np.uint16 and float(a.header.dmax) == 209.0
+        assert float(a.header.rms) == pytest.approx(np.arange(210).std())
+
+
 def test_write_volume_rejects_bad_input_and_leaves_nothing(tmp_path):
     with pytest.raises(TypeError, match="labels must be integers"):
         write_volume(tmp_path / "a.mrc", np.zeros((2, 3, 4), np.float32), labels=True)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import tifffile
 
-from emseg.io import read_image, read_volume, write_image, write_labels, write_volume
+from emseg.io import (ImageReadError, image_shape, read_image, read_volume, write_image,
+                      write_labels, write_volume)
 
 
 def test_imagej_stack_spacing_is_the_z_voxel_size(tmp_path):
@@ -53,6 +54,23 @@ def test_ome_z_spacing_and_uncalibrated_z(tmp_path):
     vol, size, meta = read_volume(q)
     assert size is None and meta["pixel_size_source"] == "TIFF resolution tags"
     assert read_image(q)[1] == pytest.approx((2.0, 2.0))
+
+
+def test_image_shape_from_the_header_is_read_images(tmp_path):
+    files = {"plain.tif": lambda p: tifffile.imwrite(p, np.zeros((5, 6, 7), np.uint8)),
+             "image.tif": lambda p: tifffile.imwrite(p, np.zeros((6, 7), np.uint16)),
+             "rgb.tif": lambda p: tifffile.imwrite(p, np.zeros((6, 7, 3), np.uint8)),
+             "hyper.tif": lambda p: tifffile.imwrite(p, np.zeros((2, 3, 2, 6, 7), np.uint8),
+                                                     imagej=True, metadata={"axes": "TZCYX"}),
+             "vol.mrc": lambda p: write_volume(p, np.zeros((3, 6, 7), np.float32)),
+             "flat.png": lambda p: write_image(p, np.zeros((6, 7), np.uint8))}
+    for name, make in files.items():
+        make(tmp_path / name)
+        data, _, meta = read_image(tmp_path / name)
+        assert image_shape(tmp_path / name) == (data.shape, meta["axes"]), name
+    (tmp_path / "bad.tif").write_bytes(b"II*\x00 not really")
+    with pytest.raises(ImageReadError, match="bad.tif"):
+        image_shape(tmp_path / "bad.tif")
 
 
 def test_write_volume_tiff_round_trip(tmp_path):

@@ -29,6 +29,12 @@ def run(*args):
                           text=True, timeout=600, env=env)
 
 
+@pytest.fixture(autouse=True)
+def _scratch_cwd(tmp_path, monkeypatch):
+    # bioimageio.core unzips TensorFlow weights into the working directory
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="module")
 def default_package(tmp_path_factory):
     return export_bioimageio("emseg-particles-sem", tmp_path_factory.mktemp("zoo") / "pkg")

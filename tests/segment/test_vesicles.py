@@ -117,3 +117,16 @@ def test_adaptive_threshold_edge_cases():
     assert labels.max() == 0 and cut.shape == (1,)
     with pytest.raises(ValueError, match="threshold"):
         adaptive_threshold(np.zeros((8, 8, 8)), 1.5)
+
+
+def test_relabel_in_place_plane_by_plane_equals_indexing():
+    from emseg.segment.vesicles import relabel
+
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 50, (4, 9, 11)).astype(np.int32)
+    lut = rng.permutation(50).astype(np.int32)
+    expected = lut[labels]
+    out = relabel(labels, lut)
+    assert out is labels and np.array_equal(labels, expected)
+    flat = rng.integers(0, 50, (9, 11)).astype(np.int32)
+    assert np.array_equal(relabel(flat.copy(), lut), lut[flat])

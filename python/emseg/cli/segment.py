@@ -92,8 +92,9 @@ def _model_options(p):
                    help="probability threshold (default: the model's tuned value)")
     p.add_argument("--keep-databar", action="store_true",
                    help="do not detect and exclude the microscope's data bar")
-    p.add_argument("--batch-size", type=int, default=4, metavar="N",
-                   help="tiles per network call (default 4)")
+    p.add_argument("--batch-size", type=int, metavar="N",
+                   help="tiles per network call (default 4 for images, 1 for volumes: one "
+                        "3D block fills the network, and more only cost memory)")
 
 
 def _load_model(name):
@@ -116,6 +117,8 @@ def _write_volume(res, paths, name):
     header = {"origin": meta.get("origin"), "nstart": meta.get("nstart")}
     io.write_volume(paths["labels"], seg.labels, seg.voxel_size, labels=True, **header)
     io.write_volume(paths["prob"], seg.probability, seg.voxel_size, **header)
+    # written: the picture's drawing need not have the whole probability map beside it
+    seg.probability = None
     io.write_table(paths["table"], res.table)
     io.write_png(paths["picture"], volume_slices(
         res.volume, seg.labels, title=f"{name}: {len(res.table)} vesicles"))
@@ -124,7 +127,7 @@ def _write_volume(res, paths, name):
 def _check_segment_options(args):
     if args.threshold is not None and not 0 <= args.threshold <= 1:
         raise UsageError(f"--threshold must be in [0, 1], got {args.threshold:g}")
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
 
 
@@ -196,6 +199,7 @@ def cmd_segment(args):
     bar = tqdm(images, desc="segment", unit="image", file=sys.stderr)
     for path, stem in zip(bar, stems):
         tiles, progress = tile_bar(f"  {path.name}")
+        res = vres = None       # the last file's arrays are not kept while the next one runs
         try:
             volume = volume_input(path)
             predictor = model_for(volume)
@@ -207,19 +211,20 @@ def cmd_segment(args):
                 vres = segment_volume_file(
                     path, predictor, voxel_size=None if args.pixel_size is None
                     else args.pixel_size[0], mask=args.mask, threshold=args.threshold,
-                    batch_size=args.batch_size, progress=progress)
+                    batch_size=args.batch_size or 1, progress=progress)
             else:
                 if args.mask is not None:
                     raise ValueError(f"{path}: --mask applies to volumes, not 2D images")
                 res = segment_file(path, predictor, pixel_size=args.pixel_size,
                                    threshold=args.threshold, keep_databar=args.keep_databar,
-                                   batch_size=args.batch_size, progress=progress,
+                                   batch_size=args.batch_size or 4, progress=progress,
                                    pixel_size_from=args.pixel_size_from)
                 filtered = None
                 if classifier is not None:
                     filtered = filter_array(res.image, res.segmentation.labels, classifier,
                                             pixel_size=res.segmentation.pixel_size,
-                                            min_score=args.min_score, batch_size=args.batch_size,
+                                            min_score=args.min_score,
+                                            batch_size=args.batch_size or 4,
                                             progress=progress, table=res.table)
         except (ValueError, TypeError, OSError) as exc:
             failures.append(f"{exc}")

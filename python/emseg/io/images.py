@@ -10,7 +10,7 @@ from .microscope import MICROSCOPE_SUFFIXES, read_microscope
 from .mrc import MRC_SUFFIXES, read_mrc
 from .tiff import TIFF_SUFFIXES, read_tiff
 
-__all__ = ["ImageReadError", "read_image", "read_volume", "IMAGE_SUFFIXES"]
+__all__ = ["ImageReadError", "read_image", "read_volume", "image_shape", "IMAGE_SUFFIXES"]
 
 _OTHER_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
@@ -75,6 +75,29 @@ def read_image(path):
     raise ImageReadError(
         f"{path}: unsupported file type {suffix or '(none)'}; use TIFF, MRC, DM3/DM4, SER, EMD, "
         "PNG or JPEG")
+
+
+def image_shape(path):
+    """The shape and axes of a file's image data, ``(shape, axes)``, from the header alone
+    for TIFF and MRC (a 2 GB file costs its header), by reading the file otherwise.
+
+    Raises
+    ------
+    ImageReadError
+        As :func:`read_image`.
+    """
+    path = Path(os.fspath(path))
+    suffix = path.suffix.lower()
+    if path.is_file() and suffix in TIFF_SUFFIXES:
+        import tifffile
+        try:
+            with tifffile.TiffFile(path) as tif:
+                series = tif.series[0]
+                return tuple(series.shape), series.axes
+        except Exception:           # read_image gives the reason
+            pass
+    data, _, meta = read_image(path)      # MRC: memory-mapped, the header only
+    return tuple(data.shape), meta.get("axes", "")
 
 
 def read_volume(path):

@@ -10,6 +10,7 @@ means uncalibrated.
 
 import numpy as np
 
+from .._memory import release_pages
 from .._validate import check_nd_array, check_spacing
 from .files import atomic_write
 
@@ -98,7 +99,8 @@ def _open_header(mrcfile, path, *, permissive):
                 (int(h.nxstart), int(h.nystart), int(h.nzstart)))
 
 
-def _mrc_data(volume, labels):
+def _mrc_dtype(volume, labels):
+    """The MRC data type ``volume`` is stored as (checking labels)."""
     if labels:
         if volume.dtype.kind == "f":
             raise TypeError(f"labels must be integers, got {volume.dtype}")
@@ -106,18 +108,45 @@ def _mrc_data(volume, labels):
         if volume.dtype.kind == "i" and volume.size and volume.min() < 0:
             raise ValueError("labels must not be negative")
         if top <= np.iinfo(np.uint16).max:
-            return volume.astype(np.uint16)
+            return np.dtype(np.uint16)
         if top > 2 ** 24:
             raise ValueError(f"labels: largest label {top} cannot be stored exactly in MRC "
                              "(float32 holds integers up to 2**24)")
-        return volume.astype(np.float32)  # MRC has no 32-bit integer mode
+        return np.dtype(np.float32)  # MRC has no 32-bit integer mode
     if volume.dtype in (np.int8, np.int16, np.uint16, np.float32):
-        return volume
-    return volume.astype(np.float32)
+        return volume.dtype.newbyteorder("=")
+    return np.dtype(np.float32)
+
+
+class _Stats:
+    """The header's dmin, dmax, dmean and rms (the standard deviation, as mrcfile writes it)
+    gathered slab by slab (Chan's pairwise update): mrcfile's own ``std`` of a whole
+    tomogram makes a float copy of it."""
+
+    def __init__(self):
+        self.n, self.mean, self.m2, self.low, self.high = 0, 0.0, 0.0, np.inf, -np.inf
+
+    def add(self, block):
+        b = np.asarray(block, np.float64)
+        n, mean = b.size, float(b.mean())
+        m2 = float(np.square(b - mean).sum())
+        delta, total = mean - self.mean, self.n + n
+        self.m2 += m2 + delta * delta * self.n * n / total
+        self.mean += delta * n / total
+        self.n = total
+        self.low, self.high = min(self.low, float(b.min())), max(self.high, float(b.max()))
+
+    def write(self, header):
+        header.dmin, header.dmax = np.float32(self.low), np.float32(self.high)
+        header.dmean = np.float32(self.mean)
+        header.rms = np.float32(np.sqrt(self.m2 / self.n))
 
 
 def write_mrc(path, volume, voxel_size=None, *, origin=None, nstart=None, labels=False):
     """Write a volume (or a single image) as MRC, atomically.
+
+    The data are written slab by slab into a memory-mapped file (a tomogram is never copied
+    whole, whatever its type).
 
     Parameters
     ----------
@@ -135,17 +164,28 @@ def write_mrc(path, volume, voxel_size=None, *, origin=None, nstart=None, labels
         Header ``nxstart, nystart, nzstart`` (the input's ``metadata["nstart"]``).
     """
     import mrcfile
+    from mrcfile.utils import mode_from_dtype
 
     volume = check_nd_array(volume, "volume", ndims=(2, 3))
-    data = _mrc_data(np.ascontiguousarray(volume), labels)
-    size = None if voxel_size is None else check_spacing(voxel_size, data.ndim, "voxel_size")
+    dtype = _mrc_dtype(volume, labels)
+    size = None if voxel_size is None else check_spacing(voxel_size, volume.ndim, "voxel_size")
+    # slabs of about 4 M voxels (whole planes)
+    step = max(1, int(4e6 // max(1, np.prod(volume.shape[1:]))))
 
     def writer(tmp):
-        with mrcfile.new(tmp, overwrite=True) as mrc:
-            mrc.set_data(data)
+        with mrcfile.new_mmap(tmp, shape=volume.shape, mrc_mode=mode_from_dtype(dtype),
+                              overwrite=True) as mrc:
+            stats = _Stats()
+            for z in range(0, volume.shape[0], step):
+                block = np.asarray(volume[z:z + step], dtype)
+                mrc.data[z:z + step] = block
+                stats.add(block)
+                release_pages(mrc.data)       # written pages live in the page cache
+                release_pages(volume)
+            stats.write(mrc.header)
             if size is not None:
                 s = [v / _ANGSTROM for v in size[::-1]] + [1.0]  # x, y(, z)
-                mrc.voxel_size = (s[0], s[1], s[2] if data.ndim == 3 else s[0])
+                mrc.voxel_size = (s[0], s[1], s[2] if volume.ndim == 3 else s[0])
             if origin is not None:
                 mrc.header.origin = tuple(float(v) for v in origin)
             if nstart is not None:

@@ -15,6 +15,7 @@ import numbers
 
 import numpy as np
 
+from .._memory import release_pages
 from .._validate import check_nd_array
 from .scaling import intensity_stats, normalize, standardize
 
@@ -84,7 +85,8 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
     sine-ramp blend are per axis, and a tile's weight is the product of its
     per-axis ramps, so the weights of overlapping tiles sum to one
     everywhere. Memory: the output map plus one batch of tiles; the input is
-    only read (a memory-mapped tomogram is paged in tile by tile).
+    only read (a memory-mapped tomogram is paged in tile by tile, and each
+    finished row of tiles is handed back).
 
     Parameters
     ----------
@@ -174,8 +176,13 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
     axes = [blend_weights(max(n, t), t, h) for n, t, h in zip(shape, tshape, halos)]
     out = np.zeros(shape + (channels,), np.float32)
     jobs = list(itertools.product(*(range(len(starts)) for starts, _, _ in axes)))
+    row = None
     for b in range(0, len(jobs), batch_size):
         chunk = jobs[b:b + batch_size]
+        if chunk[0][0] != row:
+            # a memory-mapped input: the rows of tiles already done need not stay resident
+            row = chunk[0][0]
+            release_pages(image)
         tiles = np.empty((len(chunk),) + tshape + (n_in,), np.float32)
         for k, idx in enumerate(chunk):
             window = tuple(slice(ax[0][i], min(ax[0][i] + t, n))
@@ -208,6 +215,7 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
                 pred[k][crop] * np.asarray(w)[..., None].astype(np.float32)
         if progress is not None:
             progress(min(b + batch_size, len(jobs)), len(jobs))
+    release_pages(image)
     return out
 
 

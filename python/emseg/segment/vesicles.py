@@ -13,10 +13,11 @@ as fine at 0.9999 as at 0.6 and finds an optimum inside the range.
 import numpy as np
 from scipy import ndimage as ndi
 
+from .._memory import release_pages
 from .._validate import check_nd_array
 
 __all__ = ["logit_thresholds", "shell_intensity", "shell_threshold", "adaptive_threshold",
-           "grow_labels", "label_counts"]
+           "grow_labels", "label_counts", "relabel"]
 
 
 def label_counts(labels, n=None):
@@ -131,6 +132,7 @@ def _shell_means(probability, volume, thresholds, erosion, slab=32):
         for idx, sign in ((first, 1.0), (last, -1.0)):
             sums += sign * np.bincount(idx, weights=v, minlength=k + 1)
             counts += sign * np.bincount(idx, minlength=k + 1)
+        release_pages(volume)       # a memory-mapped tomogram: the slab is done
     sums, counts = np.cumsum(sums)[:k], np.rint(np.cumsum(counts)[:k])
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
@@ -139,19 +141,28 @@ def _shell_means(probability, volume, thresholds, erosion, slab=32):
     return out_m, out_c
 
 
+def relabel(labels, lut):
+    """``labels[...] = lut[labels]`` in place, plane by plane: NumPy's ``take`` would first
+    make an int64 copy of the whole index volume."""
+    for plane in labels.reshape((-1,) + labels.shape[-2:]) if labels.ndim > 2 else [labels]:
+        np.take(lut, plane, out=plane, mode="clip")
+    return labels
+
+
 def _segments(mask, min_voxels=1):
     """Label ``mask`` (6-connected, int32: skimage's label would give int64, twice the
     memory), drop segments below ``min_voxels`` and renumber before the bounding boxes are
     found: a noisy map's hundreds of thousands of specks never become Python objects."""
     labels = np.empty(mask.shape, np.int32)
     n = int(ndi.label(mask, output=labels))
+    del mask        # the caller's temporary: freed before the counts
     counts = label_counts(labels, n + 1)
     keep = np.flatnonzero(counts >= min_voxels)
     keep = keep[keep > 0]
     if len(keep) < n:
         lut = np.zeros(n + 1, np.int32)
         lut[keep] = np.arange(1, len(keep) + 1)
-        np.take(lut, labels, out=labels, mode="clip")
+        relabel(labels, lut)
         counts = np.concatenate([[counts[0]], counts[keep]])
         n = len(keep)
     volumes = counts[1:].astype(float)

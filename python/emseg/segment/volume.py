@@ -15,7 +15,7 @@ import numpy as np
 from .._validate import check_nd_array, check_spacing
 from .scaling import rescale, rescale_factor
 from .tiling import predict_tiled
-from .vesicles import (adaptive_threshold, grow_labels, label_counts, logit_thresholds,
+from .vesicles import (adaptive_threshold, grow_labels, label_counts, logit_thresholds, relabel,
                        shell_threshold)
 
 __all__ = ["VolumeSegmentation", "segment_volume", "volume_model_settings"]
@@ -196,7 +196,5 @@ def _drop_small(labels, thresholds, min_voxels, counts=None):
     lut = np.zeros(len(counts), np.int32)
     lut[keep] = np.arange(1, len(keep) + 1)
     thresholds = np.asarray(thresholds, float)
-    labels = labels.astype(np.int32, copy=False)
-    # in place, unbuffered (mode "clip": the default "raise" copies the whole output first)
-    np.take(lut, labels, out=labels, mode="clip")
+    labels = relabel(labels.astype(np.int32, copy=False), lut)
     return labels, np.concatenate([[np.nan], thresholds[keep]])

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import io as _io
+from .._memory import release_pages
 from ..io import resolve_pixel_size
 from .files import file_calibration, load_image
 
@@ -116,6 +117,7 @@ def load_volume(path, *, what="volume"):
                          "voxels along every axis")
     step = max(1, int((volume.size / 4e6) ** (1 / 3)))
     sample = np.asarray(volume[::step, ::step, ::step])
+    release_pages(volume)       # the check read pages of the whole file
     if not np.isfinite(sample).all():
         raise ValueError(f"{path}: the {what} holds NaN or infinite values")
     if sample.min() == sample.max():
@@ -127,12 +129,11 @@ def load_volume(path, *, what="volume"):
 
 
 def volume_input(path):
-    """Whether a file holds a volume (True) or a 2D image (False), from its reader's shape
-    (an MRC file's header; a TIFF's pages)."""
-    array, _, meta = _io.read_image(path)
-    axes = meta.get("axes", "")
-    shape = [n for a, n in zip(axes, array.shape) if a not in "SC"] if len(axes) == array.ndim \
-        else list(array.shape)
+    """Whether a file holds a volume (True) or a 2D image (False), from its shape (read from
+    the header for TIFF and MRC files)."""
+    shape, axes = _io.image_shape(path)
+    shape = [n for a, n in zip(axes, shape) if a not in "SC"] if len(axes) == len(shape) \
+        else list(shape)
     return sum(n > 1 for n in shape) >= 3
 
 

@@ -1,0 +1,43 @@
+"""Resident memory of memory-mapped arrays.
+
+A memory-mapped tomogram costs no memory until it is read, but every page read stays in the
+process's resident set (and in its peak RSS) until the map is closed: reading a 1 GiB tomogram
+block by block leaves 1 GiB resident. :func:`release_pages` hands the pages back; the data
+stays in the file (and usually the page cache), and the next read pages it in again.
+"""
+
+import mmap
+
+import numpy as np
+
+__all__ = ["release_pages"]
+
+
+def release_pages(array):
+    """Drop the resident pages of the shared memory map under ``array``, if there is one.
+
+    Safe for any shared map (``numpy.memmap`` modes "r", "r+", "w+": written pages live in
+    the file's page cache, not in the process); a copy-on-write map (mode "c"), whose
+    changes exist only in the process, and ordinary arrays are left alone.
+
+    Parameters
+    ----------
+    array : ndarray
+        An array, a ``numpy.memmap`` or a view of one.
+
+    Returns
+    -------
+    bool
+        Whether pages were released.
+    """
+    if not hasattr(mmap, "MADV_DONTNEED"):         # not Linux/BSD: nothing to do
+        return False
+    node = array
+    while isinstance(node, np.ndarray):
+        if isinstance(node, np.memmap) and getattr(node, "mode", "r") == "c":
+            return False
+        node = node.base
+    if not isinstance(node, mmap.mmap) or node.closed:
+        return False
+    node.madvise(mmap.MADV_DONTNEED)
+    return True

@@ -1,0 +1,44 @@
+"""emseg._memory.release_pages: a shared memory map's pages are handed back without losing a
+byte (read or written); copy-on-write maps and ordinary arrays are left alone."""
+
+import numpy as np
+
+from emseg._memory import release_pages
+
+
+def _resident_kb():
+    with open("/proc/self/status") as f:
+        return int(dict(line.split(":", 1) for line in f)["RssFile"].split()[0])
+
+
+def test_read_only_map_released_and_still_readable(tmp_path):
+    data = np.random.default_rng(0).random((64, 256, 256)).astype(np.float32)   # 16 MiB
+    data.tofile(tmp_path / "v.raw")
+    m = np.memmap(tmp_path / "v.raw", np.float32, mode="r", shape=data.shape)
+    before = _resident_kb()
+    assert float(m.sum(dtype=np.float64)) == float(data.sum(dtype=np.float64))   # paged in
+    paged = _resident_kb()
+    assert release_pages(m[10:20, ::2])             # a view finds its map
+    assert _resident_kb() < paged - 8 * 1024 and _resident_kb() <= before + 1024
+    np.testing.assert_array_equal(m, data)          # paged in again from the file
+
+
+def test_written_pages_survive_release(tmp_path):
+    m = np.memmap(tmp_path / "w.raw", np.uint16, mode="w+", shape=(8, 512, 512))
+    m[...] = np.arange(m.size, dtype=np.uint64).reshape(m.shape) % 65521
+    assert release_pages(m)
+    expected = np.arange(m.size, dtype=np.uint64).reshape(m.shape) % 65521
+    np.testing.assert_array_equal(m, expected)      # the process sees what it wrote
+    del m
+    np.testing.assert_array_equal(np.fromfile(tmp_path / "w.raw", np.uint16).reshape(8, 512, 512),
+                                  expected)
+
+
+def test_copy_on_write_maps_and_plain_arrays_untouched(tmp_path):
+    np.zeros(4096, np.uint8).tofile(tmp_path / "c.raw")
+    c = np.memmap(tmp_path / "c.raw", np.uint8, mode="c")
+    c[:] = 7                                        # changes that exist only in this process
+    assert not release_pages(c) and not release_pages(c[10:])
+    assert np.all(c == 7)
+    a = np.ones(100)
+    assert not release_pages(a) and np.all(a == 1)
