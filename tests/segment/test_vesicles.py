@@ -130,3 +130,13 @@ def test_relabel_in_place_plane_by_plane_equals_indexing():
     assert out is labels and np.array_equal(labels, expected)
     flat = rng.integers(0, 50, (9, 11)).astype(np.int32)
     assert np.array_equal(relabel(flat.copy(), lut), lut[flat])
+
+
+def test_relabel_writes_through_a_strided_view():
+    from emseg.segment.vesicles import relabel
+
+    base = np.zeros((4, 6, 8), np.int32)
+    base[::2, 1:5, ::3] = 1
+    view = base[::2, 1:5, ::3]                      # not contiguous: no reshape view exists
+    relabel(view, np.array([0, 5], np.int32))
+    assert np.all(base[::2, 1:5, ::3] == 5) and base.sum() == 5 * view.size

@@ -20,12 +20,18 @@ __all__ = ["logit_thresholds", "shell_intensity", "shell_threshold", "adaptive_t
            "grow_labels", "label_counts", "relabel"]
 
 
+def _planes(array):
+    """The 2D planes of an image or volume (views, also of a strided array: writing to them
+    writes to ``array``)."""
+    return (array[index] for index in np.ndindex(array.shape[:-2]))
+
+
 def label_counts(labels, n=None):
     """Voxel count of every label (index = label), plane by plane: NumPy's bincount of a
     whole int32 volume would first make an int64 copy of it (2 GB for a 1 GB tomogram)."""
     n = int(labels.max()) + 1 if n is None else int(n)
     counts = np.zeros(n, np.int64)
-    for plane in labels.reshape((-1,) + labels.shape[-2:]) if labels.ndim > 2 else [labels]:
+    for plane in _planes(labels):
         counts += np.bincount(plane.ravel(), minlength=n)[:n]
     return counts
 
@@ -144,7 +150,7 @@ def _shell_means(probability, volume, thresholds, erosion, slab=32):
 def relabel(labels, lut):
     """``labels[...] = lut[labels]`` in place, plane by plane: NumPy's ``take`` would first
     make an int64 copy of the whole index volume."""
-    for plane in labels.reshape((-1,) + labels.shape[-2:]) if labels.ndim > 2 else [labels]:
+    for plane in _planes(labels):
         np.take(lut, plane, out=plane, mode="clip")
     return labels
 
