@@ -7,6 +7,7 @@ __all__ = ["size_histogram", "outline_overlay", "filter_overlay", "volume_slices
 #: Outline colours (RGB): segmentation yellow, ground truth cyan.
 PRED_COLOR = (255, 214, 0)
 TRUTH_COLOR = (0, 200, 255)
+RED = (230, 40, 40)
 KEEP_COLOR = (40, 220, 60)
 DISCARD_COLOR = (255, 50, 50)
 
@@ -243,5 +244,92 @@ def training_curve(history, *, title="Training"):
     lr.set_ylabel("learning rate", color="tab:green")
     ax.legend(loc="upper right", fontsize=8)
     ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def gan_losses(histories):
+    """The GAN losses per epoch, one panel per network.
+
+    Parameters
+    ----------
+    histories : dict of str -> pandas.DataFrame
+        Per network (e.g. "shapes", "cyclegan"), its ``losses.csv``: an ``epoch`` column
+        and one column per loss (``seconds`` and ``learning_rate`` are not drawn).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.figure import Figure
+
+    if not histories:
+        raise ValueError("histories is empty")
+    fig = Figure(figsize=(5 * len(histories), 3.6), dpi=100)
+    axes = fig.subplots(1, len(histories), squeeze=False)[0]
+    for ax, (name, table) in zip(axes, histories.items()):
+        for col in table.columns:
+            if col not in ("epoch", "seconds", "learning_rate"):
+                ax.plot(table["epoch"], table[col], "-", marker="o" if len(table) < 30 else None,
+                        label=col.replace("_", " "))
+        ax.set_title(name)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def synthesis_sheet(shapes, pairs, example=None):
+    """The synthetic training data at a glance: generated particle shapes (top row), then
+    per pair its assembled mask, the fake image, and the image with the kept particles
+    outlined (yellow) and the dropped artifacts (red).
+
+    Parameters
+    ----------
+    shapes : (K, s, s) ndarray of bool
+    pairs : sequence of (mask labels, fake image, kept labels)
+    example : 2D ndarray, optional
+        A real image, shown beside the shapes for comparison.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.figure import Figure
+    from skimage.segmentation import find_boundaries
+
+    pairs = list(pairs)
+    if not len(shapes) and not pairs:
+        raise ValueError("nothing to show")
+    rows = 1 + len(pairs)
+    fig = Figure(figsize=(9, 3 * rows), dpi=100)
+    axes = fig.subplots(rows, 3, squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    k = min(len(shapes), 16)
+    if k:
+        side = int(np.ceil(np.sqrt(k)))
+        s = shapes.shape[1]
+        grid = np.ones((side * (s + 2), side * (s + 2)))
+        for i in range(k):
+            r, c = divmod(i, side)
+            grid[r * (s + 2):r * (s + 2) + s, c * (s + 2):c * (s + 2) + s] = ~shapes[i]
+        axes[0, 0].imshow(grid, cmap="gray")
+        axes[0, 0].set_title("generated shapes", fontsize=9)
+    if example is not None:
+        axes[0, 1].imshow(example, cmap="gray")
+        axes[0, 1].set_title("a real image", fontsize=9)
+    for row, (mask, image, kept) in enumerate(pairs, start=1):
+        axes[row, 0].imshow(mask > 0, cmap="gray")
+        axes[row, 0].set_title(f"mask ({int(mask.max())} particles)", fontsize=9)
+        axes[row, 1].imshow(image, cmap="gray")
+        axes[row, 1].set_title("fake image", fontsize=9)
+        rgb = np.repeat(np.asarray(image, np.uint8)[..., None], 3, axis=2)
+        rgb[find_boundaries(np.where(kept > 0, 0, mask), mode="inner")] = RED
+        rgb[find_boundaries(kept, mode="inner")] = PRED_COLOR
+        axes[row, 2].imshow(rgb)
+        axes[row, 2].set_title(f"pair: {int(kept.max())} kept, "
+                               f"{int(mask.max()) - int(kept.max())} dropped", fontsize=9)
     fig.tight_layout()
     return fig

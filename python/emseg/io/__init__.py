@@ -26,9 +26,10 @@ from .files import (atomic_folder, atomic_write, read_text, read_yaml, write_png
 from .images import IMAGE_SUFFIXES, ImageReadError, image_shape, read_image, read_volume
 from .microscope import MICROSCOPE_SUFFIXES, read_microscope
 from .mrc import MRC_SUFFIXES, read_mrc, write_mrc
+from .rois import ROI_SUFFIXES, read_roi_masks
 from .tiff import TIFF_SUFFIXES, read_tiff, write_image, write_labels, z_slices
 
-__all__ = ["read_image", "read_volume", "image_shape", "read_tiff", "read_mrc", "write_labels", "write_image",
+__all__ = ["read_image", "read_volume", "image_shape", "read_roi_masks", "ROI_SUFFIXES", "read_tiff", "read_mrc", "write_labels", "write_image",
            "write_mrc", "write_volume", "write_table", "write_png", "read_text", "write_text",
            "read_yaml", "write_yaml", "atomic_write", "atomic_folder", "ImageReadError", "UNIT_TO_NM",
            "PLAUSIBLE_NM", "unit_to_nm", "check_plausible", "resolve_pixel_size",
