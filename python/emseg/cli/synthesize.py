@@ -46,6 +46,10 @@ def add_parsers(sub):
                         "half, linear decay to 0 over the second)")
     s.add_argument("--cyclegan-steps", type=int, default=200, metavar="N",
                    help="CycleGAN steps per epoch (default 200)")
+    s.add_argument("--cyclegan-filters", type=int, default=32, metavar="N",
+                   help="CycleGAN generator feature maps (default 32; Zhu et al. 64)")
+    s.add_argument("--cyclegan-blocks", type=int, default=6, metavar="N",
+                   help="CycleGAN residual blocks (default 6; Zhu et al. 9 for 256 px tiles)")
     s.add_argument("--particles", type=_pair, default=(100, 150), metavar="LO,HI",
                    help="particles per image of your images' size (default 100,150 as the "
                         "paper; scaled to the tile)")
@@ -92,6 +96,7 @@ def cmd_synthesize(args):
         settings = SynthesisSettings(
             n_images=args.n_images, tile_size=args.tile_size, shape_epochs=args.shape_epochs,
             cyclegan_epochs=args.cyclegan_epochs, cyclegan_steps=args.cyclegan_steps,
+            cyclegan_filters=args.cyclegan_filters, cyclegan_blocks=args.cyclegan_blocks,
             particles=tuple(args.particles), size_sd=args.size_sd,
             noise_threshold=args.noise_threshold, max_overlap=args.max_overlap,
             rotate=not args.no_rotate, dark_background=args.dark_background,

@@ -268,6 +268,20 @@ def train_shape_gan(crops, config, folder, *, epochs=1000, batch_size=64, learni
         run.opts["g"].apply_gradients(zip(tape.gradient(loss, g_vars), g_vars))
         return loss
 
+    # grappler's remapper fails (and says so on stderr) on the penalty's second-order
+    # gradient of a fused convolution; it only fuses ops, so it is off while the WGAN trains
+    remapping = tf.config.optimizer.get_experimental_options().get("remapping", True)
+    tf.config.optimizer.set_experimental_options({"remapping": False})
+    try:
+        _wgan_epochs(run, real, config, epochs, batch_size, n_critic, seed, critic_step,
+                     generator_step, progress)
+    finally:
+        tf.config.optimizer.set_experimental_options({"remapping": remapping})
+    return gen, run.history
+
+
+def _wgan_epochs(run, real, config, epochs, batch_size, n_critic, seed, critic_step,
+                 generator_step, progress):
     for epoch in range(run.epoch, epochs):
         t0 = time.perf_counter()
         rng = np.random.default_rng([seed, epoch])
@@ -291,7 +305,6 @@ def train_shape_gan(crops, config, folder, *, epochs=1000, batch_size=64, learni
         run.save(entry, export=["generator"])
         if progress is not None:
             progress(epoch + 1, epochs, entry)
-    return gen, run.history
 
 
 def _pool(pool, images, rng, size):

@@ -222,16 +222,18 @@ def synthesize(images, outlines, folder, settings=None, *, pixel_size=None, step
             raise ValueError(f"{folder}: holds a run with other settings; use another --output")
         state = {"done": []}
     state["settings"] = mine
+    def todo(step):
+        return step in steps and not (resume and step in state["done"])
+
     real = _load_images(images, pixel_size)
+    # the inputs are checked before anything is written
+    outlines = load_outlines(outlines) if todo("shapes") else None
     state["pixel_size_nm"] = real.pixel_size
     folder.mkdir(parents=True, exist_ok=True)
     report = (lambda *a: progress(*a)) if progress else (lambda *a: None)
 
-    def todo(step):
-        return step in steps and not (resume and step in state["done"])
-
     if todo("shapes"):
-        masks, osize, source = load_outlines(outlines)
+        masks, osize, source = outlines
         crops, scale = shape_crops(masks, 64)
         # outlines drawn at another pixel size than the images': sizes follow the images'
         if osize is not None:
