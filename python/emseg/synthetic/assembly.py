@@ -124,6 +124,16 @@ def _placed(shape, rng, scale, size_sd, rotate):
     return m[ndi.find_objects(m.astype(np.int8))[0]]
 
 
+def check_assembly_options(*, size_sd, noise_threshold, max_overlap):
+    """Raise ValueError naming the first of :func:`assemble_mask`'s options out of range."""
+    if not 0 <= max_overlap < 1:
+        raise ValueError(f"max_overlap must be in [0, 1), got {max_overlap!r}")
+    if not 0 <= noise_threshold < 1:
+        raise ValueError(f"noise_threshold must be in [0, 1), got {noise_threshold!r}")
+    if not 0 <= size_sd < 1 / 3:
+        raise ValueError(f"size_sd must be in [0, 1/3), got {size_sd!r}")
+
+
 def assemble_mask(shapes, shape, n_particles, *, scale=1.0, size_sd=0.1, noise_scale=None,
                   noise_threshold=0.5, max_overlap=0.5, rotate=True, tries=50, seed=0):
     """Assemble particle shapes into an instance mask with agglomerates.
@@ -162,12 +172,8 @@ def assemble_mask(shapes, shape, n_particles, *, scale=1.0, size_sd=0.1, noise_s
         raise ValueError(f"shape must be at least 16 x 16, got {shape}")
     if not (isinstance(n_particles, numbers.Integral) and n_particles >= 1):
         raise ValueError(f"n_particles must be a positive integer, got {n_particles!r}")
-    if not 0 <= max_overlap < 1:
-        raise ValueError(f"max_overlap must be in [0, 1), got {max_overlap!r}")
-    if not 0 <= noise_threshold < 1:
-        raise ValueError(f"noise_threshold must be in [0, 1), got {noise_threshold!r}")
-    if not 0 <= size_sd < 1 / 3:
-        raise ValueError(f"size_sd must be in [0, 1/3), got {size_sd!r}")
+    check_assembly_options(size_sd=size_sd, noise_threshold=noise_threshold,
+                           max_overlap=max_overlap)
     if not scale > 0:
         raise ValueError(f"scale must be positive, got {scale!r}")
     shapes = [np.asarray(s, bool) for s in shapes]

@@ -51,7 +51,7 @@ class SynthesisSettings:
     tiles_per_image: int = 40
 
     def __post_init__(self):
-        from ..synthetic.assembly import ARTIFACT_METHODS
+        from ..synthetic.assembly import ARTIFACT_METHODS, check_assembly_options
 
         for name in ("n_images", "tile_size", "shape_epochs", "cyclegan_epochs",
                      "cyclegan_steps", "shape_filters", "cyclegan_filters", "cyclegan_blocks",
@@ -67,12 +67,8 @@ class SynthesisSettings:
         if self.artifact_method not in ARTIFACT_METHODS:
             raise ValueError(f"artifact_method must be one of {', '.join(ARTIFACT_METHODS)}, "
                              f"got {self.artifact_method!r}")
-        if not 0 <= self.max_overlap < 1:
-            raise ValueError(f"max_overlap must be in [0, 1), got {self.max_overlap!r}")
-        if not 0 <= self.noise_threshold < 1:
-            raise ValueError(f"noise_threshold must be in [0, 1), got {self.noise_threshold!r}")
-        if not 0 <= self.size_sd < 1 / 3:
-            raise ValueError(f"size_sd must be in [0, 1/3), got {self.size_sd!r}")
+        check_assembly_options(size_sd=self.size_sd, noise_threshold=self.noise_threshold,
+                               max_overlap=self.max_overlap)
 
 
 def load_outlines(path):
