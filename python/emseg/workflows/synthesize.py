@@ -13,7 +13,7 @@ shapes, masks, fake images and filtered pairs, ``DIR/losses.png`` the GAN losses
 """
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -102,7 +102,6 @@ class _Images:
 
     images: list
     pixel_size: float
-    names: list = field(default_factory=list)
 
 
 def _load_images(paths, pixel_size):
@@ -125,12 +124,11 @@ def _load_images(paths, pixel_size):
     out = _Images([], target)
     values = np.concatenate([np.asarray(im, float).ravel()[::97] for _, im in loaded])
     lo, hi = np.percentile(values, [0.1, 99.9])
-    for (p, image), px in zip(loaded, sizes):
+    for (_, image), px in zip(loaded, sizes):
         im = np.clip((np.asarray(image, np.float32) - lo) / max(hi - lo, 1e-6), 0, 1)
         if abs(px / target - 1) > 1e-3:
             im = rescale(im, px / target, order=1)
         out.images.append(im.astype(np.float32))
-        out.names.append(p.name)
     return out
 
 
@@ -158,7 +156,7 @@ def _real_tiles(images, settings, rng):
                     break
     if not tiles:
         raise ValueError("every tile of the images is mostly background: check "
-                         "--dark-background / --no-dark-background")
+                         "--dark-background / --bright-background")
     return np.stack(tiles)
 
 
@@ -198,9 +196,9 @@ def synthesize(images, outlines, folder, settings=None, *, pixel_size=None, step
     dict
         The state: settings, steps done, counts, the pixel size.
     """
-    from ..models.gan_training import (CycleGanConfig, ShapeGanConfig, generate_shapes,
-                                       load_generator, train_cyclegan, train_shape_gan,
-                                       translate)
+    from ..models.gan_training import (CycleGanConfig, ShapeGanConfig, _jsonable,
+                                       generate_shapes, load_generator, train_cyclegan,
+                                       train_shape_gan, translate)
     from ..synthetic.assembly import assemble_mask, clean_shape, filter_artifacts, shape_crops
 
     settings = settings or SynthesisSettings()
@@ -264,7 +262,7 @@ def synthesize(images, outlines, folder, settings=None, *, pixel_size=None, step
             report("masks", k + 1, n, {"particles": int(mask.labels.max())})
         _done(folder, state, "masks")
     if todo("cyclegan"):
-        fake = _fake_masks(folder)
+        fake = _fake_masks(folder, settings.n_images)
         tiles = _real_tiles(real.images, settings, np.random.default_rng([settings.seed, 2]))
         config = CycleGanConfig(tile_size=settings.tile_size, filters=settings.cyclegan_filters,
                                 n_blocks=settings.cyclegan_blocks, pixel_size_nm=real.pixel_size,
@@ -276,7 +274,7 @@ def synthesize(images, outlines, folder, settings=None, *, pixel_size=None, step
         state["real_tiles"] = int(len(tiles))
         _done(folder, state, "cyclegan")
     if todo("generate"):
-        fake = _fake_masks(folder)
+        fake = _fake_masks(folder, settings.n_images)
         gen, _ = load_generator(folder / "cyclegan", "images")
         out_i, out_m = folder / "images", folder / "masks"
         out_i.mkdir(exist_ok=True)
@@ -302,10 +300,12 @@ def synthesize(images, outlines, folder, settings=None, *, pixel_size=None, step
     return state
 
 
-def _fake_masks(folder):
-    files = sorted((Path(folder) / "fake-masks").glob("*.tif"))
-    if not files:
-        raise ValueError(f"{folder}: no fake masks; run the masks step first")
+def _fake_masks(folder, n):
+    """This run's ``n`` masks (an earlier run with other settings may have left more)."""
+    files = [Path(folder) / "fake-masks" / f"{k:04d}.tif" for k in range(n)]
+    missing = [p.name for p in files if not p.exists()]
+    if missing:
+        raise ValueError(f"{folder}: fake mask {missing[0]} missing; run the masks step first")
     return [load_labels(p, allow_empty=True)[0].astype(np.int32) for p in files]
 
 
@@ -313,10 +313,6 @@ def _done(folder, state, step):
     if step not in state["done"]:
         state["done"].append(step)
     _save_state(folder, state)
-
-
-def _jsonable(d):
-    return json.loads(json.dumps(d))
 
 
 def _write_pictures(folder, sheet, real):
