@@ -212,9 +212,8 @@ def synthesize(images, outlines, folder, settings=None, *, pixel_size=None, step
     state = _state(folder)
     mine = _jsonable(asdict(settings))
     if state.get("settings") not in (None, mine):
-        if resume or set(steps) != set(STEPS):
-            raise ValueError(f"{folder}: holds a run with other settings; use another --output")
-        state = {"done": []}
+        # its images and masks would mix with this run's in DIR/images and DIR/masks
+        raise ValueError(f"{folder}: holds a run with other settings; use another --output")
     state["settings"] = mine
     def todo(step):
         return step in steps and not (resume and step in state["done"])
