@@ -275,7 +275,7 @@ def cmd_train(args):
             raise UsageError(f"{config.architecture} trains on {kind}; training file {i + 1} "
                              f"is {image.ndim}D")
     from ..models.training import train_model
-    unit = "voxels" if config.ndim == 3 else "nm/px"
+    unit = "voxels" if config.ndim == 3 else "per pixel"
     print(f"training {config.architecture} '{config.name}' on {len(pairs)} "
           f"{'volume' if config.ndim == 3 else 'image'}(s) at {config.pixel_size:g} nm "
           f"{unit}, {config.training_patch}-px patches")
