@@ -133,3 +133,31 @@ def test_first_contact_bench_reports_first_line_and_no_tensorflow_lines():
     assert "missing file" in lines[0] and "exit 2" in lines[0] and "no such file" in lines[0]
     assert "good image" in lines[1] and "exit 0" in lines[1] and "particles" in lines[1]
     assert all("TensorFlow lines on stderr 0:" in ln for ln in lines)
+
+
+def test_bam_gan_benchmark_runs_the_workflow_as_a_user(bam_dir, tmp_path):
+    import json
+
+    import numpy as np
+
+    from emseg import io
+
+    work = tmp_path / "work"
+    r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bam_gan.py"), "--data",
+                        str(bam_dir), "--work", str(work), "--quick", "--images", "1"],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    outlines, size, _ = io.read_image(work / "outlines.tif")
+    assert len(np.unique(outlines)) == 41 and size == pytest.approx((7.344, 7.344), rel=1e-3)
+    assert len(list((work / "synthetic" / "images").glob("*.tif"))) == 8
+    assert (work / "models" / "bam-gan-multires" / "model.yaml").exists()
+    scores = json.loads((work / "scores.json").read_text())
+    for name in ("GAN-trained MultiRes U-Net", "emseg-particles-sem"):
+        assert 0 <= scores[name]["segmentation"]["all"]["IoU"] <= 1
+        assert "mean err" in scores[name]["size statistics (default classifier)"]["all"]
+    assert "goals: MinFeret mean and median within 5 %" in r.stdout
+    # the shipped default's score is bam_tio2.py's for the same image
+    ref = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bam_tio2.py"), "--method",
+                          "model", "--data", str(bam_dir), "--images", "1"],
+                         capture_output=True, text=True, timeout=600)
+    assert f"{scores['emseg-particles-sem']['segmentation']['all']['IoU']:.4f}" in ref.stdout

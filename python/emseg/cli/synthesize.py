@@ -109,7 +109,9 @@ def cmd_synthesize(args):
         bar = bars.get(step)
         if bar is None:
             unit = {"shapes": "epoch", "cyclegan": "epoch"}.get(step, "image")
-            bar = bars[step] = tqdm(total=total, desc=step, unit=unit, file=sys.stderr)
+            # first called when the first epoch or image is done: the rate counts from there
+            bar = bars[step] = tqdm(total=total, initial=done, desc=step, unit=unit,
+                                    file=sys.stderr)
         bar.n = done
         bar.set_postfix({k: (f"{v:.3g}" if isinstance(v, float) else v)
                          for k, v in info.items() if k not in ("epoch", "seconds")}, refresh=False)
