@@ -114,3 +114,10 @@ def test_artifact_filter_drops_particles_the_image_did_not_draw():
         filter_artifacts(image, labels, method="triangle")
     with pytest.raises(ValueError, match="shape"):
         filter_artifacts(image, labels[:10])
+
+
+def test_clean_shape_can_drop_masks_touching_the_crop_border():
+    full = np.ones((32, 32), bool)                  # an untrained GAN's "particle"
+    assert clean_shape(full) is not None and clean_shape(full, drop_border=True) is None
+    inner = np.pad(np.ones((20, 20), bool), 6)
+    assert np.array_equal(clean_shape(inner, drop_border=True), clean_shape(inner))

@@ -131,4 +131,9 @@ def cmd_synthesize(args):
                  f"({state['particles_kept']} particles kept, {state['particles_dropped']} "
                  f"artifacts dropped) at {state['pixel_size_nm']:.4g} nm per pixel")
     print(line)
+    shapes = state.get("shapes")
+    if shapes and "masks" in steps and shapes["kept"] < 0.5 * shapes["generated"]:
+        print(f"warning: only {shapes['kept']} of {shapes['generated']} generated shapes are whole "
+              "particles (the rest touch their crop's border); train the shapes longer "
+              "(--shape-epochs)", file=sys.stderr)
     return EXIT_OK

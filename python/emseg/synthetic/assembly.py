@@ -71,11 +71,17 @@ def shape_crops(masks, size=64, *, margin=4):
     return crops, float(scale)
 
 
-def clean_shape(mask):
+def clean_shape(mask, *, drop_border=False):
     """A generated particle mask made a single solid particle: binarised (> 0), holes
-    filled, opened (3x3 cross), its largest 4-connected piece; None when nothing is left."""
+    filled, opened (3x3 cross), its largest 4-connected piece; None when nothing is left, or
+    with ``drop_border`` when the particle touches the crop's border (the training crops of
+    :func:`shape_crops` keep a margin, so such a mask is not a particle the GAN learnt)."""
     m = ndi.binary_fill_holes(np.asarray(mask) > 0)
-    return _largest(ndi.binary_opening(m, _CROSS))
+    m = _largest(ndi.binary_opening(m, _CROSS))
+    if m is not None and drop_border and (m[0].any() or m[-1].any() or m[:, 0].any()
+                                          or m[:, -1].any()):
+        return None
+    return m
 
 
 @dataclass

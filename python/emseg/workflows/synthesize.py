@@ -246,8 +246,15 @@ def synthesize(images, outlines, folder, settings=None, *, pixel_size=None, step
         t = settings.tile_size
         lo, hi = settings.particles
         rng = np.random.default_rng([settings.seed, 1])
-        shapes = [s for s in (clean_shape(m) for m in generate_shapes(
-            gen, config, max(256, 2 * hi), seed=settings.seed)) if s is not None]
+        generated = generate_shapes(gen, config, max(256, 2 * hi), seed=settings.seed)
+        shapes = [s for s in (clean_shape(m, drop_border=True) for m in generated)
+                  if s is not None]
+        state["shapes"] = {"generated": len(generated), "kept": len(shapes)}
+        if not shapes:
+            # a GAN trained too briefly to draw whole particles: use what it draws, and say so
+            shapes = [s for s in (clean_shape(m) for m in generated) if s is not None]
+        if not shapes:
+            raise ValueError("the shape GAN draws no particle; train it longer (--shape-epochs)")
         out = folder / "fake-masks"
         out.mkdir(exist_ok=True)
         for k in range(n):
