@@ -96,6 +96,16 @@ def test_resumed_run_finishes_the_interrupted_one(inputs, tmp_path):
     assert other.returncode == 2 and "other settings" in other.stderr
 
 
+@pytest.mark.parametrize("option, value", [("--particles", "abc"), ("--particles", "5,2"),
+                                           ("--max-overlap", "1.5"), ("--tile-size", "30")])
+def test_bad_options_one_line_exit_2(inputs, tmp_path, option, value):
+    r = run("synthesize", "--images", inputs / "img0.tif", "--outlines", inputs / "outlines.tif",
+            "--output", tmp_path / "syn", option, value)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert option.lstrip("-").split("-")[0] in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "syn").exists()
+
+
 @pytest.mark.parametrize("case", ["none", "one_pixel", "wrong_file", "no_images"])
 def test_bad_outlines_one_line_exit_2_nothing_written(inputs, tmp_path, case):
     out = tmp_path / "syn"

@@ -1,6 +1,7 @@
 """``emseg synthesize``: training pairs from raw images and a few particle outlines (the BAM
 GAN workflow)."""
 
+import argparse
 import sys
 
 from .common import EXIT_OK, UsageError, pixel_size_arg
@@ -10,7 +11,7 @@ def _pair(text):
     try:
         lo, hi = (int(v) for v in text.split(","))
     except ValueError:
-        raise UsageError(f"--particles must be LO,HI (integers), got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"invalid range {text!r}: give LO,HI (integers)") from None
     return lo, hi
 
 
