@@ -48,6 +48,19 @@ def full(inputs, tmp_path_factory):
     return out, r
 
 
+def test_a_bad_image_is_reported_and_the_others_go_on(inputs, tmp_path):
+    bad = tmp_path / "broken.tif"
+    bad.write_bytes(b"II*\x00 truncated")
+    out = tmp_path / "syn"
+    r = run("synthesize", "--images", bad, inputs / "img0.tif", "--outlines",
+            inputs / "outlines.tif", "--output", out, "--step", "shapes", "--shape-epochs", "1")
+    assert r.returncode == 2 and "skipped" in r.stderr and "broken.tif" in r.stderr
+    assert "Traceback" not in r.stderr
+    state = json.loads((out / "synthesize.json").read_text())
+    assert state["done"] == ["shapes"] and len(state["skipped_images"]) == 1
+    assert bad.read_bytes() == b"II*\x00 truncated"          # the input is untouched
+
+
 def test_tiny_run_makes_4_calibrated_pairs_for_emseg_train(full):
     from emseg.workflows import training_pairs
 

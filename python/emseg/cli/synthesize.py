@@ -4,7 +4,7 @@ GAN workflow)."""
 import argparse
 import sys
 
-from .common import EXIT_OK, UsageError, pixel_size_arg
+from .common import EXIT_OK, EXIT_USAGE, UsageError, pixel_size_arg
 
 
 def _pair(text):
@@ -132,9 +132,11 @@ def cmd_synthesize(args):
                  f"({state['particles_kept']} particles kept, {state['particles_dropped']} "
                  f"artifacts dropped) at {state['pixel_size_nm']:.4g} nm per pixel")
     print(line)
+    for reason in state.get("skipped_images", []):
+        print(f"emseg synthesize: skipped {reason}", file=sys.stderr)
     shapes = state.get("shapes")
     if shapes and "masks" in steps and shapes["kept"] < 0.5 * shapes["generated"]:
         print(f"warning: only {shapes['kept']} of {shapes['generated']} generated shapes are whole "
               "particles (the rest touch their crop's border); train the shapes longer "
               "(--shape-epochs)", file=sys.stderr)
-    return EXIT_OK
+    return EXIT_USAGE if state.get("skipped_images") else EXIT_OK

@@ -102,6 +102,7 @@ class _Images:
 
     images: list
     pixel_size: float
+    skipped: list           # the files left out, with the reason
 
 
 def _load_images(paths, pixel_size):
@@ -111,17 +112,24 @@ def _load_images(paths, pixel_size):
     files = expand_folders(paths)
     if not files:
         raise ValueError("--images: no image files")
-    loaded, sizes = [], []
+    loaded, sizes, skipped = [], [], []
     for p in files:
-        image, size, meta = load_image(p)
+        # a batch goes on past a bad file: it is reported and left out
+        try:
+            image, size, meta = load_image(p)
+        except (ValueError, TypeError, OSError) as exc:
+            skipped.append(str(exc))
+            continue
         px, _ = resolve_pixel_size(pixel_size, (size, meta))
         if px is None:
             raise ValueError(f"{p}: no pixel size in the file; give it with --pixel-size (nm)")
         bar = detect_databar(image)
         loaded.append((Path(p), image[:bar] if bar else image))
         sizes.append(float(px[0]))
+    if not loaded:
+        raise ValueError(f"--images: no readable image ({skipped[0]})")
     target = sizes[0]
-    out = _Images([], target)
+    out = _Images([], target, skipped)
     values = np.concatenate([np.asarray(im, float).ravel()[::97] for _, im in loaded])
     lo, hi = np.percentile(values, [0.1, 99.9])
     for (_, image), px in zip(loaded, sizes):
@@ -222,6 +230,7 @@ def synthesize(images, outlines, folder, settings=None, *, pixel_size=None, step
     # the inputs are checked before anything is written
     outlines = load_outlines(outlines) if todo("shapes") else None
     state["pixel_size_nm"] = real.pixel_size
+    state["skipped_images"] = real.skipped
     folder.mkdir(parents=True, exist_ok=True)
     report = (lambda *a: progress(*a)) if progress else (lambda *a: None)
 
