@@ -8,6 +8,11 @@ resumes when run again on the same --work folder. The second exports the
 best checkpoint to models/emseg-classifier-sem, with its scores on the real
 BAM TiO2 images in model.yaml when ../shared/data/bam-tio2 (or --bam) is there.
 
+    python python/scripts/train_default_classifier.py --rescore models
+
+recomputes the exported classifier's BAM scores in place (after a change of the
+default segmentation model, which its end-to-end scores depend on).
+
 Fitness is known exactly in synthetic data (emseg.synthetic): whole isolated
 or touching-but-in-front particles are "keep"; particles more than 10 %
 hidden by others, cut by the image border, or merged or split by
@@ -93,8 +98,10 @@ def synthetic_triples(n=N_IMAGES, seed=SEED, predictor=None):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--work", required=True, type=Path, help="folder for checkpoints and the log")
+    p.add_argument("--work", type=Path, help="folder for checkpoints and the log")
     p.add_argument("--export", type=Path, metavar="MODELS", help="export into this models folder")
+    p.add_argument("--rescore", type=Path, metavar="MODELS",
+                   help="recompute the exported classifier's BAM scores in place")
     p.add_argument("--bam", type=Path, default=Path(__file__).resolve().parents[2].parent
                    / "shared" / "data" / "bam-tio2", help="BAM TiO2 data for the scores")
     p.add_argument("--images", type=int, default=N_IMAGES, help=argparse.SUPPRESS)
@@ -102,6 +109,10 @@ def main(argv=None):
     p.add_argument("--threshold", type=float, default=EXPORT_THRESHOLD,
                    help="score threshold written at export (default %(default)s, see EXPORT_THRESHOLD)")
     args = p.parse_args(argv)
+    if args.rescore is not None:
+        return rescore(args.rescore, args.bam)
+    if args.work is None:
+        p.error("--work is required (or --rescore MODELS)")
     if args.export is None:
         from emseg.models.saved import load_predictor
         from emseg.models.classifier_training import train_classifier
@@ -153,6 +164,22 @@ def export(work, models, bam, n_images=N_IMAGES, threshold=EXPORT_THRESHOLD):
         export_model(work / "best.keras", config, folder, training=training, scores=scores,
                      overwrite=True)
     print(f"exported {folder}; scores: {scores or 'none (no BAM data)'}")
+    return 0
+
+
+def rescore(models, bam):
+    """Recompute the exported classifier's BAM scores; the network is unchanged."""
+    from emseg import io
+
+    if not bam.is_dir():
+        raise SystemExit(f"train_default_classifier.py: error: no BAM data in {bam}")
+    folder = Path(models) / DEFAULT_CLASSIFIER
+    meta = io.read_yaml(folder / "model.yaml")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import bam_classifier
+    meta["scores"] = bam_classifier.classifier_scores(bam, folder)
+    io.write_yaml(folder / "model.yaml", meta)
+    print(f"rescored {folder}: {meta['scores']}")
     return 0
 
 

@@ -161,3 +161,42 @@ def test_bam_gan_benchmark_runs_the_workflow_as_a_user(bam_dir, tmp_path):
                           "model", "--data", str(bam_dir), "--images", "1"],
                          capture_output=True, text=True, timeout=600)
     assert f"{scores['emseg-particles-sem']['segmentation']['all']['IoU']:.4f}" in ref.stdout
+
+
+def test_bam_postprocess_grid_scores_what_emseg_segment_keeps(bam_dir, tmp_path):
+    """The grid's row for the shipped settings is the end-to-end score of bam_classifier.py's
+    pipeline (segment, measure, default classifier) on the same images; the choice follows
+    the stated rule on images 1-8."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import bam_classifier as bc
+    import bam_postprocess as bp
+    from emseg.models import find_model
+    from emseg.models.saved import load_predictor
+
+    shipped = find_model().meta["postprocess"]
+    bt, neck = shipped["boundary_threshold"], shipped["neck_nm"]
+    out = tmp_path / "grid.csv"
+    r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bam_postprocess.py"), "--data",
+                        str(bam_dir), "--images", "2", "--boundary", f"{bt},0.2", "--neck",
+                        f"{neck},40", "--output", str(out)], capture_output=True, text=True,
+                       timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    grid = pd.read_csv(out)
+    assert len(grid) == 4 and not any(c.startswith("9-24") for c in grid.columns)
+    row = grid[(grid.boundary_threshold == bt) & (grid.neck_nm == neck)].iloc[0]
+    items = bc.load_bam(bam_dir, 2)
+    manual = [bc.manual_keep_set(it) for it in items]
+    classifier = load_predictor(None, task="classifier")
+    name = f"classifier {classifier.info.name}"
+    filtered, _ = bc.run_filters(items, bc.end_to_end_tables(items), "pred", {name: classifier},
+                                 desc="check")
+    want = bc.score_filter(filtered[name], bc.reference_of(manual))
+    for key in ("kept", "recall", "mean err", "D50 err", "KS"):
+        assert row[f"1-8 {key}"] == pytest.approx(want[key], abs=1e-9), key
+    best = bp.choose(grid.to_dict("records"), 0.02)
+    assert (f"chosen on images 1-8: boundary_threshold {best['boundary_threshold']}, "
+            f"neck_nm {best['neck_nm']}") in r.stdout
+    bad = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bam_postprocess.py"),
+                          "--data", str(bam_dir), "--neck", "deep"], capture_output=True,
+                         text=True, timeout=120)
+    assert bad.returncode == 2 and "comma-separated numbers" in bad.stderr

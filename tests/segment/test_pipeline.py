@@ -48,3 +48,38 @@ def test_segment_validation():
         segment(img, bright_network, META, pixel_size=8.0, threshold=2)
     with pytest.raises(ValueError, match="options: unknown"):
         segment(img, bright_network, META, pixel_size=8.0, postprocess={"nek_nm": 3})
+
+
+def test_maps_once_then_labels_for_several_settings():
+    """predict_maps + labels_from_maps is segment; the maps serve many settings, the network
+    runs once."""
+    from emseg.segment import labels_from_maps, predict_maps
+
+    s = sem_agglomerates((200, 240), pixel_size=7.0, coverage=0.3, seed=5)
+    calls = []
+
+    def counting(batch):
+        calls.append(len(batch))
+        return bright_network(batch)
+
+    maps = predict_maps(s.image, counting, META, pixel_size=7.0, keep_databar=True)
+    n_calls = len(calls)
+    assert maps.maps.shape[-1] == 1 and maps.classes == ["particle"]
+    assert maps.work_shape == maps.image_shape == (200, 240)
+    whole = segment(s.image, bright_network, META, pixel_size=7.0, keep_databar=True)
+    same = labels_from_maps(maps, META)
+    assert np.array_equal(same.labels, whole.labels)
+    assert np.array_equal(same.probability, whole.probability)
+    coarse = labels_from_maps(maps, META, postprocess={"neck_nm": 80.0})
+    fine = labels_from_maps(maps, META, postprocess={"neck_nm": 1.0})
+    assert coarse.labels.max() < fine.labels.max()
+    assert len(calls) == n_calls                     # no new prediction
+    with pytest.raises(TypeError, match="maps must be predict_maps"):
+        labels_from_maps(s.image, META)
+    with pytest.raises(ValueError, match="unknown key"):
+        labels_from_maps(maps, META, postprocess={"nek_nm": 3})
+    # a bad override is refused before the network runs
+    calls.clear()
+    with pytest.raises(ValueError, match="unknown key"):
+        segment(s.image, counting, META, pixel_size=7.0, postprocess={"nek_nm": 3})
+    assert not calls

@@ -11,7 +11,8 @@
 - :mod:`~emseg.segment.vesicles`: synaptic vesicles in tomograms (the shell-intensity
   global threshold, adaptive local thresholds);
 - :mod:`~emseg.segment.pipeline`: :func:`segment`, the one pipeline
-  function that composes them for images;
+  function that composes them for images (:func:`predict_maps` then
+  :func:`labels_from_maps`);
 - :mod:`~emseg.segment.volume`: :func:`segment_volume`, the same for tomograms
   (vesicles).
 
@@ -20,14 +21,14 @@ No TensorFlow here: networks come in as callables on batches of tiles.
 
 from .classical import segment_classical
 from .databar import detect_databar
-from .pipeline import Segmentation, segment
+from .pipeline import ModelMaps, Segmentation, labels_from_maps, predict_maps, segment
 from .postprocess import postprocess
 from .scaling import normalize, rescale, rescale_factor
 from .tiling import blend_weights, fit_tile, patch_starts, predict_tiled
 from .vesicles import adaptive_threshold, logit_thresholds, shell_intensity, shell_threshold
 from .volume import VolumeSegmentation, segment_volume
 
-__all__ = ["segment", "Segmentation", "predict_tiled", "blend_weights", "fit_tile",
+__all__ = ["segment", "Segmentation", "predict_maps", "labels_from_maps", "ModelMaps", "predict_tiled", "blend_weights", "fit_tile",
            "patch_starts", "rescale", "rescale_factor", "normalize", "postprocess",
            "detect_databar", "segment_classical", "adaptive_threshold", "logit_thresholds",
            "shell_intensity", "shell_threshold", "segment_volume", "VolumeSegmentation"]
