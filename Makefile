@@ -43,12 +43,13 @@ bench: $(VENV)/.installed-test
 	$(VENV)/bin/python benchmarks/fiji_bench.py
 	$(VENV)/bin/python benchmarks/first_contact.py --emseg $(VENV)/bin/emseg
 
-# Segmentation and classifier-filter scores on the real BAM TiO2 SEM images
+# Segmentation, contact-splitting and classifier-filter scores on the real BAM TiO2 SEM images
 # (needs ../shared/data/bam-tio2).
 bench-bam: $(VENV)/.installed-test
 	$(VENV)/bin/python benchmarks/bam_tio2.py --method classical --output bench-output
 	$(VENV)/bin/python benchmarks/bam_tio2.py --method model --output bench-output
 	$(VENV)/bin/python benchmarks/bam_classifier.py --end-to-end --output bench-output
+	$(VENV)/bin/python benchmarks/bam_postprocess.py --output bench-output/bam_postprocess.csv
 
 # Fiji plugin jar, offline against Debian's Maven repository.
 plugin:
