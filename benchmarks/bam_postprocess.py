@@ -9,9 +9,9 @@ one large particle and the small ones vanish. This script predicts each BAM
 image once (``emseg.segment.predict_maps``), then runs the model's ``bam``
 post-processing chain for every pair of ``boundary_threshold`` (predicted
 contacts cut above it) and ``neck_nm`` (depth of the distance watershed's
-necks), measures, applies the default classifier and scores the kept
-particles against the manual keep set, as ``bam_classifier.py`` does end to
-end.
+necks; ``neck_nm`` alone for a model without a boundary class), measures,
+applies the default classifier and scores the kept particles against the
+manual keep set, as ``bam_classifier.py`` does end to end.
 
 The choice is made on images 1-8 only and images 9-24 are reported apart:
 among the settings whose mean and median MinFeret errors on images 1-8 are
@@ -129,10 +129,12 @@ def main(argv=None):
 
     predictor = load_predictor(args.model, task="segmentation")
     meta = predictor.meta
-    if meta.get("postprocess", {}).get("chain") != "bam" or \
-            "boundary" not in meta["output"]["classes"]:
-        p.exit(2, f"bam_postprocess.py: error: {predictor.info.name} has no bam chain with a "
-                  "boundary class\n")
+    if meta.get("postprocess", {}).get("chain") != "bam":
+        p.exit(2, f"bam_postprocess.py: error: {predictor.info.name} does not use the bam "
+                  "chain\n")
+    if "boundary" not in meta["output"]["classes"]:
+        boundary = [None]           # no predicted contacts: the necks alone split
+
     classifier = load_predictor(None, task="classifier")
     items = load_bam(args.data, args.images)
     manual = [manual_keep_set(it) for it in items]
@@ -140,8 +142,8 @@ def main(argv=None):
     rows = []
     grid = list(itertools.product(boundary, neck))
     for bt, nk in tqdm(grid, desc="settings", unit="setting", file=sys.stderr):
-        scores = score_setting(items, maps, manual, meta, classifier,
-                               {"boundary_threshold": bt, "neck_nm": nk})
+        options = {"neck_nm": nk} if bt is None else {"boundary_threshold": bt, "neck_nm": nk}
+        scores = score_setting(items, maps, manual, meta, classifier, options)
         row = {"boundary_threshold": bt, "neck_nm": nk}
         for part, s in scores.items():
             row.update({f"{part} {k}": float(s[k]) for k in

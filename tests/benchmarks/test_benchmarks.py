@@ -161,6 +161,16 @@ def test_bam_gan_benchmark_runs_the_workflow_as_a_user(bam_dir, tmp_path):
                           "model", "--data", str(bam_dir), "--images", "1"],
                          capture_output=True, text=True, timeout=600)
     assert f"{scores['emseg-particles-sem']['segmentation']['all']['IoU']:.4f}" in ref.stdout
+    # a model without a boundary class: bam_postprocess.py varies the necks alone
+    grid = tmp_path / "grid.csv"
+    r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bam_postprocess.py"), "--data",
+                        str(bam_dir), "--images", "1", "--neck", "7.5,40", "--model",
+                        str(work / "models" / "bam-gan-multires"), "--output", str(grid)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    table = pd.read_csv(grid)
+    assert len(table) == 2 and table["boundary_threshold"].isna().all()
+    assert sorted(table["neck_nm"]) == [7.5, 40.0]
 
 
 def test_bam_postprocess_grid_scores_what_emseg_segment_keeps(bam_dir, tmp_path):
