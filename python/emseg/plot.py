@@ -2,7 +2,8 @@
 
 import numpy as np
 
-__all__ = ["size_histogram", "outline_overlay", "filter_overlay", "volume_slices", "training_curve"]
+__all__ = ["size_histogram", "outline_overlay", "filter_overlay", "volume_slices", "training_curve",
+           "radial_profiles"]
 
 #: Outline colours (RGB): segmentation yellow, ground truth cyan.
 PRED_COLOR = (255, 214, 0)
@@ -331,5 +332,53 @@ def synthesis_sheet(shapes, pairs, example=None):
         axes[row, 2].imshow(rgb)
         axes[row, 2].set_title(f"pair: {int(kept.max())} kept, "
                                f"{int(mask.max()) - int(kept.max())} dropped", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def radial_profiles(spheres, *, count=6, title=None):
+    """Radial profiles of a few refined vesicles (smallest to largest) with what the
+    refinement read off them: membrane centre, the search range up to the outer fringe, and
+    the radius (outer membrane edge).
+
+    Parameters
+    ----------
+    spheres : emseg.segment.spheres.Spheres
+    count : int, optional
+        Vesicles shown (spread evenly over the radii).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.figure import Figure
+
+    valid = [i for i, f in enumerate(spheres.fits) if f.valid]
+    order = sorted(valid, key=lambda i: spheres.fits[i].radius)
+    if len(order) > count:
+        order = [order[int(round(k))] for k in np.linspace(0, len(order) - 1, count)]
+    cols = max(1, min(3, len(order)))
+    rows = max(1, int(np.ceil(len(order) / cols)))
+    fig = Figure(figsize=(4 * cols, 3 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax in axes.ravel()[len(order):]:
+        ax.axis("off")
+    if not order:
+        axes[0, 0].text(0.5, 0.5, "no refined vesicle", ha="center", va="center")
+    for ax, i in zip(axes.ravel(), order):
+        p, f = spheres.profiles[i], spheres.fits[i]
+        keep = np.isfinite(p.mean) & (p.distance <= f.fringe + 0.5 * f.radius)
+        ax.plot(p.distance[keep], p.mean[keep], color="0.2", lw=1.2)
+        ax.axvspan(f.membrane_centre, f.fringe, color="tab:blue", alpha=0.15,
+                   label="search range")
+        ax.axvline(f.membrane_centre, color="tab:blue", ls="--", lw=1, label="membrane centre")
+        ax.axvline(f.radius, color="tab:red", lw=1.5, label=f"radius {f.radius:.1f} nm")
+        ax.set_title(f"vesicle {i + 1}: t = {f.thickness:.1f} nm", fontsize=9)
+        ax.set_xlabel("distance from centre (nm)")
+        ax.set_ylabel("mean grey value")
+        ax.legend(fontsize=7, loc="lower right")
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig

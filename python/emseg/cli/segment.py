@@ -19,9 +19,16 @@ def add_parsers(sub):
                             "pipeline (default model emseg-vesicles-cryoet): rescaled to the "
                             "model's voxel size, predicted in blended 3D blocks, thresholded "
                             "where the mask's shell is darkest, split and grown by local "
-                            "thresholds; writes <stem>_labels.mrc, <stem>_prob.mrc, "
-                            "<stem>_vesicles.csv (centre X, Y, Z in nm, volume, equivalent "
-                            "diameter, local threshold) and <stem>_vesicles.png."))
+                            "thresholds, then every vesicle turned into a sphere refined "
+                            "against the tomogram (CryoVesNet's radial profile: radius at the "
+                            "membrane's outer edge, re-centred by cross-correlation, outliers "
+                            "by Mahalanobis distance); writes <stem>_labels.mrc (the spheres), "
+                            "<stem>_prob.mrc, <stem>_vesicles.csv (centre X, Y, Z, Radius, "
+                            "Diameter, Thickness in nm, membrane and lumen intensity, "
+                            "Mahalanobis, PValue, ...), <stem>_vesicles.mod (IMOD model: one "
+                            "point per vesicle, its radius as point size), "
+                            "<stem>_vesicles.png (slices), <stem>_diameters.png (histogram) "
+                            "and <stem>_profiles.png (radial profiles of a few vesicles)."))
     sg.add_argument("images", nargs="+", metavar="IMAGE",
                     help="micrograph(s) (TIFF, PNG, JPEG, DM3/DM4, SER, EMD) or tomogram(s) "
                          "(MRC/REC, TIFF stack)")
@@ -36,6 +43,10 @@ def add_parsers(sub):
     sg.add_argument("--mask", metavar="REGION",
                     help="tomograms: a region volume of the same shape (e.g. the cytoplasm, "
                          "non-zero inside); vesicles are found only there")
+    sg.add_argument("--no-refine", action="store_true",
+                    help="tomograms: keep the segmentation as it is (no spheres, no outlier "
+                         "removal); the table then has the segments' centroid, volume and "
+                         "equivalent diameter")
     sg.add_argument("--pixel-size-from", metavar="FILE",
                     help="when an image has no calibration, use the pixel size EMSeg reads from "
                          "FILE (the original the image was copied from; Fiji passes it)")
@@ -104,24 +115,41 @@ def _load_model(name):
     return load_predictor(name, task="segmentation", lazy=True)
 
 
-def _volume_outputs(out, stem):
-    return {"labels": out / f"{stem}_labels.mrc", "prob": out / f"{stem}_prob.mrc",
-            "table": out / f"{stem}_vesicles.csv", "picture": out / f"{stem}_vesicles.png"}
+def _volume_outputs(out, stem, refined=True):
+    paths = {"labels": out / f"{stem}_labels.mrc", "prob": out / f"{stem}_prob.mrc",
+             "table": out / f"{stem}_vesicles.csv", "model": out / f"{stem}_vesicles.mod",
+             "picture": out / f"{stem}_vesicles.png", "histogram": out / f"{stem}_diameters.png"}
+    if refined:
+        paths["profiles"] = out / f"{stem}_profiles.png"
+    return paths
 
 
 def _write_volume(res, paths, name):
-    from .. import io
-    from ..plot import volume_slices
+    import numpy as np
 
-    seg, meta = res.segmentation, res.metadata
+    from .. import io
+    from ..plot import radial_profiles, size_histogram, volume_slices
+
+    seg, meta, table = res.segmentation, res.metadata, res.table
     header = {"origin": meta.get("origin"), "nstart": meta.get("nstart")}
     io.write_volume(paths["labels"], seg.labels, seg.voxel_size, labels=True, **header)
     io.write_volume(paths["prob"], seg.probability, seg.voxel_size, **header)
     # written: the picture's drawing need not have the whole probability map beside it
     seg.probability = None
-    io.write_table(paths["table"], res.table)
+    io.write_table(paths["table"], table)
+    size = np.asarray(seg.voxel_size, float)
+    centres = np.column_stack([table[c].to_numpy(float) / s - 0.5
+                               for c, s in zip(("Z", "Y", "X"), size)]).reshape(-1, 3)
+    column = "Diameter" if seg.spheres is not None else "EqDiameter"
+    io.write_imod_points(paths["model"], centres, table[column].to_numpy(float) / 2,
+                         seg.labels.shape, size, name=f"{name} vesicles")
     io.write_png(paths["picture"], volume_slices(
-        res.volume, seg.labels, title=f"{name}: {len(res.table)} vesicles"))
+        res.volume, seg.labels, title=f"{name}: {len(table)} vesicles"))
+    table.attrs["unit"] = "nm"
+    io.write_png(paths["histogram"], size_histogram(table, column, unit="nm"))
+    if seg.spheres is not None:
+        io.write_png(paths["profiles"], radial_profiles(
+            seg.spheres, title=f"{name}: radial profiles"))
 
 
 def _check_segment_options(args):
@@ -211,6 +239,7 @@ def cmd_segment(args):
                 vres = segment_volume_file(
                     path, predictor, voxel_size=None if args.pixel_size is None
                     else args.pixel_size[0], mask=args.mask, threshold=args.threshold,
+                    postprocess={"refine": False} if args.no_refine else None,
                     batch_size=args.batch_size or 1, progress=progress)
             else:
                 if args.mask is not None:
@@ -233,7 +262,7 @@ def cmd_segment(args):
             tiles.close()
         out.mkdir(parents=True, exist_ok=True)  # only once there is something to write
         if volume:
-            paths = _volume_outputs(out, stem)
+            paths = _volume_outputs(out, stem, refined=vres.segmentation.spheres is not None)
             _write_volume(vres, paths, path.name)
             seg = vres.segmentation
             tqdm.write(f"{path}: {len(vres.table)} vesicles (voxel size "

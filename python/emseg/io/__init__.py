@@ -12,6 +12,7 @@ part of EMSeg that touches files.
   through RosettaSciIO, with their calibration;
 - :mod:`~emseg.io.calibration`: units, the plausible range of a pixel size,
   which source wins;
+- :mod:`~emseg.io.imod`: IMOD models of vesicles (scattered points with sizes);
 - :mod:`~emseg.io.files`: atomic writes, CSV, PNG, text and YAML.
 
 Pixel sizes are in nm: ``(width, height)`` for 2D images (ImageJ's
@@ -23,6 +24,7 @@ from .calibration import (PLAUSIBLE_NM, UNIT_TO_NM, check_plausible, describe_si
                           resolve_pixel_size, unit_to_nm)
 from .files import (atomic_folder, atomic_write, read_text, read_yaml, write_png, write_table, write_text,
                     write_yaml)
+from .imod import IMOD_SUFFIXES, read_imod_points, write_imod_points
 from .images import IMAGE_SUFFIXES, ImageReadError, image_shape, read_image, read_volume
 from .microscope import MICROSCOPE_SUFFIXES, read_microscope
 from .mrc import MRC_SUFFIXES, read_mrc, write_mrc
@@ -34,7 +36,8 @@ __all__ = ["read_image", "read_volume", "image_shape", "read_roi_masks", "ROI_SU
            "read_yaml", "write_yaml", "atomic_write", "atomic_folder", "ImageReadError", "UNIT_TO_NM",
            "PLAUSIBLE_NM", "unit_to_nm", "check_plausible", "resolve_pixel_size",
            "describe_size", "z_slices", "IMAGE_SUFFIXES", "TIFF_SUFFIXES", "MRC_SUFFIXES",
-           "MICROSCOPE_SUFFIXES", "read_microscope"]
+           "MICROSCOPE_SUFFIXES", "read_microscope", "write_imod_points", "read_imod_points",
+           "IMOD_SUFFIXES"]
 
 
 def write_volume(path, volume, voxel_size=None, *, labels=False, origin=None, nstart=None):

@@ -5,11 +5,15 @@ ImageJ 1.53t's Analyze Particles (Feret, MinFeret, ellipse, shape
 descriptors, intensities) and size summaries; the sequential geometry runs
 in the Numba kernels of :mod:`~emseg.measure._kernels`;
 :mod:`~emseg.measure.vesicles`: the table of vesicles segmented in a tomogram
-(centre, volume, equivalent diameter).
+(centre, volume, equivalent diameter; or the refined spheres' radius, membrane and outlier
+statistics); :mod:`~emseg.measure.radial`: radial profiles of vesicles and the membrane,
+radius and thickness read off them (CryoVesNet).
 """
 
 from .particles import INTENSITY_COLUMNS, MEASUREMENT_COLUMNS, NUMERIC_COLUMNS, measure, summarize
 
-from .vesicles import VESICLE_COLUMNS, vesicle_table
+from .radial import MembraneFit, RadialProfile, fit_membrane, radial_profile
+from .vesicles import SPHERE_COLUMNS, VESICLE_COLUMNS, sphere_table, vesicle_table
 
-__all__ = ["measure", "summarize", "vesicle_table", "VESICLE_COLUMNS", "MEASUREMENT_COLUMNS", "NUMERIC_COLUMNS", "INTENSITY_COLUMNS"]
+__all__ = ["measure", "summarize", "vesicle_table", "sphere_table", "radial_profile",
+           "fit_membrane", "RadialProfile", "MembraneFit", "SPHERE_COLUMNS", "VESICLE_COLUMNS", "MEASUREMENT_COLUMNS", "NUMERIC_COLUMNS", "INTENSITY_COLUMNS"]

@@ -9,10 +9,15 @@ import numpy as np
 
 from .._validate import check_label_array, check_spacing
 
-__all__ = ["VESICLE_COLUMNS", "vesicle_table"]
+__all__ = ["VESICLE_COLUMNS", "SPHERE_COLUMNS", "vesicle_table", "sphere_table"]
 
 #: Columns of :func:`vesicle_table`.
 VESICLE_COLUMNS = ("Label", "X", "Y", "Z", "Voxels", "Volume", "EqDiameter", "Threshold")
+
+#: Columns of :func:`sphere_table` (refined vesicles).
+SPHERE_COLUMNS = ("Label", "X", "Y", "Z", "Radius", "Diameter", "Thickness",
+                  "MembraneIntensity", "LumenIntensity", "Correlation", "Mahalanobis", "PValue",
+                  "Refined", "Border", "Voxels", "Volume", "EqDiameter", "Threshold")
 
 
 def vesicle_table(labels, voxel_size, *, thresholds=None):
@@ -67,3 +72,56 @@ def vesicle_table(labels, voxel_size, *, thresholds=None):
                          "Voxels": c.astype(int), "Volume": volume,
                          "EqDiameter": np.cbrt(6 * volume / np.pi), "Threshold": th},
                         columns=list(VESICLE_COLUMNS))
+
+
+def sphere_table(spheres, labels, voxel_size, *, thresholds=None):
+    """The vesicle table of refined spheres (:func:`emseg.segment.spheres.refine_spheres`).
+
+    Parameters
+    ----------
+    spheres : emseg.segment.spheres.Spheres
+        The refined vesicles; row ``i`` is label ``i + 1`` of ``labels``.
+    labels : (Z, Y, X) ndarray of int
+        The spheres drawn (for the voxel counts).
+    voxel_size : float or (float, float, float)
+        nm, (z, y, x).
+    thresholds : sequence of float, optional
+        Local threshold per label (index = label).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`SPHERE_COLUMNS`: X, Y, Z the refined centre in nm (voxel ``i`` spans
+        ``[i, i + 1) x size``); Radius (outer membrane edge, after overlapping spheres were
+        shrunk) and Diameter in nm; Thickness (membrane, nm), MembraneIntensity and
+        LumenIntensity (grey values of the radial profile), Correlation (of the profile with
+        the mean profile), Mahalanobis (``D^2`` of the features) and PValue; Refined the
+        refinement iterations; Border whether the sphere is cut by the tomogram's faces;
+        Voxels, Volume (nm^3) and EqDiameter of the drawn sphere; Threshold the local
+        threshold of the segment it came from.
+    """
+    import pandas as pd
+
+    labels = check_label_array(labels, "labels", ndims=(3,))
+    dz, dy, dx = check_spacing(voxel_size, 3, "voxel_size")
+    n = len(spheres.radii)
+    counts = np.zeros(n + 1)
+    for plane in labels:
+        counts += np.bincount(plane.ravel(), minlength=n + 1)[:n + 1]
+    counts = counts[1:]
+    volume = counts * dz * dy * dx
+    centres = np.asarray(spheres.centres, float).reshape(-1, 3)
+    th = np.full(n, np.nan)
+    if thresholds is not None:
+        thresholds = np.asarray(thresholds, float)
+        th[:] = thresholds[1:n + 1] if len(thresholds) > n else np.nan
+    f = np.asarray(spheres.features, float).reshape(-1, 5)
+    return pd.DataFrame({
+        "Label": np.arange(1, n + 1), "X": (centres[:, 2] + 0.5) * dx,
+        "Y": (centres[:, 1] + 0.5) * dy, "Z": (centres[:, 0] + 0.5) * dz,
+        "Radius": spheres.radii, "Diameter": 2 * np.asarray(spheres.radii, float),
+        "Thickness": f[:, 1], "MembraneIntensity": f[:, 2], "LumenIntensity": f[:, 3],
+        "Correlation": f[:, 4], "Mahalanobis": spheres.mahalanobis, "PValue": spheres.pvalue,
+        "Refined": np.asarray(spheres.refined, int), "Border": np.asarray(spheres.border, bool),
+        "Voxels": counts.astype(int), "Volume": volume, "EqDiameter": np.cbrt(6 * volume / np.pi),
+        "Threshold": th}, columns=list(SPHERE_COLUMNS))

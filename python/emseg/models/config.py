@@ -57,6 +57,17 @@ VESICLE_DEFAULTS = {
     "min_diameter_nm": 24.0,      # final filter (CryoVesNet): no smaller than a ball of r = 12 nm
     "keep_min_extent": 0.25,      # ... and ball-like: extent within [keep_min, keep_max]
     "keep_max_extent": 0.75,
+    # sphere refinement (emseg.segment.spheres, CryoVesNet's radial profile and outliers)
+    "refine": True,               # turn the segments into refined spheres
+    "refine_iterations": 10,      # most centre moves (CryoVesNet's)
+    "refine_margin_nm": 8.0,      # the correlation box's edge is 2 (r + margin)
+    "refine_tolerance": 0.05,     # voxels: converged when the centre moves less
+    "refine_edge": "steepest",    # radius at the profile's steepest rise, or CryoVesNet's
+                                  # "second_derivative" minimum
+    "refine_p": 0.3,              # outliers (paper) are refined again with growing boxes ...
+    "refine_growth": 10,          # ... at most this many times, 2 voxels larger each
+    "remove_p": 0.0,              # removed when still this unlikely after that (0: never;
+                                  # segments without a membrane always are)
 }
 
 _CHAIN_DEFAULTS = {"bam": POSTPROCESS_DEFAULTS, "fru_net": POSTPROCESS_DEFAULTS,
@@ -108,6 +119,20 @@ def check_vesicle_options(options):
     if not isinstance(o["grow"], bool):
         raise ValueError(f"postprocess grow must be true or false, got {o['grow']!r}")
     _check_number(o["grow_nm"], "postprocess grow_nm", low=0, low_open=True)
+    if not isinstance(o["refine"], bool):
+        raise ValueError(f"postprocess refine must be true or false, got {o['refine']!r}")
+    for key in ("refine_iterations", "refine_growth"):
+        _check_number(o[key], f"postprocess {key}", integer=True, low=0)
+    for key in ("refine_margin_nm", "refine_tolerance"):
+        _check_number(o[key], f"postprocess {key}", low=0, low_open=True)
+    if o["refine_edge"] not in ("steepest", "second_derivative"):
+        raise ValueError(f"postprocess refine_edge must be 'steepest' or 'second_derivative', "
+                         f"got {o['refine_edge']!r}")
+    for key in ("refine_p", "remove_p"):
+        _check_number(o[key], f"postprocess {key}", low=0, high=1)
+    if o["remove_p"] > o["refine_p"]:
+        raise ValueError("postprocess: remove_p must not exceed refine_p (only outliers are "
+                         "removed)")
     return o
 
 

@@ -10,6 +10,8 @@
 - :mod:`~emseg.segment.classical`: the classical (no network) baseline;
 - :mod:`~emseg.segment.vesicles`: synaptic vesicles in tomograms (the shell-intensity
   global threshold, adaptive local thresholds);
+- :mod:`~emseg.segment.spheres`: vesicles as refined spheres (CryoVesNet's radial
+  profile, cross-correlation re-centring, Mahalanobis outliers), sub-voxel;
 - :mod:`~emseg.segment.pipeline`: :func:`segment`, the one pipeline
   function that composes them for images (:func:`predict_maps` then
   :func:`labels_from_maps`);
@@ -24,6 +26,7 @@ from .databar import detect_databar
 from .pipeline import ModelMaps, Segmentation, labels_from_maps, predict_maps, segment
 from .postprocess import postprocess
 from .scaling import normalize, rescale, rescale_factor
+from .spheres import Spheres, draw_spheres, mahalanobis_pvalues, refine_sphere, refine_spheres
 from .tiling import blend_weights, fit_tile, patch_starts, predict_tiled
 from .vesicles import adaptive_threshold, logit_thresholds, shell_intensity, shell_threshold
 from .volume import VolumeSegmentation, segment_volume
@@ -31,4 +34,5 @@ from .volume import VolumeSegmentation, segment_volume
 __all__ = ["segment", "Segmentation", "predict_maps", "labels_from_maps", "ModelMaps", "predict_tiled", "blend_weights", "fit_tile",
            "patch_starts", "rescale", "rescale_factor", "normalize", "postprocess",
            "detect_databar", "segment_classical", "adaptive_threshold", "logit_thresholds",
-           "shell_intensity", "shell_threshold", "segment_volume", "VolumeSegmentation"]
+           "shell_intensity", "shell_threshold", "segment_volume", "VolumeSegmentation",
+           "refine_spheres", "refine_sphere", "Spheres", "draw_spheres", "mahalanobis_pvalues"]

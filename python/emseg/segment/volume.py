@@ -39,6 +39,11 @@ class VolumeSegmentation:
         The local threshold each vesicle was cut at (index = label; 0 unused).
     shell_table : (K, 3) ndarray or None
         The shell search: every candidate threshold, its shell mean and voxel count.
+    spheres : Spheres or None
+        The refined spheres (:mod:`emseg.segment.spheres`) when the refinement ran; then
+        ``labels`` holds them and ``thresholds`` follows their order.
+    unrefined : (Z, Y, X) ndarray of int32 or None
+        The segmentation before the refinement (when it ran).
     """
 
     labels: np.ndarray
@@ -47,6 +52,8 @@ class VolumeSegmentation:
     threshold: float
     thresholds: np.ndarray
     shell_table: object
+    spheres: object = None
+    unrefined: object = None
 
 
 def volume_model_settings(meta):
@@ -98,11 +105,12 @@ def segment_volume(volume, predict_fn, meta, *, voxel_size, mask=None, threshold
         A fixed global threshold instead of the model's rule.
     postprocess : dict, optional
         Overrides of the model's "vesicles" settings (see
-        :data:`emseg.models.VESICLE_DEFAULTS`).
+        :data:`emseg.models.VESICLE_DEFAULTS`; ``{"refine": False}`` skips the sphere
+        refinement).
     batch_size : int, optional
         Blocks per network call.
     progress : callable, optional
-        ``progress(done, total)`` over the blocks.
+        ``progress(done, total)`` over the blocks, then over the refined vesicles.
 
     Returns
     -------
@@ -163,8 +171,21 @@ def segment_volume(volume, predict_fn, meta, *, voxel_size, mask=None, threshold
         labels = rescale(labels, shape=volume.shape, order=0)
         labels, cut = _drop_small(labels, cut, 1)
         prob = np.clip(rescale(prob, shape=volume.shape, order=1), 0, 1)
-    return VolumeSegmentation(labels.astype(np.int32, copy=False), prob.astype(np.float32, copy=False),
-                              spacing, float(t), cut, table)
+    labels = labels.astype(np.int32, copy=False)
+    spheres = unrefined = None
+    if options["refine"]:
+        from .spheres import refine_spheres
+
+        unrefined = labels
+        labels, spheres = refine_spheres(
+            volume, labels, voxel_size=spacing, mask=mask,
+            iterations=options["refine_iterations"], margin_nm=options["refine_margin_nm"],
+            tolerance=options["refine_tolerance"], edge=options["refine_edge"],
+            refine_p=options["refine_p"],
+            growth=options["refine_growth"], remove_p=options["remove_p"], progress=progress)
+        cut = np.concatenate([[np.nan], np.asarray(cut, float)[spheres.source]])
+    return VolumeSegmentation(labels, prob.astype(np.float32, copy=False), spacing, float(t), cut,
+                              table, spheres, unrefined)
 
 
 def _keep_vesicle_shapes(labels, thresholds, voxel_nm, options):

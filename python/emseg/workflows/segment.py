@@ -153,13 +153,18 @@ def segment_volume_file(path, predictor, *, voxel_size=None, mask=None, threshol
         (z, y, x) in nm.
     mask : path-like, optional
         A region volume of the same shape (non-zero inside): vesicles only there.
+    postprocess : dict, optional
+        Overrides of the model's "vesicles" settings (``{"refine": False}``: the
+        segmentation without the sphere refinement).
 
     Returns
     -------
     VolumeResult
+        ``table`` is :func:`emseg.measure.sphere_table` of the refined spheres, or
+        :func:`emseg.measure.vesicle_table` without the refinement.
     """
     from .._validate import check_spacing
-    from ..measure import vesicle_table
+    from ..measure import sphere_table, vesicle_table
     from ..segment import segment_volume
     from ..segment.volume import volume_model_settings
 
@@ -183,5 +188,8 @@ def segment_volume_file(path, predictor, *, voxel_size=None, mask=None, threshol
     seg = segment_volume(volume, predictor, predictor.meta, voxel_size=size, mask=region,
                          threshold=threshold, postprocess=postprocess, batch_size=batch_size,
                          progress=progress)
-    table = vesicle_table(seg.labels, size, thresholds=seg.thresholds)
+    if seg.spheres is not None:
+        table = sphere_table(seg.spheres, seg.labels, size, thresholds=seg.thresholds)
+    else:
+        table = vesicle_table(seg.labels, size, thresholds=seg.thresholds)
     return VolumeResult(Path(path), volume, seg, table, source, meta)
