@@ -53,3 +53,26 @@ def test_training_curve_marks_the_best_epoch():
     assert best.get_label() == "best (epoch 2)" and best.get_xdata()[0] == 2
     with pytest.raises(ValueError, match="empty"):
         training_curve([])
+
+
+def test_radial_profiles_mark_membrane_and_radius_of_refined_vesicles():
+    from emseg.measure.radial import distance_grid
+    from emseg.plot import radial_profiles
+    from emseg.segment import refine_spheres
+
+    shape, spacing = (40, 40, 80), (2.0, 2.0, 2.0)
+    vol = np.ones(shape, np.float32)
+    labels = np.zeros(shape, np.int32)
+    for k, (c, r) in enumerate((((20, 20, 20), 16.0), ((20, 20, 58), 22.0)), start=1):
+        d = distance_grid(shape, c, spacing)
+        vol[(d > r - 5) & (d <= r)] = 0.0           # dark membranes
+        labels[d <= r - 2] = k
+    _, spheres = refine_spheres(vol, labels, voxel_size=spacing)
+    fig = radial_profiles(spheres, title="two vesicles")
+    shown = [ax for ax in fig.axes if ax.lines]
+    assert len(shown) == 2
+    for ax, fit in zip(shown, sorted(spheres.fits, key=lambda f: f.radius)):
+        xs = [line.get_xdata()[0] for line in ax.lines[1:]]   # the marker lines
+        assert xs == pytest.approx([fit.membrane_centre, fit.radius])
+        assert f"radius {fit.radius:.1f} nm" in [t.get_text() for t in ax.get_legend().texts]
+    assert sorted(f.radius for f in spheres.fits) == pytest.approx([16.0, 22.0], abs=1.0)
