@@ -51,6 +51,7 @@ def parse_by_spec(data):
             (nbytes,) = struct.unpack(">i", data[pos:pos + 4])
             pos += 4 + nbytes
     return {"name": name, "max": (xmax, ymax, zmax), "objsize": objsize, "scales": scales,
+            "offsets": offsets,
             "pixsize": pixsize, "units": units, "objects": objects}
 
 
@@ -63,6 +64,7 @@ def test_vesicles_as_scattered_points_with_sizes(tmp_path):
     assert spec["max"] == (256, 128, 64) and spec["objsize"] == 1
     assert spec["pixsize"] == pytest.approx(2.2) and spec["units"] == -9          # nm
     assert spec["scales"] == pytest.approx((1.0, 1.0, 1.5))                      # z scale 3.3/2.2
+    assert spec["offsets"] == (0.0, 0.0, 0.0)
     (obj,) = spec["objects"]
     assert obj["name"] == "t vesicles" and obj["contsize"] == 1
     assert obj["flags"] & (1 << 9)                   # IMOD's scattered-points flag (bit 9)

@@ -11,7 +11,9 @@
 - :mod:`~emseg.segment.vesicles`: synaptic vesicles in tomograms (the shell-intensity
   global threshold, adaptive local thresholds);
 - :mod:`~emseg.segment.spheres`: vesicles as refined spheres (CryoVesNet's radial
-  profile, cross-correlation re-centring, Mahalanobis outliers), sub-voxel;
+  profile refinement), sub-voxel, with :mod:`~emseg.segment.recentre` (cross-correlation and
+  26-direction centre corrections) and :mod:`~emseg.segment.outliers` (profile features,
+  Mahalanobis p-values);
 - :mod:`~emseg.segment.pipeline`: :func:`segment`, the one pipeline
   function that composes them for images (:func:`predict_maps` then
   :func:`labels_from_maps`);
@@ -26,7 +28,8 @@ from .databar import detect_databar
 from .pipeline import ModelMaps, Segmentation, labels_from_maps, predict_maps, segment
 from .postprocess import postprocess
 from .scaling import normalize, rescale, rescale_factor
-from .spheres import Spheres, draw_spheres, mahalanobis_pvalues, refine_sphere, refine_spheres
+from .outliers import mahalanobis_pvalues
+from .spheres import Spheres, draw_spheres, refine_sphere, refine_spheres
 from .tiling import blend_weights, fit_tile, patch_starts, predict_tiled
 from .vesicles import adaptive_threshold, logit_thresholds, shell_intensity, shell_threshold
 from .volume import VolumeSegmentation, segment_volume

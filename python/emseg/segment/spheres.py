@@ -48,14 +48,15 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import fft as sfft
 from scipy import ndimage as ndi
 
 from .._validate import check_label_array, check_nd_array, check_spacing
 from ..measure.radial import distance_grid, fit_membrane, profile_box, radial_profile
+from .outliers import mahalanobis_pvalues, profile_correlations
+from .recentre import cone_shift, correlation_shift
 
 __all__ = ["Spheres", "FEATURES", "initial_spheres", "refine_sphere", "refine_spheres",
-           "mahalanobis_pvalues", "resolve_overlaps", "draw_spheres"]
+           "resolve_overlaps", "draw_spheres"]
 
 #: Feature columns of :class:`Spheres`, in the order of :attr:`Spheres.features`.
 FEATURES = ("Radius", "Thickness", "MembraneIntensity", "LumenIntensity", "Correlation")
@@ -127,73 +128,6 @@ def initial_spheres(labels, voxel_size):
             np.asarray(radii, float))
 
 
-def _recentre_shift(volume, centre, profile, radius_nm, spacing, margin_nm, max_shift):
-    """Shift (voxels, z/y/x) that brings the back-projected profile onto the tomogram: the
-    peak of their normalised cross-correlation over shifts up to ``max_shift`` voxels,
-    interpolated between voxels by a parabola per axis.
-
-    The template is the profile back-projected inside the ball of radius ``r + margin`` (0
-    outside it, so that neighbours and membranes in a box's corners do not pull the centre);
-    where the shifted ball leaves the tomogram (a vesicle cut by its face) only the voxels
-    inside count, and the correlation is divided by the template's energy over them, so the
-    peak is not drawn towards the inside.
-    """
-    c = np.asarray(centre, float)
-    half = (radius_nm + margin_nm) / spacing
-    lim = np.maximum(1, np.ceil(max_shift).astype(int))
-    lo = np.floor(c - half).astype(int)
-    hi = np.ceil(c + half).astype(int) + 1
-    d = distance_grid(hi - lo, c - lo, spacing)
-    ball = d <= radius_nm + margin_nm
-    y = profile.mean
-    ok = np.isfinite(y)
-    if ball.sum() < 27 or ok.sum() < 2:
-        return np.zeros(3)
-    template = np.interp(d, profile.distance[ok], y[ok])
-    template = np.where(ball, template - template[ball].mean(), 0.0)
-    # the image around the template, wider by the shifts; outside the tomogram: masked
-    shape = hi - lo + 2 * lim
-    src = tuple(slice(max(0, a - m), min(n, b + m)) for a, b, m, n in
-                zip(lo, hi, lim, volume.shape))
-    if any(sl.stop - sl.start < 1 for sl in src):
-        return np.zeros(3)
-    dst = tuple(slice(sl.start - (a - m), sl.stop - (a - m)) for sl, a, m in zip(src, lo, lim))
-    block = np.asarray(volume[src], np.float32)
-    image = np.zeros(shape, np.float32)
-    image[dst] = block - block.mean()
-    # zero padding to fast FFT sizes keeps the correlation exact for the shifts looked at
-    fast = [sfft.next_fast_len(int(n), real=True) for n in shape]
-    axes = (0, 1, 2)
-    ft = np.conj(sfft.rfftn(template.astype(np.float32), s=fast, axes=axes))
-    window = tuple(slice(0, 2 * m + 1) for m in lim)
-    num = sfft.irfftn(sfft.rfftn(image, s=fast, axes=axes) * ft, s=fast, axes=axes)[window]
-    if all(d.start == 0 and d.stop == n for d, n in zip(dst, shape)):
-        cc = num                    # inside the tomogram: the template's energy is constant
-    else:
-        inside = np.zeros(shape, np.float32)
-        inside[dst] = 1.0
-        ft2 = np.conj(sfft.rfftn((template ** 2).astype(np.float32), s=fast, axes=axes))
-        energy = sfft.irfftn(sfft.rfftn(inside, s=fast, axes=axes) * ft2, s=fast,
-                             axes=axes)[window]
-        cc = np.where(energy > 1e-6 * energy.max(), num / np.sqrt(np.maximum(energy, 1e-30)),
-                      -np.inf)
-    peak = np.unravel_index(int(np.argmax(cc)), cc.shape)
-    shift = np.zeros(3)
-    for a in range(3):
-        i = peak[a]
-        shift[a] = i - lim[a]
-        if 0 < i < cc.shape[a] - 1:
-            idx = list(peak)
-            vals = []
-            for j in (i - 1, i, i + 1):
-                idx[a] = j
-                vals.append(cc[tuple(idx)])
-            den = vals[0] - 2 * vals[1] + vals[2]
-            if np.isfinite(den) and den < 0:
-                shift[a] += np.clip(0.5 * (vals[0] - vals[2]) / den, -0.5, 0.5)
-    return shift
-
-
 def refine_sphere(volume, centre, radius_nm, *, voxel_size, iterations=10, margin_nm=8.0,
                   tolerance=0.05, edge="steepest"):
     """Refine one vesicle's centre and radius against the tomogram (steps 2-3 above).
@@ -251,14 +185,14 @@ def refine_sphere(volume, centre, radius_nm, *, voxel_size, iterations=10, margi
         if not fit.valid:
             break
         radius = fit.radius
-        shift = _recentre_shift(volume, c, profile, radius, spacing, margin_nm,
+        shift = correlation_shift(volume, c, profile, radius, spacing, margin_nm,
                                 max_shift=np.maximum(2.0, 0.4 * radius / spacing))
         # far from the centre the averaged profile is blurred and its radius too small, and
         # the correlation can rest on the near side of the membrane: where the membrane seen
         # in separate directions says the centre is more than a voxel away, go there
         # (the first two moves: after them the centre is near)
         if moves < 2:
-            coarse = _cone_shift(volume, c, max(radius, float(radius_nm)), spacing, margin_nm)
+            coarse = cone_shift(volume, c, max(radius, float(radius_nm)), spacing, margin_nm)
             if np.linalg.norm(coarse) > max(1.0, 2 * np.linalg.norm(shift)):
                 shift = coarse
         moved = np.linalg.norm(shift)
@@ -276,146 +210,6 @@ def refine_sphere(volume, centre, radius_nm, *, voxel_size, iterations=10, margi
         if moved < tolerance and moves >= 3:
             break
     return c, fit, profile, moves
-
-
-def _directions():
-    """The 26 unit vectors to a voxel's neighbours (z, y, x)."""
-    g = np.array([(a, b, c) for a in (-1, 0, 1) for b in (-1, 0, 1) for c in (-1, 0, 1)
-                  if (a, b, c) != (0, 0, 0)], float)
-    return g / np.linalg.norm(g, axis=1, keepdims=True)
-
-
-_DIRECTIONS = _directions()
-
-
-def _cone_shift(volume, centre, radius_nm, spacing, margin_nm):
-    """Centre correction (voxels) from the membrane seen in 26 directions: in the cone around
-    each direction the profile's minimum (the membrane's centre) is at ``rho + u . delta``
-    for a sphere ``delta`` (nm) away; ``delta`` by least squares, each direction weighted by
-    the depth of its minimum (directions the missing wedge blurs count little)."""
-    c = np.asarray(centre, float)
-    box = profile_box(volume.shape, c, radius_nm + margin_nm, spacing)
-    if any(b.stop - b.start < 3 for b in box):
-        return np.zeros(3)
-    local = np.asarray([cc - b.start for cc, b in zip(c, box)])
-    values = np.asarray(volume[box], np.float64)
-    axes = [(np.arange(b.stop - b.start) - lc) * sp for b, lc, sp in zip(box, local, spacing)]
-    vec = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
-    d = np.linalg.norm(vec, axis=1)
-    lo, hi = 0.6 * radius_nm, min(1.4 * radius_nm, radius_nm + margin_nm)
-    sel = (d >= lo) & (d <= hi)
-    if sel.sum() < 100:
-        return np.zeros(3)
-    vec, d, v = vec[sel], d[sel], values.reshape(-1)[sel]
-    cone = np.argmax(vec @ _DIRECTIONS.T / d[:, None], axis=1)
-    step = 0.5 * float(min(spacing))
-    nb = int(np.ceil((hi - lo) / step)) + 1
-    idx = cone * nb + np.minimum(((d - lo) / step).astype(int), nb - 1)
-    n = len(_DIRECTIONS) * nb
-    counts = np.bincount(idx, minlength=n).reshape(-1, nb)
-    sums = np.bincount(idx, v, minlength=n).reshape(-1, nb)
-    rows, depth, where = [], [], []
-    for k in range(len(_DIRECTIONS)):
-        ok = counts[k] > 0
-        if ok.sum() < 5:
-            continue
-        prof = np.interp(np.arange(nb), np.flatnonzero(ok), sums[k][ok] / counts[k][ok])
-        prof = ndi.gaussian_filter1d(prof, 1.0, mode="nearest")
-        i = int(np.argmin(prof))
-        if i in (0, nb - 1):
-            continue
-        a, b, cc = prof[i - 1], prof[i], prof[i + 1]
-        den = a - 2 * b + cc
-        frac = 0.5 * (a - cc) / den if den > 0 else 0.0
-        rows.append(k)
-        where.append(lo + (i + np.clip(frac, -0.5, 0.5) + 0.5) * step)
-        depth.append(max(0.0, float(np.median(prof) - b)))
-    if len(rows) < 8 or sum(depth) <= 0:
-        return np.zeros(3)
-    u = _DIRECTIONS[rows]
-    w = np.sqrt(np.asarray(depth))
-    design = np.column_stack([np.ones(len(rows)), u]) * w[:, None]
-    sol, *_ = np.linalg.lstsq(design, np.asarray(where) * w, rcond=None)
-    return sol[1:] / spacing
-
-
-def _correlations(profiles, fits):
-    """Pearson correlation of every profile with the mean profile, aligned at the radius
-    (distance minus radius, from -10 nm or the smallest radius to +6 nm)."""
-    valid = [f.valid for f in fits]
-    if not any(valid):
-        return np.full(len(fits), np.nan)
-    r_min = min(f.radius for f, v in zip(fits, valid) if v)
-    step = float(profiles[0].distance[1] - profiles[0].distance[0])
-    s = np.arange(-min(10.0, 0.8 * r_min), 6.0 + step / 2, step)
-    rows = []
-    for p, f in zip(profiles, fits):
-        ok = np.isfinite(p.mean)
-        if not f.valid or ok.sum() < 2:
-            rows.append(np.full(len(s), np.nan))
-        else:
-            rows.append(np.interp(f.radius + s, p.distance[ok], p.mean[ok]))
-    rows = np.asarray(rows)
-    valid = np.asarray(valid)
-    centred = rows - rows.mean(axis=1, keepdims=True)
-    mean = np.nanmean(rows[valid], axis=0)
-    mean = mean - mean.mean()
-    norms = np.linalg.norm(centred, axis=1) * np.linalg.norm(mean)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(valid & (norms > 0), centred @ mean / norms, np.nan)
-    return out
-
-
-def mahalanobis_pvalues(features, *, reference=None, trim_p=0.01, rounds=2):
-    """Squared Mahalanobis distances of feature vectors and their chi-squared p-values.
-
-    Parameters
-    ----------
-    features : (n, k) ndarray
-        One row per vesicle; rows with a NaN get NaN.
-    reference : (n,) ndarray of bool, optional
-        The rows the mean and covariance are estimated from (default all).
-    trim_p : float, optional
-        The mean and covariance are estimated again without the rows whose p-value is below
-        this (``rounds`` times), so clear outliers do not set the scale they are judged by.
-    rounds : int, optional
-
-    Returns
-    -------
-    d2, p : (n,) ndarray
-        ``D^2`` and ``1 - CDF_chi2(D^2, k)``.
-    """
-    from scipy.stats import chi2
-
-    x = np.asarray(features, float)
-    if x.ndim != 2:
-        raise ValueError(f"features must be (n, k), got shape {x.shape}")
-    n, k = x.shape
-    d2 = np.full(n, np.nan)
-    p = np.full(n, np.nan)
-    good = np.all(np.isfinite(x), axis=1)
-    if reference is None:
-        reference = np.ones(n, bool)
-    reference = np.asarray(reference, bool)
-    if reference.shape != (n,):
-        raise ValueError(f"reference must be one boolean per row ({n}), got shape "
-                         f"{reference.shape}")
-    use = good & reference
-    if use.sum() <= k + 1:          # too few to estimate a covariance: nobody is an outlier
-        d2[good], p[good] = 0.0, 1.0
-        return d2, p
-    for _ in range(int(rounds) + 1):
-        mu = x[use].mean(axis=0)
-        cov = np.cov(x[use], rowvar=False)
-        inv = np.linalg.pinv(np.atleast_2d(cov))
-        diff = x[good] - mu
-        d2[good] = np.einsum("ij,jk,ik->i", diff, inv, diff)
-        p[good] = chi2.sf(d2[good], k)
-        trimmed = good & reference & (p >= trim_p)
-        if trimmed.sum() <= k + 1 or np.array_equal(trimmed, use):
-            break
-        use = trimmed
-    return d2, p
 
 
 def resolve_overlaps(centres, radii, voxel_size):
@@ -615,7 +409,7 @@ def _features(rows):
     """:data:`FEATURES` of refinement results ``(centre, fit, profile, moves)``; NaN rows
     where no membrane was found."""
     fits = [r[1] for r in rows]
-    corr = _correlations([r[2] for r in rows], fits)
+    corr = profile_correlations([r[2] for r in rows], fits)
     return np.array([[f.radius, f.thickness, f.membrane_intensity, f.lumen_intensity, q]
                      if f.valid else [np.nan] * len(FEATURES)
                      for f, q in zip(fits, corr)], float).reshape(-1, len(FEATURES))
