@@ -13,6 +13,10 @@ necks; ``neck_nm`` alone for a model without a boundary class), measures,
 applies the default classifier and scores the kept particles against the
 manual keep set, as ``bam_classifier.py`` does end to end.
 
+``--whole-files`` segments the files as ``emseg segment`` does (whole image, the data bar found
+by the pipeline: 8 more specimen rows than the 704 annotated ones), so that the grid shows
+what users get; the manual keep set is the same.
+
 The choice is made on images 1-8 only and images 9-24 are reported apart:
 among the settings whose mean and median MinFeret errors on images 1-8 are
 both within ``--tolerance`` (2 %, the size-statistics goal), the one with
@@ -38,15 +42,30 @@ BOUNDARY = (0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)
 NECK = (2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0)
 
 
-def predict_all(items, predictor):
-    """The network's maps for every image, computed once."""
+def predict_all(items, predictor, *, whole_files=False):
+    """The network's maps for every image, computed once (``whole_files``: the data bar found
+    as ``emseg segment`` finds it, instead of the annotated rows given)."""
     from tqdm import tqdm
 
     from emseg.segment import predict_maps
 
     return [predict_maps(it["image"], predictor, predictor.meta, pixel_size=it["pixel_size"],
-                         keep_databar=True)
+                         keep_databar=not whole_files)
             for it in tqdm(items, desc="predict", unit="image", file=sys.stderr)]
+
+
+def whole_file_items(data, items):
+    """The same images as ``emseg segment`` reads them: whole files (the data bar is found by
+    the pipeline), manual masks padded with unannotated rows below row 704."""
+    from emseg import io
+
+    out = []
+    for it in items:
+        image, _, _ = io.read_image(Path(data) / "sem" / f"{it['stem']}.tif")
+        rows = image.shape[0] - it["truth"].shape[0]
+        out.append({**it, "image": image, "truth": np.pad(it["truth"], ((0, rows), (0, 0))),
+                    "keep": np.pad(it["keep"], ((0, rows), (0, 0)))})
+    return out
 
 
 def score_setting(items, maps, manual, meta, classifier, options):
@@ -107,6 +126,9 @@ def main(argv=None):
     p.add_argument("--images", type=int, default=None, metavar="N",
                    help="only the first N images (sorted by name)")
     p.add_argument("--output", type=Path, default=None, metavar="CSV", help="write the grid here")
+    p.add_argument("--whole-files", action="store_true",
+                   help="segment the whole files with the data bar found by the pipeline, as "
+                        "'emseg segment' does (default: the annotated rows 0-703)")
     args = p.parse_args(argv)
     for sub in ("sem", "masks", "classes"):
         if not (args.data / sub).is_dir():
@@ -138,7 +160,9 @@ def main(argv=None):
     classifier = load_predictor(None, task="classifier")
     items = load_bam(args.data, args.images)
     manual = [manual_keep_set(it) for it in items]
-    maps = predict_all(items, predictor)
+    if args.whole_files:
+        items = whole_file_items(args.data, items)
+    maps = predict_all(items, predictor, whole_files=args.whole_files)
     rows = []
     grid = list(itertools.product(boundary, neck))
     for bt, nk in tqdm(grid, desc="settings", unit="setting", file=sys.stderr):
@@ -154,7 +178,9 @@ def main(argv=None):
     if args.output is not None:
         table.to_csv(args.output, index=False)
     current = meta["postprocess"]
-    print(f"{predictor.info.name} on {len(items)} BAM images, threshold {meta['threshold']}, "
+    print(f"{predictor.info.name} on {len(items)} BAM images "
+          f"({'whole files' if args.whole_files else 'annotated rows 0-703'}), threshold "
+          f"{meta['threshold']}, "
           f"default classifier; now: boundary_threshold {current.get('boundary_threshold')}, "
           f"neck_nm {current.get('neck_nm')}")
     shown = [c for c in table.columns if c.split(" ", 1)[-1] in

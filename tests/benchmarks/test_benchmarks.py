@@ -210,3 +210,35 @@ def test_bam_postprocess_grid_scores_what_emseg_segment_keeps(bam_dir, tmp_path)
                           "--data", str(bam_dir), "--neck", "deep"], capture_output=True,
                          text=True, timeout=120)
     assert bad.returncode == 2 and "comma-separated numbers" in bad.stderr
+
+
+def test_bam_postprocess_whole_files_is_what_emseg_segment_keeps(bam_dir, tmp_path):
+    """--whole-files scores exactly what `emseg segment FILE --classifier default` keeps."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import bam_classifier as bc
+    from emseg.metrics import distribution_errors
+    from emseg.models import find_model
+
+    shipped = find_model().meta["postprocess"]
+    bt, neck = shipped["boundary_threshold"], shipped["neck_nm"]
+    out = tmp_path / "grid.csv"
+    r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bam_postprocess.py"), "--data",
+                        str(bam_dir), "--images", "1", "--boundary", str(bt), "--neck", str(neck),
+                        "--whole-files", "--output", str(out)], capture_output=True, text=True,
+                       timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "(whole files)" in r.stdout
+    row = pd.read_csv(out).iloc[0]
+    item = bc.load_bam(bam_dir, 1)[0]
+    image = bam_dir / "sem" / f"{item['stem']}.tif"
+    cli = subprocess.run([sys.executable, "-m", "emseg", "segment", str(image), "--classifier",
+                          "default", "--output", str(tmp_path / "cli")], capture_output=True,
+                         text=True, timeout=900)
+    assert cli.returncode == 0, cli.stderr[-2000:]
+    kept = pd.read_csv(tmp_path / "cli" / f"{item['stem']}_filtered.csv")
+    kept = kept[kept.Kept.astype(bool)]
+    manual = bc.manual_keep_set(item)
+    errors = distribution_errors(kept.MinFeret, manual.loc[manual.Fit, "MinFeret"])
+    assert row["1-8 kept"] == len(kept)
+    assert row["1-8 mean err"] == pytest.approx(errors["mean"], abs=1e-9)
+    assert row["1-8 D50 err"] == pytest.approx(errors["median"], abs=1e-9)
