@@ -104,3 +104,32 @@ def test_imagej_opens_written_stacks_with_their_spacing(ij, tmp_path):
     assert (cal.pixelWidth, cal.pixelHeight, cal.pixelDepth) == pytest.approx((2.0, 2.2, 4.4))
     imp.setSlice(3)
     assert imp.getProcessor().getPixelValue(4, 3) == 12
+
+
+def test_convert_turns_a_tomogram_into_a_calibrated_imagej_stack(ij, tmp_path):
+    """Plain ImageJ reads no MRC: emseg convert writes the tomogram as a stack ImageJ opens with
+    its voxel size (Fiji's Open Microscope File... on a tomogram)."""
+    import subprocess
+    import sys
+
+    from emseg.io import write_mrc
+
+    rng = np.random.default_rng(0)
+    tomo = rng.normal(0, 1, (6, 20, 24)).astype(np.float32)
+    signed = rng.integers(-100, 100, (5, 8, 9)).astype(np.int8)
+    write_mrc(tmp_path / "t.mrc", tomo, (2.2, 2.2, 2.2))
+    write_mrc(tmp_path / "s.mrc", signed, (3.0, 1.5, 1.5))
+    r = subprocess.run([sys.executable, "-m", "emseg", "convert", str(tmp_path / "t.mrc"),
+                        str(tmp_path / "s.mrc"), "--output", str(tmp_path / "out")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "24x20x6, voxel size 2.2 nm from MRC header" in r.stdout
+    imp = ij.IJ.openImage(str(tmp_path / "out" / "t.tif"))
+    cal = imp.getCalibration()
+    assert imp.getNSlices() == 6 and imp.getBitDepth() == 32 and str(cal.getUnit()) == "nm"
+    assert (cal.pixelWidth, cal.pixelHeight, cal.pixelDepth) == pytest.approx((2.2, 2.2, 2.2))
+    imp.setSlice(4)
+    assert imp.getProcessor().getPixelValue(7, 5) == pytest.approx(float(tomo[3, 5, 7]))
+    back, size, _ = read_volume(tmp_path / "out" / "s.tif")
+    np.testing.assert_array_equal(back, signed.astype(np.float32))     # negative values kept
+    assert size == pytest.approx((3.0, 1.5, 1.5))

@@ -24,8 +24,10 @@ def add_parsers(sub):
                            "TIFF with vendor metadata, ...) as <stem>.tif in --output: 8-bit, "
                            "16-bit or 32-bit as ImageJ holds it, with the file's pixel size as "
                            "ImageJ calibration, so that Fiji and any TIFF reader see the scale. "
-                           "The Fiji plugin's Open Microscope File... uses it."))
-    c.add_argument("files", nargs="+", metavar="FILE", help="image file(s)")
+                           "A volume (MRC/REC tomogram) becomes an ImageJ stack with its voxel "
+                           "size (plain ImageJ reads no MRC). The Fiji plugin's Open Microscope "
+                           "File... uses it."))
+    c.add_argument("files", nargs="+", metavar="FILE", help="image or volume file(s)")
     c.add_argument("--output", "-o", metavar="DIR", required=True, help="output folder (created)")
     c.set_defaults(func=cmd_convert)
 
@@ -50,7 +52,8 @@ def cmd_convert(args):
     from pathlib import Path
 
     from .. import io
-    from ..workflows.convert import imagej_image
+    from ..workflows.convert import imagej_image, imagej_volume
+    from ..workflows.segment import volume_input
 
     out = Path(args.output)
     if out.exists() and not out.is_dir():
@@ -65,11 +68,17 @@ def cmd_convert(args):
         try:
             if target.exists() and target.resolve() == path.resolve():
                 raise ValueError(f"{path}: converting would overwrite the input")
-            image, size, source = imagej_image(path)
+            volume = volume_input(path)
+            image, size, source = imagej_volume(path) if volume else imagej_image(path)
         except (ValueError, TypeError, OSError) as exc:
             failures.append(f"{exc}")
             continue
         out.mkdir(parents=True, exist_ok=True)
+        if volume:
+            io.write_image(target, image, voxel_size=size)
+            print(f"{path} -> {target} ({image.dtype}, {image.shape[2]}x{image.shape[1]}x"
+                  f"{image.shape[0]}, voxel size {io.describe_size(size, source)})")
+            continue
         io.write_image(target, image, size)
         print(f"{path} -> {target} ({image.dtype}, {image.shape[1]}x{image.shape[0]}, pixel size "
               f"{io.describe_size(size, source)})")

@@ -1,12 +1,13 @@
-"""A microscope file as ImageJ holds an image: one grey-level plane in 8-bit, 16-bit or 32-bit
-float, with its pixel size (``emseg convert``, Fiji's Open Microscope File...)."""
+"""A microscope file as ImageJ holds an image: one grey-level plane (or a stack of them, for a
+tomogram) in 8-bit, 16-bit or 32-bit float, with its pixel or voxel size (``emseg convert``,
+Fiji's Open Microscope File...)."""
 
 import numpy as np
 
 from ..io import resolve_pixel_size
 from .files import load_image
 
-__all__ = ["imagej_dtype", "imagej_image"]
+__all__ = ["imagej_dtype", "imagej_image", "imagej_volume"]
 
 
 def imagej_dtype(array):
@@ -34,3 +35,19 @@ def imagej_image(path):
     image, size, meta = load_image(path)
     size, source = resolve_pixel_size(None, (size, meta))
     return imagej_dtype(image), size, source
+
+
+def imagej_volume(path):
+    """Read a volume file (MRC/REC, TIFF stack) as an ImageJ stack.
+
+    Returns
+    -------
+    (volume, voxel_size, source)
+        The (z, y, x) volume as :func:`imagej_dtype` makes it (read whole), the voxel size
+        ``(z, y, x)`` in nm or None, and where it came from ("MRC header", ...).
+    """
+    from .segment import load_volume
+
+    volume, size, meta = load_volume(path)
+    size, source = resolve_pixel_size(None, (size, meta), what="voxel size")
+    return imagej_dtype(np.asarray(volume)), size, source
