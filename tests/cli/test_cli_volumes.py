@@ -224,3 +224,23 @@ def test_train_on_volumes_resumes_and_exports(tomo, tmp_path):
     r = run("train", "--images", tmp_path / "flat.tif", "--masks", tmp_path / "flat_m.tif",
             "--architecture", "unet3d", "--output", tmp_path / "t2")
     assert r.returncode == 2 and "unet3d trains on volumes" in r.stderr
+
+
+def test_volume_format_tif_writes_imagej_stacks(tomo, segmented, tmp_path, ij):
+    d, _ = tomo
+    _, out = segmented
+    r = run("segment", d / "synapse.mrc", "--volume-format", "tif", "--output", tmp_path)
+    assert r.returncode == 0, r.stderr
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"synapse_labels.tif", "synapse_prob.tif"} <= names and "synapse_labels.mrc" not in names
+    with mrcfile.open(out / "synapse_labels.mrc") as m:
+        expected = m.data.copy()
+    labels, size, _ = io.read_volume(tmp_path / "synapse_labels.tif")
+    np.testing.assert_array_equal(labels, expected)
+    assert size == pytest.approx((VOXEL,) * 3)
+    imp = ij.IJ.openImage(str(tmp_path / "synapse_labels.tif"))
+    cal = imp.getCalibration()
+    assert imp.getNSlices() == expected.shape[0] and str(cal.getUnit()) == "nm"
+    assert cal.pixelDepth == pytest.approx(VOXEL)
+    r = run("segment", d / "synapse.mrc", "--volume-format", "png", "--output", tmp_path / "x")
+    assert r.returncode == 2 and "--volume-format" in r.stderr and "Traceback" not in r.stderr

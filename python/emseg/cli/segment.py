@@ -47,6 +47,10 @@ def add_parsers(sub):
                     help="tomograms: keep the segmentation as it is (no spheres, no outlier "
                          "removal); the table then has the segments' centroid, volume and "
                          "equivalent diameter")
+    sg.add_argument("--volume-format", choices=("mrc", "tif"), default="mrc",
+                    help="tomograms: write the label and probability volumes as MRC (default) or "
+                         "as ImageJ TIFF stacks with the voxel size (for ImageJ without an MRC "
+                         "reader; Fiji's Segment Particles on a stack uses it)")
     sg.add_argument("--pixel-size-from", metavar="FILE",
                     help="when an image has no calibration, use the pixel size EMSeg reads from "
                          "FILE (the original the image was copied from; Fiji passes it)")
@@ -115,8 +119,8 @@ def _load_model(name):
     return load_predictor(name, task="segmentation", lazy=True)
 
 
-def _volume_outputs(out, stem, refined=True):
-    paths = {"labels": out / f"{stem}_labels.mrc", "prob": out / f"{stem}_prob.mrc",
+def _volume_outputs(out, stem, refined=True, fmt="mrc"):
+    paths = {"labels": out / f"{stem}_labels.{fmt}", "prob": out / f"{stem}_prob.{fmt}",
              "table": out / f"{stem}_vesicles.csv", "model": out / f"{stem}_vesicles.mod",
              "picture": out / f"{stem}_vesicles.png", "histogram": out / f"{stem}_diameters.png"}
     if refined:
@@ -200,7 +204,7 @@ def cmd_segment(args):
         inputs.add(Path(args.mask).resolve())
     for stem in stems:
         for path in [*_segment_outputs(out, stem).values(), *_filter_outputs(out, stem).values(),
-                     *_volume_outputs(out, stem).values()]:
+                     *_volume_outputs(out, stem, fmt=args.volume_format).values()]:
             if path.resolve() in inputs:
                 raise UsageError(f"output {path} would overwrite an input file")
     named = _load_model(args.model) if args.model is not None else None
@@ -262,7 +266,8 @@ def cmd_segment(args):
             tiles.close()
         out.mkdir(parents=True, exist_ok=True)  # only once there is something to write
         if volume:
-            paths = _volume_outputs(out, stem, refined=vres.segmentation.spheres is not None)
+            paths = _volume_outputs(out, stem, refined=vres.segmentation.spheres is not None,
+                                    fmt=args.volume_format)
             _write_volume(vres, paths, path.name)
             seg = vres.segmentation
             tqdm.write(f"{path}: {len(vres.table)} vesicles (voxel size "
