@@ -54,7 +54,11 @@ def test_refinement_improves_a_degraded_segmentation(tomo):
     zz, yy, xx = np.indices(seg.shape)
     false = ((zz - z) ** 2 + (yy - y) ** 2 + (xx - x) ** 2 <= 16) & (seg == 0)
     seg[false] = seg.max() + 1
+    given = seg.copy()
     refined, spheres = refine_spheres(tomo.volume, seg, voxel_size=VOXEL, workers=2)
+    assert np.array_equal(seg, given)                    # the input is not touched ...
+    again, _ = refine_spheres(tomo.volume, given, voxel_size=VOXEL, overwrite_labels=True)
+    assert again is given and np.array_equal(again, refined)   # ... unless asked
     assert refined.dtype == np.int32 and refined.max() == len(spheres.radii)
     assert spheres.removed == {int(seg.max()): "no membrane"}
     before = vesicle_scores(seg, tomo.labels, voxel_size=VOXEL)

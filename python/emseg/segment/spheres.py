@@ -234,11 +234,15 @@ def resolve_overlaps(centres, radii, voxel_size):
     return np.maximum(radii - cut, 0.0)
 
 
-def draw_spheres(shape, centres, radii, voxel_size, *, dtype=np.int32):
+def draw_spheres(shape, centres, radii, voxel_size, *, dtype=np.int32, out=None):
     """Label image of spheres: voxel centres within ``radii[i]`` nm of ``centres[i]`` (voxels,
-    sub-voxel) get label ``i + 1``; where spheres touch, the first keeps the voxel."""
+    sub-voxel) get label ``i + 1``; where spheres touch, the first keeps the voxel. With
+    ``out`` (an integer array of ``shape``), the spheres are drawn into it where it is 0."""
     spacing = np.asarray(check_spacing(voxel_size, 3, "voxel_size"))
-    out = np.zeros(tuple(int(s) for s in shape), dtype)
+    if out is None:
+        out = np.zeros(tuple(int(s) for s in shape), dtype)
+    elif out.shape != tuple(shape) or out.dtype.kind not in "iu":
+        raise ValueError(f"out must be an integer array of shape {tuple(shape)}")
     for i, (c, r) in enumerate(zip(np.asarray(centres, float), np.asarray(radii, float))):
         if not r > 0:
             continue
@@ -254,7 +258,7 @@ def draw_spheres(shape, centres, radii, voxel_size, *, dtype=np.int32):
 
 def refine_spheres(volume, labels, *, voxel_size, mask=None, iterations=10, margin_nm=8.0,
                    tolerance=0.05, edge="steepest", refine_p=0.3, growth=10, remove_p=0.0,
-                   workers=None, progress=None):
+                   workers=None, overwrite_labels=False, progress=None):
     """Turn segmented vesicles into refined spheres (the module's steps 1-5).
 
     Parameters
@@ -279,6 +283,8 @@ def refine_spheres(volume, labels, *, voxel_size, mask=None, iterations=10, marg
         outliers are flagged, never removed; only segments without a membrane are).
     workers : int, optional
         Threads refining vesicles at once (default: the CPU count).
+    overwrite_labels : bool, optional
+        Draw the result into ``labels`` (when it is int32) instead of a new array.
     progress : callable, optional
         ``progress(done, total)`` over the vesicles.
 
@@ -391,14 +397,14 @@ def refine_spheres(volume, labels, *, voxel_size, mask=None, iterations=10, marg
     # where its segment was (a partial profile moves the sphere inwards; the segment is
     # already cut where the truth is)
     cut = border[keep]
-    drawn = draw_spheres(volume.shape, centres, np.where(cut, 0.0, radii), spacing)
-    if cut.any():
-        lut = np.zeros(int(labels.max()) + 1, np.int32)
-        lut[ids[keep][cut]] = np.flatnonzero(cut) + 1
-        for z in range(drawn.shape[0]):
-            plane = lut[labels[z]]
-            free = (plane > 0) & (drawn[z] == 0)
-            drawn[z][free] = plane[free]
+    lut = np.zeros(int(labels.max()) + 1, np.int32)
+    lut[ids[keep][cut]] = np.flatnonzero(cut) + 1
+    # overwrite: the segments are not needed any more (a tomogram's worth of memory saved)
+    drawn = labels if overwrite_labels and labels.dtype == np.int32 else \
+        np.empty(labels.shape, np.int32)
+    for z in range(drawn.shape[0]):
+        drawn[z] = lut[labels[z]]
+    draw_spheres(volume.shape, centres, np.where(cut, 0.0, radii), spacing, out=drawn)
     spheres = Spheres(centres, radii, feats[keep].reshape(-1, len(FEATURES)), d2[keep], p[keep],
                       np.asarray([results[i][3] for i in keep], int), ids[keep], border[keep],
                       [results[i][2] for i in keep], [results[i][1] for i in keep], removed)

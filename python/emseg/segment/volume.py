@@ -41,9 +41,9 @@ class VolumeSegmentation:
         The shell search: every candidate threshold, its shell mean and voxel count.
     spheres : Spheres or None
         The refined spheres (:mod:`emseg.segment.spheres`) when the refinement ran; then
-        ``labels`` holds them and ``thresholds`` follows their order.
-    unrefined : (Z, Y, X) ndarray of int32 or None
-        The segmentation before the refinement (when it ran).
+        ``labels`` holds them and ``thresholds`` follows their order. (The segments before
+        it are not kept, to bound memory: ``postprocess={"refine": False}`` gives them, and
+        :func:`emseg.segment.refine_spheres` refines them.)
     """
 
     labels: np.ndarray
@@ -53,7 +53,6 @@ class VolumeSegmentation:
     thresholds: np.ndarray
     shell_table: object
     spheres: object = None
-    unrefined: object = None
 
 
 def volume_model_settings(meta):
@@ -172,20 +171,20 @@ def segment_volume(volume, predict_fn, meta, *, voxel_size, mask=None, threshold
         labels, cut = _drop_small(labels, cut, 1)
         prob = np.clip(rescale(prob, shape=volume.shape, order=1), 0, 1)
     labels = labels.astype(np.int32, copy=False)
-    spheres = unrefined = None
+    spheres = None
     if options["refine"]:
         from .spheres import refine_spheres
 
-        unrefined = labels
         labels, spheres = refine_spheres(
             volume, labels, voxel_size=spacing, mask=mask,
             iterations=options["refine_iterations"], margin_nm=options["refine_margin_nm"],
             tolerance=options["refine_tolerance"], edge=options["refine_edge"],
             refine_p=options["refine_p"],
-            growth=options["refine_growth"], remove_p=options["remove_p"], progress=progress)
+            growth=options["refine_growth"], remove_p=options["remove_p"],
+            overwrite_labels=True, progress=progress)
         cut = np.concatenate([[np.nan], np.asarray(cut, float)[spheres.source]])
     return VolumeSegmentation(labels, prob.astype(np.float32, copy=False), spacing, float(t), cut,
-                              table, spheres, unrefined)
+                              table, spheres)
 
 
 def _keep_vesicle_shapes(labels, thresholds, voxel_nm, options):
