@@ -186,7 +186,7 @@ def refine_sphere(volume, centre, radius_nm, *, voxel_size, iterations=10, margi
             break
         radius = fit.radius
         shift = correlation_shift(volume, c, profile, radius, spacing, margin_nm,
-                                max_shift=np.maximum(2.0, 0.4 * radius / spacing))
+                                  max_shift=np.maximum(2.0, 0.4 * radius / spacing))
         # far from the centre the averaged profile is blurred and its radius too small, and
         # the correlation can rest on the near side of the membrane: where the membrane seen
         # in separate directions says the centre is more than a voxel away, go there
