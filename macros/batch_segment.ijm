@@ -12,6 +12,11 @@
 // <name>_kept.tif (the particles fit for statistics) and <name>_classified.csv (every particle
 // with Score and Kept); the overlay then shows kept particles green, discarded red, and
 // summary.csv holds the classified tables.
+// Stacks (MRC/REC tomograms, TIFF stacks) go to the volume pipeline with volume_model=NAME
+// (default emseg-vesicles-cryoet; pixel_size is then the voxel size) and write
+// <name>_labels.tif (label stack), <name>_vesicles.csv (one refined sphere per vesicle) and
+// <name>_overlay.png (the middle slice with the vesicles' circles); vesicle_summary.csv holds
+// every vesicle. Add no_refine to keep the segments instead of refined spheres.
 // Without arguments a dialog asks for them.
 
 args = getArgument();
@@ -36,6 +41,9 @@ if (input == File.separator || output == File.separator)
 if (!File.isDirectory(input))
     exit("EMSeg batch: input folder " + input + " does not exist");
 model = argValue(args, "model", "emseg-particles-sem");
+volumeModel = argValue(args, "volume_model", "emseg-vesicles-cryoet");
+refine = " refine_spheres";
+if (indexOf(" " + args + " ", " no_refine ") >= 0) refine = "";
 pixel = argValue(args, "pixel_size", "0");
 threshold = argValue(args, "threshold", "0");
 classifier = argValue(args, "classifier", "none");
@@ -47,9 +55,10 @@ File.makeDirectory(output);
 setBatchMode(true);
 F = "org.emseg.fiji.MacroFunctions.";
 call(F + "clearTable", "EMSeg Summary");
+call(F + "clearTable", "EMSeg Vesicle Summary");
 list = getFileList(input);
 Array.sort(list);
-done = 0; skipped = 0; particles = 0; kept = 0;
+done = 0; skipped = 0; particles = 0; kept = 0; volumes = 0; vesicles = 0;
 for (i = 0; i < list.length; i++) {
     name = list[i];
     if (!isImageName(name)) continue;
@@ -75,6 +84,30 @@ for (i = 0; i < list.length; i++) {
     }
     image = getImageID();
     stem = stemOf(getTitle());
+    if (nSlices > 1) {
+        // a tomogram: the volume pipeline
+        run("Segment Particles...", "model=[" + volumeModel + "] voxel_size=" + pixel + " threshold="
+            + threshold + refine + " circles");
+        error = call(F + "lastError");
+        if (error != "") {
+            print("EMSeg batch: skipped " + name + ": " + error);
+            skipped++;
+            closeAll();
+            continue;
+        }
+        selectImage(stem + "_labels");
+        saveAs("Tiff", output + stem + "_labels.tif");
+        check(call(F + "saveTable", "EMSeg Results", output + stem + "_vesicles.csv"));
+        selectImage(image);
+        setSlice(floor((nSlices + 1) / 2));
+        check(call(F + "saveFlattened", output + stem + "_overlay.png"));
+        check(call(F + "appendTable", "EMSeg Results", "EMSeg Vesicle Summary", name));
+        vesicles += parseInt(call(F + "tableSize", "EMSeg Results"));
+        volumes++;
+        done++;
+        closeAll();
+        continue;
+    }
     run("Segment Particles...", "model=[" + model + "] pixel_size=" + pixel + " threshold=" + threshold + bar);
     error = call(F + "lastError");
     if (error != "") {
@@ -110,11 +143,14 @@ for (i = 0; i < list.length; i++) {
     done++;
     closeAll();
 }
-if (done > 0) check(call(F + "saveTable", "EMSeg Summary", output + "summary.csv"));
+if (done > volumes) check(call(F + "saveTable", "EMSeg Summary", output + "summary.csv"));
+if (volumes > 0) check(call(F + "saveTable", "EMSeg Vesicle Summary", output + "vesicle_summary.csv"));
 keptNote = "";
 if (toLowerCase(classifier) != "none") keptNote = " (" + kept + " kept by " + classifier + ")";
-print("EMSeg batch: " + done + " image(s), " + particles + " particles" + keptNote + ", " + skipped
-    + " skipped; results in " + output);
+volumeNote = "";
+if (volumes > 0) volumeNote = ", " + volumes + " tomogram(s) with " + vesicles + " vesicles";
+print("EMSeg batch: " + (done - volumes) + " image(s), " + particles + " particles" + keptNote + volumeNote
+    + ", " + skipped + " skipped; results in " + output);
 showProgress(1);
 return "" + done + " " + skipped;
 
@@ -146,7 +182,7 @@ function isImageName(name) {
 
 function isMicroscopeName(name) {
     n = toLowerCase(name);
-    exts = newArray(".dm3", ".dm4", ".ser", ".emd", ".mrc");
+    exts = newArray(".dm3", ".dm4", ".ser", ".emd", ".mrc", ".rec");
     for (j = 0; j < exts.length; j++)
         if (endsWith(n, exts[j])) return true;
     return false;
@@ -155,7 +191,7 @@ function isMicroscopeName(name) {
 function stemOf(title) {
     t = toLowerCase(title);
     exts = newArray(".ome.tiff", ".ome.tif", ".tiff", ".tif", ".png", ".jpeg", ".jpg", ".dm3", ".dm4",
-        ".ser", ".emd", ".mrc");
+        ".ser", ".emd", ".mrc", ".rec");
     for (j = 0; j < exts.length; j++)
         if (endsWith(t, exts[j])) return substring(title, 0, lengthOf(title) - lengthOf(exts[j]));
     return title;

@@ -120,40 +120,24 @@ def _load_model(name):
 
 
 def _volume_outputs(out, stem, refined=True, fmt="mrc"):
-    paths = {"labels": out / f"{stem}_labels.{fmt}", "prob": out / f"{stem}_prob.{fmt}",
-             "table": out / f"{stem}_vesicles.csv", "model": out / f"{stem}_vesicles.mod",
-             "picture": out / f"{stem}_vesicles.png", "histogram": out / f"{stem}_diameters.png"}
-    if refined:
-        paths["profiles"] = out / f"{stem}_profiles.png"
-    return paths
+    from ..workflows.vesicles import volume_output_paths
+
+    return volume_output_paths(out, stem, refined=refined, fmt=fmt)
 
 
 def _write_volume(res, paths, name):
-    import numpy as np
+    from ..workflows.vesicles import write_volume_outputs
 
-    from .. import io
-    from ..plot import radial_profiles, size_histogram, volume_slices
-
-    seg, meta, table = res.segmentation, res.metadata, res.table
-    header = {"origin": meta.get("origin"), "nstart": meta.get("nstart")}
-    io.write_volume(paths["labels"], seg.labels, seg.voxel_size, labels=True, **header)
-    io.write_volume(paths["prob"], seg.probability, seg.voxel_size, **header)
-    # written: the picture's drawing need not have the whole probability map beside it
-    seg.probability = None
-    io.write_table(paths["table"], table)
-    size = np.asarray(seg.voxel_size, float)
-    centres = np.column_stack([table[c].to_numpy(float) / s - 0.5
-                               for c, s in zip(("Z", "Y", "X"), size)]).reshape(-1, 3)
-    column = "Diameter" if seg.spheres is not None else "EqDiameter"
-    io.write_imod_points(paths["model"], centres, table[column].to_numpy(float) / 2,
-                         seg.labels.shape, size, name=f"{name} vesicles")
-    io.write_png(paths["picture"], volume_slices(
-        res.volume, seg.labels, title=f"{name}: {len(table)} vesicles"))
-    table.attrs["unit"] = "nm"
-    io.write_png(paths["histogram"], size_histogram(table, column, unit="nm"))
-    if seg.spheres is not None:
-        io.write_png(paths["profiles"], radial_profiles(
-            seg.spheres, title=f"{name}: radial profiles"))
+    seg = res.segmentation
+    probability, seg.probability = seg.probability, None
+    # the picture's drawing need not have the whole probability map beside it: write it first
+    write_volume_outputs({"prob": paths["prob"]}, res.table, seg.labels,
+                         seg.voxel_size, name=name, probability=probability,
+                         header=res.metadata)
+    del probability
+    write_volume_outputs({k: v for k, v in paths.items() if k != "prob"}, res.table, seg.labels,
+                         seg.voxel_size, name=name, volume=res.volume, spheres=seg.spheres,
+                         header=res.metadata)
 
 
 def _check_segment_options(args):

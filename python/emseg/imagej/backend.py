@@ -39,18 +39,42 @@ def _segmentation_to_java(seg, table, width, height, source=None):
                                                bar, float(pw), float(ph), source)
 
 
-def _image_data(image, size, path):
-    """An ``org.emseg.fiji.ImageData`` of a uint8/uint16/float32 image read from ``path``."""
-    from pathlib import Path
+def _volume_data(volume, size, title, path=None):
+    """An ``org.emseg.fiji.VolumeData`` of a uint8/uint16/float32 (z, y, x) volume, one Java
+    array per slice; ``size`` (z, y, x) nm or None."""
+    import jpype
 
     java = _java()
     kind, view = {"uint8": ("b", np.int8), "uint16": ("s", np.int16),
-                  "float32": ("f", np.float32)}[str(image.dtype)]
-    pixels = java.jarray(kind, np.ascontiguousarray(image).view(view).ravel())
-    pw, ph = size if size is not None else (0.0, 0.0)
-    h, w = image.shape
-    return java.jclass(f"{_PKG}.ImageData")(Path(path).name, w, h, pixels, float(pw), float(ph),
-                                            str(Path(path).resolve()))
+                  "float32": ("f", np.float32)}[str(volume.dtype)]
+    depth, h, w = volume.shape
+    planes = jpype.JArray(jpype.JObject)(depth)
+    for z in range(depth):
+        planes[z] = java.jarray(kind, np.ascontiguousarray(volume[z]).view(view).ravel())
+    pd, ph, pw = size if size is not None else (0.0, 0.0, 0.0)
+    return java.jclass(f"{_PKG}.VolumeData")(title, w, h, planes, float(pw), float(ph), float(pd),
+                                             path)
+
+
+def _volume_data_to_numpy(data):
+    """``(volume, voxel_size (z, y, x) or None)`` of an ``org.emseg.fiji.VolumeData``."""
+    from .fiji import _plane
+
+    kind = str(data.pixelType())
+    volume = np.stack([_plane(data.planes[z], kind, data.width, data.height)
+                       for z in range(data.depth)])
+    size = (float(data.pixelDepth), float(data.pixelHeight), float(data.pixelWidth)) \
+        if data.isCalibrated() else None
+    return volume, size
+
+
+def _volume_segmentation_to_java(seg, table, title):
+    """An ``org.emseg.fiji.VolumeSegmentation``: 16-bit label planes (32-bit float past 65535
+    labels, as ImageJ holds them) and the vesicle table."""
+    labels = seg.labels
+    labels = labels.astype(np.uint16 if labels.max(initial=0) <= 65535 else np.float32)
+    data = _volume_data(labels, seg.voxel_size, title)
+    return _java().jclass(f"{_PKG}.VolumeSegmentation")(data, _java_table(table))
 
 
 _BACKEND_CLASS = None
@@ -158,11 +182,41 @@ def _backend_class():
                 raise BackendException(str(exc)) from None
 
         @JOverride
-        def open(self, path, progress):
-            from ..workflows.convert import imagej_image
+        def segmentVolume(self, volume, options, progress):
+            from ..workflows.segment import segment_volume_array
             try:
-                image, size, _ = imagej_image(str(path))
-                return _image_data(image, size, str(path))
+                array, size = _volume_data_to_numpy(volume)
+                if size is None:
+                    raise ValueError(f"{volume.title} has no voxel size in nm: give it (or set "
+                                     "it with Image > Properties...); EMSeg never guesses it")
+                predictor = self._predictor(str(options.model), None if options.modelsDir is None
+                                            else str(options.modelsDir))
+                threshold = None if np.isnan(options.threshold) else float(options.threshold)
+
+                def steps(done, total):
+                    progress.update(int(done), int(total), "blocks")
+                seg, table = segment_volume_array(
+                    array, predictor, voxel_size=size, threshold=threshold,
+                    postprocess=None if options.refine else {"refine": False}, progress=steps)
+                return _volume_segmentation_to_java(seg, table, f"{volume.title}_labels")
+            except (ValueError, TypeError, OSError) as exc:
+                raise BackendException(str(exc)) from None
+
+        @JOverride
+        def openVolume(self, path, progress):
+            from pathlib import Path
+
+            from ..workflows.convert import imagej_image, imagej_volume
+            from ..workflows.segment import volume_input
+            try:
+                path = str(path)
+                if volume_input(path):
+                    volume, size, _ = imagej_volume(path)
+                else:
+                    image, size, _ = imagej_image(path)
+                    volume = image[None]
+                    size = None if size is None else (size[0], size[1], size[0])
+                return _volume_data(volume, size, Path(path).name, str(Path(path).resolve()))
             except (ValueError, TypeError, OSError) as exc:
                 raise BackendException(str(exc)) from None
 

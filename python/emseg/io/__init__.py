@@ -22,7 +22,8 @@ pixelWidth, pixelHeight), ``(z, y, x)`` for volumes. Every writer is atomic
 
 from .calibration import (PLAUSIBLE_NM, UNIT_TO_NM, check_plausible, describe_size,
                           resolve_pixel_size, unit_to_nm)
-from .files import (atomic_folder, atomic_write, read_text, read_yaml, write_png, write_table, write_text,
+from .files import (atomic_folder, atomic_write, read_table, read_text, read_yaml, write_png,
+                    write_table, write_text,
                     write_yaml)
 from .imod import IMOD_SUFFIXES, read_imod_points, write_imod_points
 from .images import IMAGE_SUFFIXES, ImageReadError, image_shape, read_image, read_volume
@@ -32,7 +33,8 @@ from .rois import ROI_SUFFIXES, read_roi_masks
 from .tiff import TIFF_SUFFIXES, read_tiff, write_image, write_labels, z_slices
 
 __all__ = ["read_image", "read_volume", "image_shape", "read_roi_masks", "ROI_SUFFIXES", "read_tiff", "read_mrc", "write_labels", "write_image",
-           "write_mrc", "write_volume", "write_table", "write_png", "read_text", "write_text",
+           "write_mrc", "write_volume", "write_table", "read_table", "write_png", "read_text",
+           "write_text",
            "read_yaml", "write_yaml", "atomic_write", "atomic_folder", "ImageReadError", "UNIT_TO_NM",
            "PLAUSIBLE_NM", "unit_to_nm", "check_plausible", "resolve_pixel_size",
            "describe_size", "z_slices", "IMAGE_SUFFIXES", "TIFF_SUFFIXES", "MRC_SUFFIXES",

@@ -64,6 +64,19 @@ def write_table(path, table):
     return atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
 
 
+def read_table(path):
+    """Read a CSV table EMSeg wrote (a vesicle or measurement table); a missing or unreadable
+    file is a ValueError naming it."""
+    import pandas as pd
+
+    path = Path(os.fspath(path))
+    try:
+        return pd.read_csv(path)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValueError(f"{path}: cannot read as a CSV table ({exc.__class__.__name__}: "
+                         f"{exc})") from None
+
+
 def write_png(path, figure):
     """Save a matplotlib figure as PNG (atomically)."""
     return atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=120))

@@ -17,13 +17,15 @@ from .filter import FilterResult, filter_array, filter_file
 from .info import FileInfo, file_info
 from .measure import MeasureResult, combine_tables, measure_file
 from .segment import (SegmentResult, VolumeResult, load_volume, segment_array, segment_file,
-                      segment_volume_file, volume_input)
+                      segment_volume_array, segment_volume_file, volume_input)
 from .training import classifier_triples, training_pairs
+from .vesicles import table_centres, volume_output_paths, write_volume_outputs
 
 __all__ = ["load_labels", "load_image", "file_calibration", "example_files", "sample_files",
            "expand_folders", "ROLE_SUFFIXES", "pair_key", "pair_files", "MeasureResult",
            "measure_file", "combine_tables", "SegmentResult", "segment_array", "segment_file",
-           "VolumeResult", "load_volume", "volume_input", "segment_volume_file",
+           "VolumeResult", "load_volume", "volume_input", "segment_volume_array",
+           "segment_volume_file", "volume_output_paths", "write_volume_outputs", "table_centres",
            "FilterResult", "filter_array", "filter_file", "training_pairs", "classifier_triples",
            "EvaluateResult", "evaluate_files", "VolumeEvaluation", "evaluate_volume_files",
            "volume_evaluation_table", "evaluation_table", "pooled_scores", "FileInfo",

@@ -12,7 +12,7 @@ from ..io import resolve_pixel_size
 from .files import file_calibration, load_image
 
 __all__ = ["SegmentResult", "segment_array", "segment_file", "VolumeResult", "load_volume",
-           "volume_input", "segment_volume_file"]
+           "volume_input", "segment_volume_array", "segment_volume_file"]
 
 
 @dataclass
@@ -137,6 +137,47 @@ def volume_input(path):
     return sum(n > 1 for n in shape) >= 3
 
 
+def segment_volume_array(volume, predictor, *, voxel_size, mask=None, threshold=None,
+                         postprocess=None, batch_size=1, progress=None):
+    """Segment the vesicles of a tomogram held in memory and tabulate them.
+
+    The one volume path behind ``emseg segment``, :func:`segment_volume_file`, the Fiji
+    plugin's in-process backend and the napari widget.
+
+    Parameters
+    ----------
+    volume : (Z, Y, X) ndarray
+    predictor : callable with a ``meta`` attribute
+        A volume model's :class:`emseg.models.saved.SavedModelPredictor`.
+    voxel_size : float or (float, float, float)
+        (z, y, x) in nm (required: a network only works at its training scale).
+    mask : (Z, Y, X) ndarray of bool, optional
+        The region the vesicles must lie in.
+    postprocess : dict, optional
+        Overrides of the model's "vesicles" settings (``{"refine": False}``: the
+        segmentation without the sphere refinement).
+
+    Returns
+    -------
+    (VolumeSegmentation, pandas.DataFrame)
+        The segmentation and :func:`emseg.measure.sphere_table` of the refined spheres, or
+        :func:`emseg.measure.vesicle_table` without the refinement.
+    """
+    from ..measure import sphere_table, vesicle_table
+    from ..segment import segment_volume
+
+    if voxel_size is None:
+        raise ValueError("voxel_size: the voxel size in nm is required")
+    seg = segment_volume(volume, predictor, predictor.meta, voxel_size=voxel_size, mask=mask,
+                         threshold=threshold, postprocess=postprocess, batch_size=batch_size,
+                         progress=progress)
+    if seg.spheres is not None:
+        table = sphere_table(seg.spheres, seg.labels, seg.voxel_size, thresholds=seg.thresholds)
+    else:
+        table = vesicle_table(seg.labels, seg.voxel_size, thresholds=seg.thresholds)
+    return seg, table
+
+
 def segment_volume_file(path, predictor, *, voxel_size=None, mask=None, threshold=None,
                         postprocess=None, batch_size=1, progress=None):
     """Segment the vesicles of one tomogram file (MRC/REC, TIFF stack) with a 3D model.
@@ -164,8 +205,6 @@ def segment_volume_file(path, predictor, *, voxel_size=None, mask=None, threshol
         :func:`emseg.measure.vesicle_table` without the refinement.
     """
     from .._validate import check_spacing
-    from ..measure import sphere_table, vesicle_table
-    from ..segment import segment_volume
     from ..segment.volume import volume_model_settings
 
     volume_model_settings(predictor.meta)   # a 2D model is refused before reading anything
@@ -185,11 +224,7 @@ def segment_volume_file(path, predictor, *, voxel_size=None, mask=None, threshol
             raise ValueError(f"{mask}: mask shape {region.shape} differs from {path} "
                              f"{volume.shape}")
         region = np.asarray(region) != 0
-    seg = segment_volume(volume, predictor, predictor.meta, voxel_size=size, mask=region,
-                         threshold=threshold, postprocess=postprocess, batch_size=batch_size,
-                         progress=progress)
-    if seg.spheres is not None:
-        table = sphere_table(seg.spheres, seg.labels, size, thresholds=seg.thresholds)
-    else:
-        table = vesicle_table(seg.labels, size, thresholds=seg.thresholds)
+    seg, table = segment_volume_array(volume, predictor, voxel_size=size, mask=region,
+                                      threshold=threshold, postprocess=postprocess,
+                                      batch_size=batch_size, progress=progress)
     return VolumeResult(Path(path), volume, seg, table, source, meta)

@@ -50,12 +50,27 @@ public interface Backend {
             throws BackendException;
 
     /**
-     * Reads an image file ImageJ cannot open or calibrate itself (Gatan DM3/DM4, TIA SER, Velox
-     * and Berkeley EMD, MRC, TIFF with Zeiss/FEI metadata, ...) with EMSeg's reader.
+     * Segments the vesicles of a volume (a tomogram opened as a stack) with a volume model: the
+     * volume pipeline of {@code emseg segment} on a tomogram, with the sphere refinement unless
+     * the options say otherwise.
+     *
+     * @param volume   grey-level stack with its voxel size in nm (all three sizes needed)
+     * @param options  volume model, threshold, refinement
+     * @param progress receives the block and refinement progress; never null
+     */
+    VolumeSegmentation segmentVolume(VolumeData volume, SegmentOptions options, Progress progress)
+            throws BackendException;
+
+    /**
+     * Reads any file EMSeg reads as ImageJ holds it, with the calibration EMSeg finds in it: an
+     * MRC/REC tomogram or TIFF stack as a stack with its voxel size (plain ImageJ has no MRC
+     * reader), a 2D image (Gatan DM3/DM4, TIA SER, Velox/Berkeley EMD, MRC, TIFF with Zeiss/FEI
+     * metadata, ...) as one slice.
      *
      * @param path the file
-     * @return its 2D grey-level image (8-bit, 16-bit or 32-bit) with the pixel size in nm found in
-     *         the file (0 when none), titled by the file name, {@code sourcePath} the file
+     * @return its planes (8-bit, 16-bit or 32-bit) with the voxel size in nm found in the file
+     *         (all 0 when none; a 2D image's depth is its pixel width), titled by the file name,
+     *         {@code sourcePath} the file
      */
-    ImageData open(String path, Progress progress) throws BackendException;
+    VolumeData openVolume(String path, Progress progress) throws BackendException;
 }

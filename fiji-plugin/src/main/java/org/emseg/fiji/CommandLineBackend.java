@@ -79,6 +79,28 @@ public final class CommandLineBackend implements Backend {
         return cmd;
     }
 
+    /**
+     * {@code python -m emseg segment STACK --output DIR --model M --volume-format tif ...} for one
+     * volume. An isotropic voxel size is passed as {@code --pixel-size} (exactly the number ImageJ
+     * holds); an anisotropic one travels in the stack's calibration.
+     */
+    public List<String> segmentVolumeCommand(File stack, File outDir, SegmentOptions o, VolumeData v) {
+        List<String> cmd = new ArrayList<>(Arrays.asList(settings.python, "-m", "emseg", "segment",
+                stack.getPath(), "--output", outDir.getPath(), "--model", o.model, "--volume-format", "tif"));
+        if (v.isCalibrated() && v.pixelWidth == v.pixelHeight && v.pixelWidth == v.pixelDepth) {
+            cmd.add("--pixel-size");
+            cmd.add(Double.toString(v.pixelWidth));
+        }
+        if (!Double.isNaN(o.threshold)) {
+            cmd.add("--threshold");
+            cmd.add(Double.toString(o.threshold));
+        }
+        if (!o.refine) {
+            cmd.add("--no-refine");
+        }
+        return cmd;
+    }
+
     /** {@code python -m emseg measure LABELS [--image IMAGE] --output CSV ...}. */
     public List<String> measureCommand(File labels, File image, File csv, double pw, double ph,
                                        int connectivity) {
@@ -169,6 +191,53 @@ public final class CommandLineBackend implements Backend {
             }
             return new Segmentation(image.width, image.height, Segmentation.labelsOf(lab.getProcessor()),
                     p, table, bar, pw, ph, source);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    @Override
+    public VolumeSegmentation segmentVolume(VolumeData volume, SegmentOptions options, Progress progress)
+            throws BackendException {
+        if (!volume.isCalibrated()) {
+            throw new IllegalArgumentException(volume.title + " has no voxel size in nm: give it (or set it "
+                    + "with Image > Properties...); EMSeg never guesses it");
+        }
+        File dir = tempDir();
+        try {
+            File in = new File(dir, "volume.tif");
+            ImagePlus imp = volume.toImagePlus();
+            if (!new FileSaver(imp).saveAsTiffStack(in.getPath())) {
+                throw new BackendException("cannot write the temporary file " + in);
+            }
+            File out = new File(dir, "out");
+            run(segmentVolumeCommand(in, out, options, volume), null, progress);
+            VolumeData labels = VolumeData.of(open(new File(out, "volume_labels.tif")));
+            Table table = Table.parseCsv(read(new File(out, "volume_vesicles.csv")));
+            return new VolumeSegmentation(new VolumeData(labels.title, labels.width, labels.height,
+                    labels.planes, volume.pixelWidth, volume.pixelHeight, volume.pixelDepth, null), table);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    @Override
+    public VolumeData openVolume(String path, Progress progress) throws BackendException {
+        File file = new File(path);
+        if (!file.isFile()) {
+            throw new IllegalArgumentException(path + ": no such file");
+        }
+        File dir = tempDir();
+        try {
+            run(convertCommand(file, dir), null, progress);
+            File[] written = dir.listFiles((d, n) -> n.endsWith(".tif"));
+            if (written == null || written.length != 1) {
+                throw new BackendException("emseg convert wrote no image for " + file.getName());
+            }
+            VolumeData data = VolumeData.of(open(written[0]));
+            double pd = data.depth == 1 ? data.pixelWidth : data.pixelDepth;
+            return new VolumeData(file.getName(), data.width, data.height, data.planes, data.pixelWidth,
+                    data.pixelHeight, pd, file.getAbsolutePath());
         } finally {
             deleteTree(dir);
         }
@@ -280,28 +349,6 @@ public final class CommandLineBackend implements Backend {
             throw new BackendException("interrupted");
         }
         return new String(stdout.toByteArray(), StandardCharsets.UTF_8);
-    }
-
-    @Override
-    public ImageData open(String path, Progress progress) throws BackendException {
-        File file = new File(path);
-        if (!file.isFile()) {
-            throw new IllegalArgumentException(path + ": no such file");
-        }
-        File dir = tempDir();
-        try {
-            run(convertCommand(file, dir), null, progress);
-            File[] written = dir.listFiles((d, n) -> n.endsWith(".tif"));
-            if (written == null || written.length != 1) {
-                throw new BackendException("emseg convert wrote no image for " + file.getName());
-            }
-            ImagePlus imp = open(written[0]);
-            ImageData data = ImageData.of(imp);
-            return new ImageData(file.getName(), data.width, data.height, data.pixels, data.pixelWidth,
-                    data.pixelHeight, file.getAbsolutePath());
-        } finally {
-            deleteTree(dir);
-        }
     }
 
     private static File tempDir() throws BackendException {

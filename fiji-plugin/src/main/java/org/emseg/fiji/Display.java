@@ -172,4 +172,37 @@ public final class Display {
         }
         IJ.showStatus("EMSeg: " + table.rows() + " particles");
     }
+
+    /** Colour of the vesicles' circles. */
+    public static final Color VESICLE = Color.YELLOW;
+
+    /**
+     * Everything the stack command shows: the vesicle table as "EMSeg Results" (ImageJ headings,
+     * nm), each vesicle's circle on the slices it crosses as {@code target}'s overlay, the label
+     * stack and the diameter histogram.
+     */
+    public static void presentVolume(ImagePlus target, VolumeSegmentation seg, ImagePlus labelImage,
+                                     boolean circles, boolean histogram) {
+        synchronized (Display.class) {
+            lastRois = null;
+        }
+        results(seg.table, RESULTS);
+        if (circles && target != null) {
+            Overlay ov = seg.circles(VESICLE);
+            target.setOverlay(ov);
+            synchronized (Display.class) {
+                Map<Integer, Roi> byRoi = new HashMap<>();
+                for (int i = 0; i < ov.size(); i++) {
+                    byRoi.put(i + 1, ov.get(i));
+                }
+                lastRois = byRoi;
+            }
+        }
+        show(labelImage);
+        if (histogram) {
+            String column = seg.refined() ? "Diameter" : "EqDiameter";
+            histogram(seg.table, column, "nm", (target == null ? "" : target.getTitle() + " ") + column);
+        }
+        IJ.showStatus("EMSeg: " + seg.table.rows() + " vesicles");
+    }
 }

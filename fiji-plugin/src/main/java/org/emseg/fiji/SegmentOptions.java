@@ -10,8 +10,15 @@ public final class SegmentOptions {
     public final boolean keepDatabar;
     /** Extra folder searched for models (EMSeg Options...), or null. */
     public final String modelsDir;
+    /** Volumes: refine every vesicle to a sphere (CryoVesNet's radial profiles); false keeps the segments. */
+    public final boolean refine;
 
     public SegmentOptions(String model, double threshold, boolean keepDatabar, String modelsDir) {
+        this(model, threshold, keepDatabar, modelsDir, true);
+    }
+
+    public SegmentOptions(String model, double threshold, boolean keepDatabar, String modelsDir,
+                          boolean refine) {
         if (model == null || model.trim().isEmpty()) {
             throw new IllegalArgumentException("model: give an installed model name or a model folder");
         }
@@ -23,5 +30,6 @@ public final class SegmentOptions {
         this.threshold = threshold;
         this.keepDatabar = keepDatabar;
         this.modelsDir = modelsDir == null || modelsDir.trim().isEmpty() ? null : modelsDir.trim();
+        this.refine = refine;
     }
 }
