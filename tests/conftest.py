@@ -22,6 +22,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "filterwarnings",
         "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+    # npe2 (napari's pytest plugin loads it) and imodmodel on pydantic 2, not EMSeg's code
+    config.addinivalue_line("filterwarnings",
+                            "ignore::pydantic.warnings.PydanticDeprecatedSince20")
 
 
 _SESSION = {}
@@ -33,12 +36,18 @@ def pytest_sessionfinish(session, exitstatus):
 
 def pytest_unconfigure(config):
     # Python's teardown under a running JVM (ImageJ + TensorFlow threads) can abort with
-    # "FATAL: exception not rethrown" after all tests passed; leave with pytest's own status.
+    # "FATAL: exception not rethrown" after all tests passed, and so can TensorFlow's beside
+    # Qt's OpenGL (napari; "free(): invalid pointer"); leave with pytest's own status.
     import sys
     jpype = sys.modules.get("jpype")
-    if jpype is not None and jpype.isJVMStarted() and "status" in _SESSION:
+    jvm = jpype is not None and jpype.isJVMStarted()
+    qt_and_tf = "tensorflow" in sys.modules and "PyQt5.QtWidgets" in sys.modules
+    xvfb = _SESSION.get("xvfb")
+    if (jvm or qt_and_tf or xvfb is not None) and "status" in _SESSION:
         sys.stdout.flush()
         sys.stderr.flush()
+        if xvfb is not None:
+            xvfb.terminate()
         os._exit(_SESSION["status"])
 
 
@@ -47,6 +56,37 @@ def skip_or_fail(reason):
     if os.environ.get("EMSEG_REQUIRE_EXTERNAL") == "1":
         pytest.fail(f"required external resource missing: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def offscreen_qt():
+    """Qt's offscreen platform (``QT_QPA_PLATFORM=offscreen``) for napari's
+    ``make_napari_viewer``. The viewer's canvas needs an OpenGL context, which the offscreen
+    platform takes from an X display: a private Xvfb is started when there is none."""
+    import shutil
+    import subprocess
+
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    if os.environ.get("DISPLAY"):
+        yield
+        return
+    if shutil.which("Xvfb") is None:
+        skip_or_fail("Xvfb not installed (Debian: apt-get install xvfb); napari's canvas needs "
+                     "an OpenGL context")
+    read, write = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x1024x24",
+                             "-nolisten", "tcp"], pass_fds=(write,), stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as f:
+        number = f.readline().strip()
+    if not number:
+        proc.kill()
+        skip_or_fail("Xvfb did not start")
+    os.environ["DISPLAY"] = f":{number}"
+    # stopped when pytest exits (pytest_unconfigure): Qt keeps its connection to the display
+    # until the very end, and Xlib exits the process with an error if the display goes first
+    _SESSION["xvfb"] = proc
+    yield
 
 
 @pytest.fixture(scope="session")

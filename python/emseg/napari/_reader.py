@@ -73,5 +73,5 @@ def _points(path):
     sizes = table[column].to_numpy(float) if column in table.columns else 10.0
     return (centres, {"name": f"{stem} centres", "size": sizes, "features": table,
                       "face_color": "transparent", "border_color": "yellow",
-                      "out_of_slice_display": True, "metadata": {"emseg_table": table}},
+                      "projection_mode": "all", "metadata": {"emseg_table": table}},
             "points")

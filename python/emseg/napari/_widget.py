@@ -5,9 +5,10 @@ table, label volume and IMOD model together."""
 from pathlib import Path
 
 import numpy as np
+from qtpy.QtCore import QObject, Signal
 from qtpy.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
-                            QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton,
-                            QVBoxLayout, QWidget)
+                            QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
+                            QRadioButton, QVBoxLayout, QWidget)
 
 from .editor import VesicleEditor
 
@@ -15,6 +16,12 @@ __all__ = ["VesicleWidget"]
 
 DEFAULT_MODEL = "emseg-vesicles-cryoet"
 MODES = ("pan", "add", "remove")
+
+
+class _Progress(QObject):
+    """Progress of the worker thread, delivered in the GUI thread (a queued signal)."""
+
+    changed = Signal(int, int)
 
 
 class VesicleWidget(QWidget):
@@ -43,6 +50,10 @@ class VesicleWidget(QWidget):
         self.refine = QCheckBox("refine to spheres")
         self.refine.setChecked(True)
         self.segment_button = QPushButton("Segment vesicles")
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self._progress = _Progress()
+        self._progress.changed.connect(self._show_progress)
         self.edit_button = QPushButton("Correct the selected labels layer")
         form = QFormLayout()
         form.addRow("tomogram", self.tomogram)
@@ -53,6 +64,7 @@ class VesicleWidget(QWidget):
         inner = QVBoxLayout(box)
         inner.addLayout(form)
         inner.addWidget(self.segment_button)
+        inner.addWidget(self.progress)
         inner.addWidget(self.edit_button)
 
         self.mode_buttons = {m: QRadioButton(t) for m, t in
@@ -168,9 +180,13 @@ class VesicleWidget(QWidget):
         self._say(f"segmenting {layer.name} ...")
         self.segment_button.setEnabled(False)
 
+        self.progress.setRange(0, 0)
+        self.progress.setVisible(True)
+
         def job():
             labels, table = segment_in_subprocess(volume, size, model, refine=refine,
-                                                  name=_stem(layer.name))
+                                                  name=_stem(layer.name),
+                                                  progress=self._progress.changed.emit)
             return layer.name, volume, labels, table, size, meta
 
         if not background:
@@ -186,12 +202,18 @@ class VesicleWidget(QWidget):
         self.worker.start()
         return self.worker
 
+    def _show_progress(self, done, total):
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
     def _failed(self, exc):
+        self.progress.setVisible(False)
         self.segment_button.setEnabled(True)
         self._say(f"segmentation failed: {exc}", warn=True)
 
     def _segmented(self, result):
         name, volume, labels, table, size, meta = result
+        self.progress.setVisible(False)
         self.segment_button.setEnabled(True)
         labels = np.ascontiguousarray(labels, dtype=np.int32)
         self.labels_layer = self.viewer.add_labels(labels, name=f"{_stem(name)} vesicles",
@@ -309,8 +331,11 @@ class VesicleWidget(QWidget):
 
 
 def segment_in_subprocess(volume, voxel_size, model, *, refine=True, name="tomogram",
-                          progress=True):
+                          progress=None):
     """``emseg segment`` on ``volume`` in a separate process: ``(labels, table)``.
+
+    ``progress(done, total)`` follows the command's progress bars (network blocks, then the
+    refined vesicles).
 
     The volume goes through a temporary MRC file with its voxel size (an isotropic one is also
     passed as ``--pixel-size``, exactly); a failure raises ValueError with the command's
@@ -336,7 +361,7 @@ def segment_in_subprocess(volume, voxel_size, model, *, refine=True, name="tomog
             cmd.append("--no-refine")
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 stdin=subprocess.DEVNULL)
-        lines = _follow(proc, re.compile(r"(\d+)/(\d+) \[") if progress else None)
+        lines = _follow(proc, re.compile(r"(\d+)/(\d+) \["), progress)
         if proc.wait() != 0:
             msg = next((ln for ln in reversed(lines) if ln and "%|" not in ln), "")
             raise ValueError(msg or f"emseg segment failed with exit code {proc.returncode}")
@@ -345,26 +370,15 @@ def segment_in_subprocess(volume, voxel_size, model, *, refine=True, name="tomog
     return labels, table
 
 
-def _follow(proc, pattern):
-    """Read the command's stderr to its end, showing its tqdm bars as napari progress; returns
+def _follow(proc, pattern, progress):
+    """Read the command's stderr to its end, passing its tqdm counts to ``progress``; returns
     its lines."""
     text = b""
-    bar = None
-    try:
-        if pattern is not None:
-            from napari.utils import progress
-            bar = progress(total=0, desc="EMSeg")
-        for chunk in iter(lambda: proc.stderr.read(256), b""):
-            text += chunk
-            if bar is not None:
-                found = pattern.findall(chunk.decode("utf-8", "replace"))
-                if found:
-                    done, total = map(int, found[-1])
-                    bar.total, bar.n = total, done
-                    bar.refresh()
-    finally:
-        if bar is not None:
-            bar.close()
+    for chunk in iter(lambda: proc.stderr.read(256), b""):
+        text += chunk
+        found = pattern.findall(chunk.decode("utf-8", "replace"))
+        if found and progress is not None:
+            progress(*map(int, found[-1]))
     return [ln.strip() for ln in text.decode("utf-8", "replace").replace("\r", "\n").split("\n")]
 
 
