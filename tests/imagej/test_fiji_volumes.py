@@ -220,3 +220,16 @@ def test_stack_command_gui_under_xvfb(tomograms, tmp_path):
     assert shot.std() > 20 and len(np.unique(shot.reshape(-1, 3), axis=0)) > 100
     yellow = (shot[..., 0] > 200) & (shot[..., 1] > 200) & (shot[..., 2] < 80)
     assert yellow.sum() > 100                               # the circles are on screen
+
+
+def test_batch_segment_folder_command_refuses_stacks(fiji_ij, tomograms, tmp_path):
+    """The Batch Segment Folder command (2D models) never segments one slice of a tomogram: the
+    stack is reported, the batch macro is the way for tomograms."""
+    ij = fiji_ij
+    d, _ = tomograms
+    use_backend(ij, "in-process")
+    out = tmp_path / "out"
+    ij.IJ.run("Batch Segment Folder...", f"input=[{d}] output=[{out}] model=emseg-particles-sem "
+                                         "pixel_size=0 threshold=0")
+    assert last_error() == "1 file(s) failed; see the Log"
+    assert not list(out.glob("stack_*"))

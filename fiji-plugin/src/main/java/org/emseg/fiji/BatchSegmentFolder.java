@@ -125,6 +125,13 @@ public class BatchSegmentFolder implements PlugIn {
                 continue;
             }
             ImagePlus imp = IJ.openImage(file.getPath());
+            if (imp.getStackSize() > 1) {
+                // never one slice of a tomogram through a 2D model
+                report.failures.add(file.getName() + ": a stack of " + imp.getStackSize() + " slices; segment "
+                        + "tomograms with Segment Particles... on the stack or with macros/batch_segment.ijm");
+                imp.close();
+                continue;
+            }
             try {
                 ImageData data = Commands.withPixelSize(ImageData.of(imp), pixel)
                         .withSourcePath(file.getAbsolutePath());
