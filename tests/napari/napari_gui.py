@@ -24,6 +24,9 @@ from emseg import io
 from emseg.synthetic import synapse_tomogram
 
 napari = pytest.importorskip("napari")
+from qtpy.QtCore import Qt  # noqa: E402  (after napari: it chooses the Qt binding)
+
+LEFT = Qt.MouseButton.LeftButton
 
 pytestmark = pytest.mark.usefixtures("offscreen_qt")
 
@@ -96,7 +99,7 @@ def test_segment_correct_undo_and_save(make_napari_viewer, qtbot, tomogram, cli_
     viewer.open(str(path), plugin="emseg")
     _, widget = viewer.window.add_plugin_dock_widget("emseg", WIDGET)
     # the Segment button: emseg segment in a worker, the same result as the command line
-    qtbot.mouseClick(widget.segment_button, 1)
+    qtbot.mouseClick(widget.segment_button, LEFT)
     qtbot.waitUntil(lambda: widget.editor is not None, timeout=300_000)
     ed = widget.editor
     reference = pd.read_csv(cli_outputs / "synapse_vesicles.csv")
@@ -112,7 +115,7 @@ def test_segment_correct_undo_and_save(make_napari_viewer, qtbot, tomogram, cli_
     assert len(ed) == n - 1 and not (layer.data == label).any()
     assert f"removed vesicle {label}" in widget.status.text()
     # undo brings it back
-    qtbot.mouseClick(widget.undo_button, 1)
+    qtbot.mouseClick(widget.undo_button, LEFT)
     assert len(ed) == n and (layer.data == label).sum() == reference["Voxels"][row]
     # remove it again and add it back with a click near its centre
     click(viewer, centre_world(reference, row))
@@ -131,7 +134,7 @@ def test_segment_correct_undo_and_save(make_napari_viewer, qtbot, tomogram, cli_
     # save: table, labels and IMOD model from the same corrected vesicles
     out = tmp_path / "corrected"
     widget.output.setText(str(out))
-    qtbot.mouseClick(widget.save_button, 1)
+    qtbot.mouseClick(widget.save_button, LEFT)
     saved = pd.read_csv(out / "synapse_vesicles.csv")
     assert len(saved) == n and list(saved["Label"]) == list(range(1, n + 1))
     labels, size, _ = io.read_volume(out / "synapse_labels.mrc")
