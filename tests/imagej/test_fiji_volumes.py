@@ -156,6 +156,7 @@ def test_segment_particles_on_a_stack_reports_bad_input(fiji_ij, tomograms, back
     assert "has no voxel size" in last_error()
     ij.IJ.run(plain, "Segment Particles...", "model=emseg-particles-sem voxel_size=2 threshold=0")
     assert "emseg-particles-sem" in last_error() and "segments 2D images" in last_error()
+    assert "emseg-" not in last_error().split("emseg-particles-sem")[1]   # no temporary path
     ij.IJ.run(plain, "Segment Particles...", "model=emseg-vesicles-cryoet voxel_size=-1 threshold=0")
     assert last_error().startswith("voxel size must be > 0")
     rgb = ij.IJ.createImage("rgb", "RGB black", 32, 32, 4)

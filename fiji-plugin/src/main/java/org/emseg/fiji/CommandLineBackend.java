@@ -211,7 +211,12 @@ public final class CommandLineBackend implements Backend {
                 throw new BackendException("cannot write the temporary file " + in);
             }
             File out = new File(dir, "out");
-            run(segmentVolumeCommand(in, out, options, volume), null, progress);
+            try {
+                run(segmentVolumeCommand(in, out, options, volume), null, progress);
+            } catch (BackendException e) {
+                // the message names the temporary copy; the user knows the stack by its title
+                throw new BackendException(e.getMessage().replace(in.getPath(), volume.title));
+            }
             VolumeData labels = VolumeData.of(open(new File(out, "volume_labels.tif")));
             Table table = Table.parseCsv(read(new File(out, "volume_vesicles.csv")));
             return new VolumeSegmentation(new VolumeData(labels.title, labels.width, labels.height,

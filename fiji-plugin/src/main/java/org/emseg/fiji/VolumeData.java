@@ -89,6 +89,11 @@ public final class VolumeData {
                     + " channel(s), " + imp.getNSlices() + " slices and " + imp.getNFrames()
                     + " frame(s); EMSeg needs one channel of a volume (Image > Duplicate... one of them)");
         }
+        if (imp.getNFrames() > 1 && imp.getNSlices() == 1) {
+            throw new IllegalArgumentException(imp.getTitle() + ": a time series of " + imp.getNFrames()
+                    + " frames, not a volume (Image > Hyperstacks > Re-order Hyperstack... makes the frames "
+                    + "slices if they are z)");
+        }
         ImageStack stack = imp.getStack();
         Object[] planes = new Object[stack.getSize()];
         for (int z = 0; z < planes.length; z++) {

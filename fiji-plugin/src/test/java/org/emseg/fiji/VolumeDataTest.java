@@ -81,6 +81,26 @@ public class VolumeDataTest {
     }
 
     @Test
+    public void timeSeriesAndHyperstacksAreNotVolumes() {
+        ImagePlus movie = new VolumeData("m", 4, 3, planes(3, 4, 3), 0, 0, 0, null).toImagePlus();
+        movie.setDimensions(1, 1, 3);
+        try {
+            VolumeData.of(movie);
+            fail();
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("time series of 3 frames"));
+        }
+        ImagePlus two = new VolumeData("c", 4, 3, planes(4, 4, 3), 0, 0, 0, null).toImagePlus();
+        two.setDimensions(2, 2, 1);
+        try {
+            VolumeData.of(two);
+            fail();
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("2 channel(s)"));
+        }
+    }
+
+    @Test
     public void unrefinedVesiclesAreDrawnAsSpheresOfTheirVolume() {
         Object[] labels = new Object[20];
         for (int z = 0; z < 20; z++) {
