@@ -128,6 +128,16 @@ def test_segment_correct_undo_and_save(make_napari_viewer, qtbot, tomogram, cli_
     assert added.Radius == pytest.approx(reference["Radius"][row], abs=1.0)
     assert np.linalg.norm(added[["X", "Y", "Z"]].to_numpy(float)
                           - reference.loc[row, ["X", "Y", "Z"]].to_numpy(float)) < 1.5
+    # select a label and remove it with the button, then undo
+    other = int(ed.table["Label"].iloc[0])
+    layer.selected_label = other
+    qtbot.mouseClick(widget.remove_button, LEFT)
+    assert len(ed) == n - 1 and not (layer.data == other).any()
+    layer.selected_label = 9999
+    qtbot.mouseClick(widget.remove_button, LEFT)
+    assert "no vesicle 9999" in widget.status.text() and len(ed) == n - 1
+    qtbot.mouseClick(widget.undo_button, LEFT)
+    assert len(ed) == n and (layer.data == other).any()
     # clicking on a vesicle in add mode refuses, and says why
     click(viewer, centre_world(reference, 0 if row else 1))
     assert len(ed) == n and "already there" in widget.status.text()

@@ -71,6 +71,7 @@ class VesicleWidget(QWidget):
                              zip(MODES, ("pan / zoom", "click adds a vesicle",
                                          "click removes a vesicle"))}
         self.mode_buttons["pan"].setChecked(True)
+        self.remove_button = QPushButton("Remove the selected label")
         self.undo_button = QPushButton("Undo")
         self.output = QLineEdit()
         self.output.setPlaceholderText("output folder")
@@ -80,6 +81,7 @@ class VesicleWidget(QWidget):
         for b in self.mode_buttons.values():
             col.addWidget(b)
         row = QHBoxLayout()
+        row.addWidget(self.remove_button)
         row.addWidget(self.undo_button)
         col.addLayout(row)
         col.addWidget(self.output)
@@ -95,6 +97,7 @@ class VesicleWidget(QWidget):
 
         self.segment_button.clicked.connect(lambda: self.segment())
         self.edit_button.clicked.connect(lambda: self.edit_selected())
+        self.remove_button.clicked.connect(lambda: self.remove_selected())
         self.undo_button.clicked.connect(lambda: self.undo())
         self.save_button.clicked.connect(lambda: self.save())
         self.viewer.layers.events.inserted.connect(self._refresh_choices)
@@ -124,6 +127,7 @@ class VesicleWidget(QWidget):
         editing = self.editor is not None
         for b in self.mode_buttons.values():
             b.setEnabled(editing)
+        self.remove_button.setEnabled(editing)
         self.undo_button.setEnabled(editing and self.editor.can_undo())
         self.save_button.setEnabled(editing)
 
@@ -287,6 +291,22 @@ class VesicleWidget(QWidget):
             return None
         self.labels_layer.refresh()
         self._enable()
+        return label
+
+    def remove_selected(self):
+        """Remove the vesicle whose label is selected in the labels layer (its label box or
+        the picker); returns it, or None."""
+        if self.editor is None:
+            return None
+        label = int(self.labels_layer.selected_label)
+        try:
+            self.editor.remove(label)
+        except ValueError as exc:
+            self._say(str(exc), warn=True)
+            return None
+        self.labels_layer.refresh()
+        self._enable()
+        self._say(f"removed vesicle {label}; {len(self.editor)} vesicles")
         return label
 
     def _radius(self, label):

@@ -50,6 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
+from .._memory import release_pages
 from .._validate import check_label_array, check_nd_array, check_spacing
 from ..measure.radial import distance_grid, fit_membrane, profile_box, radial_profile
 from .outliers import mahalanobis_pvalues, profile_correlations
@@ -328,6 +329,11 @@ def refine_spheres(volume, labels, *, voxel_size, mask=None, iterations=10, marg
                 out[futures[future]] = list(future.result())
                 if report and progress is not None:
                     progress(n, total)
+                if n % 64 == 0:
+                    # a memory-mapped tomogram: the vesicles are spread over all of it, and
+                    # every page read would otherwise stay resident (a tomogram's worth)
+                    release_pages(volume)
+            release_pages(volume)
             return out
         first = refine_all(range(total), margin_nm, report=True)
         results = [first[i] for i in range(total)]
