@@ -10,10 +10,9 @@ the network in an ``emseg segment`` process, as it does for users).
 """
 
 import os
-from pathlib import Path
-
 import subprocess
 import sys
+from pathlib import Path
 
 import imodmodel
 import numpy as np
@@ -166,8 +165,7 @@ def test_segment_correct_undo_and_save(make_napari_viewer, qtbot, tomogram, cli_
     if os.environ.get("EMSEG_NAPARI_SCREENSHOT"):
         from PIL import Image
         Image.fromarray(shot).save(Path(os.environ["EMSEG_NAPARI_SCREENSHOT"]))
-    import sys as _sys
-    assert "tensorflow" not in _sys.modules
+    assert "tensorflow" not in sys.modules
 
 
 def test_widget_reports_bad_input(make_napari_viewer, tomogram, cli_outputs, tmp_path):
