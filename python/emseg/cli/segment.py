@@ -119,12 +119,6 @@ def _load_model(name):
     return load_predictor(name, task="segmentation", lazy=True)
 
 
-def _volume_outputs(out, stem, refined=True, fmt="mrc"):
-    from ..workflows.vesicles import volume_output_paths
-
-    return volume_output_paths(out, stem, refined=refined, fmt=fmt)
-
-
 def _write_volume(res, paths, name):
     from ..workflows.vesicles import write_volume_outputs
 
@@ -165,6 +159,7 @@ def cmd_segment(args):
     from pathlib import Path
 
     from ..io import describe_size
+    from ..workflows.vesicles import volume_output_paths
 
     _check_segment_options(args)
     if args.min_score is not None:
@@ -188,7 +183,7 @@ def cmd_segment(args):
         inputs.add(Path(args.mask).resolve())
     for stem in stems:
         for path in [*_segment_outputs(out, stem).values(), *_filter_outputs(out, stem).values(),
-                     *_volume_outputs(out, stem, fmt=args.volume_format).values()]:
+                     *volume_output_paths(out, stem, fmt=args.volume_format).values()]:
             if path.resolve() in inputs:
                 raise UsageError(f"output {path} would overwrite an input file")
     named = _load_model(args.model) if args.model is not None else None
@@ -250,8 +245,8 @@ def cmd_segment(args):
             tiles.close()
         out.mkdir(parents=True, exist_ok=True)  # only once there is something to write
         if volume:
-            paths = _volume_outputs(out, stem, refined=vres.segmentation.spheres is not None,
-                                    fmt=args.volume_format)
+            paths = volume_output_paths(out, stem, refined=vres.segmentation.spheres is not None,
+                                        fmt=args.volume_format)
             _write_volume(vres, paths, path.name)
             seg = vres.segmentation
             tqdm.write(f"{path}: {len(vres.table)} vesicles (voxel size "

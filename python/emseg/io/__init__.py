@@ -23,8 +23,7 @@ pixelWidth, pixelHeight), ``(z, y, x)`` for volumes. Every writer is atomic
 from .calibration import (PLAUSIBLE_NM, UNIT_TO_NM, check_plausible, describe_size,
                           resolve_pixel_size, unit_to_nm)
 from .files import (atomic_folder, atomic_write, read_table, read_text, read_yaml, write_png,
-                    write_table, write_text,
-                    write_yaml)
+                    write_table, write_text, write_yaml)
 from .imod import IMOD_SUFFIXES, read_imod_points, write_imod_points
 from .images import IMAGE_SUFFIXES, ImageReadError, image_shape, read_image, read_volume
 from .microscope import MICROSCOPE_SUFFIXES, read_microscope
@@ -34,8 +33,7 @@ from .tiff import TIFF_SUFFIXES, read_tiff, write_image, write_labels, z_slices
 
 __all__ = ["read_image", "read_volume", "image_shape", "read_roi_masks", "ROI_SUFFIXES", "read_tiff", "read_mrc", "write_labels", "write_image",
            "write_mrc", "write_volume", "write_table", "read_table", "write_png", "read_text",
-           "write_text",
-           "read_yaml", "write_yaml", "atomic_write", "atomic_folder", "ImageReadError", "UNIT_TO_NM",
+           "write_text", "read_yaml", "write_yaml", "atomic_write", "atomic_folder", "ImageReadError", "UNIT_TO_NM",
            "PLAUSIBLE_NM", "unit_to_nm", "check_plausible", "resolve_pixel_size",
            "describe_size", "z_slices", "IMAGE_SUFFIXES", "TIFF_SUFFIXES", "MRC_SUFFIXES",
            "MICROSCOPE_SUFFIXES", "read_microscope", "write_imod_points", "read_imod_points",

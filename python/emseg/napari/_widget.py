@@ -310,9 +310,7 @@ class VesicleWidget(QWidget):
         return label
 
     def _radius(self, label):
-        t = self.editor.table
-        row = t[t["Label"] == label].iloc[0]
-        return float(row["Radius"] if "Radius" in t.columns else row["EqDiameter"] / 2)
+        return float(self.editor.radii()[self.editor.table["Label"].to_numpy() == label][0])
 
     def undo(self):
         if self.editor is None:

@@ -75,16 +75,18 @@ class VesicleEditor:
     def can_undo(self):
         return bool(self._undo)
 
+    def radii(self):
+        """Every vesicle's radius in nm, in table order: the refined sphere's, or the segment's
+        equivalent one (NaN where the table has neither)."""
+        if self.refined:
+            return self.table["Radius"].to_numpy(float)
+        if "EqDiameter" in self.table.columns:
+            return self.table["EqDiameter"].to_numpy(float) / 2
+        return np.full(len(self.table), np.nan)
+
     def radius_guess(self):
         """Starting radius (nm) of an added vesicle: the median vesicle's, else 20 nm."""
-        if len(self.table) == 0:
-            return 20.0
-        if self.refined:
-            r = self.table["Radius"].to_numpy(float)
-        elif "EqDiameter" in self.table.columns:
-            r = self.table["EqDiameter"].to_numpy(float) / 2
-        else:
-            return 20.0
+        r = self.radii()
         r = r[np.isfinite(r) & (r > 0)]
         return float(np.median(r)) if len(r) else 20.0
 
@@ -186,11 +188,7 @@ class VesicleEditor:
         pos = np.column_stack([self.table[c].to_numpy(float) for c in ("Z", "Y", "X")])
         c_nm = (np.asarray(centre, float) + 0.5) * size
         d = np.linalg.norm(pos - c_nm, axis=1)
-        if self.refined:
-            r = self.table["Radius"].to_numpy(float)
-        else:
-            r = self.table["EqDiameter"].to_numpy(float) / 2
-        room = d - np.nan_to_num(r)
+        room = d - np.nan_to_num(self.radii())
         return float(max(room.min(), 0.0))
 
     def _draw(self, centre, radius, label):
@@ -231,14 +229,15 @@ class VesicleEditor:
         vesicles (measured once, at their refined centres and radii)."""
         from ..measure.radial import fit_membrane, radial_profile
         from ..segment.outliers import profile_correlations
+        from ..workflows.vesicles import table_centres
 
         if not self.refined or len(self.table) == 0:
             return np.nan
         if self._mean_profile is None:
             size = np.asarray(self.voxel_size)
             profiles, fits = [], []
-            for row in self.table.itertuples():
-                c = np.array([row.Z, row.Y, row.X]) / size - 0.5
+            centres = table_centres(self.table, size)
+            for c, row in zip(centres, self.table.itertuples()):
                 if getattr(row, "Border", False):
                     continue
                 try:

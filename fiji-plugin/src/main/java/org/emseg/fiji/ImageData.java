@@ -74,7 +74,20 @@ public final class ImageData {
 
     /** NumPy's name of the pixel type: "uint8", "uint16" or "float32". */
     public String pixelType() {
+        return pixelType(pixels);
+    }
+
+    /** NumPy's name of an ImageJ pixel array's type (byte[], short[] or float[]). */
+    static String pixelType(Object pixels) {
         return pixels instanceof byte[] ? "uint8" : pixels instanceof short[] ? "uint16" : "float32";
+    }
+
+    /** Refuses RGB images: the backend needs grey levels. */
+    static void requireGrey(ImagePlus imp) {
+        if (imp.getType() == ImagePlus.COLOR_RGB || imp.getType() == ImagePlus.COLOR_256) {
+            throw new IllegalArgumentException(imp.getTitle() + ": RGB image; convert it to grey levels first "
+                    + "(Image > Type > 8-bit)");
+        }
     }
 
     /** Whether the pixel size is known. */
@@ -111,10 +124,7 @@ public final class ImageData {
         if (imp == null) {
             throw new IllegalArgumentException("image: no image");
         }
-        if (imp.getType() == ImagePlus.COLOR_RGB || imp.getType() == ImagePlus.COLOR_256) {
-            throw new IllegalArgumentException(imp.getTitle() + ": RGB image; convert it to grey levels first "
-                    + "(Image > Type > 8-bit)");
-        }
+        requireGrey(imp);
         ImageProcessor ip = imp.getProcessor();
         Calibration cal = imp.getCalibration();
         String unit = cal.getUnit();

@@ -57,7 +57,7 @@ public final class VolumeData {
 
     /** NumPy's name of the voxel type: "uint8", "uint16" or "float32". */
     public String pixelType() {
-        return new ImageData(title, width, height, planes[0], 0, 0).pixelType();
+        return ImageData.pixelType(planes[0]);
     }
 
     /** Whether the voxel size is known. */
@@ -80,10 +80,7 @@ public final class VolumeData {
         if (imp == null) {
             throw new IllegalArgumentException("image: no image");
         }
-        if (imp.getType() == ImagePlus.COLOR_RGB || imp.getType() == ImagePlus.COLOR_256) {
-            throw new IllegalArgumentException(imp.getTitle() + ": RGB image; convert it to grey levels first "
-                    + "(Image > Type > 8-bit)");
-        }
+        ImageData.requireGrey(imp);
         if (imp.getNChannels() > 1 || (imp.getNFrames() > 1 && imp.getNSlices() > 1)) {
             throw new IllegalArgumentException(imp.getTitle() + ": hyperstack with " + imp.getNChannels()
                     + " channel(s), " + imp.getNSlices() + " slices and " + imp.getNFrames()
@@ -127,7 +124,7 @@ public final class VolumeData {
             cal.pixelDepth = pixelDepth;
             imp.setCalibration(cal);
         }
-        if (pixelType().equals("float32") || pixelType().equals("uint16")) {
+        if (!pixelType().equals("uint8")) {
             imp.resetDisplayRange();
         }
         return imp;
