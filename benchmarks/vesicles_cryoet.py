@@ -105,12 +105,9 @@ def phantom_cases(quick):
 
 def refine_settings(meta):
     """The model's sphere-refinement settings as :func:`refine_spheres` keywords."""
-    from emseg.models.config import check_vesicle_options
+    from emseg.models.config import check_vesicle_options, refine_keywords
 
-    o = check_vesicle_options(dict(meta.get("postprocess") or {}))
-    return {"iterations": o["refine_iterations"], "margin_nm": o["refine_margin_nm"],
-            "tolerance": o["refine_tolerance"], "edge": o["refine_edge"],
-            "refine_p": o["refine_p"], "growth": o["refine_growth"], "remove_p": o["remove_p"]}
+    return refine_keywords(check_vesicle_options(dict(meta.get("postprocess") or {})))
 
 
 def run_model(predictor, volume, voxel):

@@ -2,6 +2,7 @@
 
     python python/scripts/train_cryoet_model.py --work build/cryoet-model
     python python/scripts/train_cryoet_model.py --work build/cryoet-model --export models
+    python python/scripts/train_cryoet_model.py --calibrate models/emseg-vesicles-cryoet
 
 The first call generates the synthetic synapse tomograms (emseg.synthetic.cryoet,
 seeded; voxel sizes 1.5-3 nm, brought to the network's 2.2 nm like any input) and
@@ -10,7 +11,11 @@ The second exports the best checkpoint (lowest validation loss on separate synth
 tomograms) to models/emseg-vesicles-cryoet, after choosing the global threshold rule on
 those validation tomograms: CryoVesNet's darkest shell (on the logit grid) or the fixed
 threshold tuned on the validation patches, whichever detects vesicles better there (mean
-F1, then Dice); both rules' scores are written into model.yaml.
+F1, then Dice); both rules' scores are written into model.yaml. The export (or --calibrate
+alone, on an exported model) then measures where the training labels put each vesicle's
+outer membrane edge relative to the sphere refinement's edge rule on the validation
+tomograms (emseg.measure.label_edge_offsets) and saves the median as the model's
+refine_offset_nm, so that the refined spheres keep the convention the network learned.
 
 Recipe (CPU, 2 cores, about an hour): 40 training tomograms of about 140x280x280 nm,
 32^3 patches that hold at least 3 % vesicle voxels (CryoVesNet's "more than 1000"),
@@ -74,9 +79,15 @@ def synthetic_pairs(n, seed):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--work", required=True, type=Path, help="folder for checkpoints and the log")
+    p.add_argument("--work", type=Path, help="folder for checkpoints and the log")
     p.add_argument("--export", type=Path, metavar="MODELS", help="export into this models folder")
+    p.add_argument("--calibrate", type=Path, metavar="MODEL",
+                   help="only measure and save refine_offset_nm of this exported model folder")
     args = p.parse_args(argv)
+    if args.calibrate is not None:
+        return calibrate(args.calibrate)
+    if args.work is None:
+        p.error("--work is required (unless --calibrate)")
     if args.export is None:
         from emseg.models.training import train_model
         resume = (args.work / "last.keras").exists()
@@ -117,6 +128,34 @@ def export(work, models):
     export_model(work / "best.keras", config, folder, training=training, scores=scores,
                  overwrite=True)
     print(f"exported {folder}: threshold rule {rule}; validation scores {scores}")
+    return calibrate(folder)
+
+
+def calibrate(folder):
+    """Measure the labels' edge convention on the validation tomograms and save it as the
+    model's ``refine_offset_nm`` (with how it was measured in the scores)."""
+    from emseg.measure import label_edge_offsets
+    from emseg.models.config import check_vesicle_options
+    from emseg.models.saved import update_postprocess
+    from emseg import io
+
+    meta = io.read_yaml(Path(folder) / "model.yaml")
+    edge = check_vesicle_options(dict(meta.get("postprocess") or {}))["refine_edge"]
+    offsets = []
+    for volume, labels, voxel in synthetic_pairs(N_VALIDATION, SEED + 1):
+        offsets.append(label_edge_offsets(volume, labels, voxel_size=voxel, edge=edge)[1])
+        print(f"  {voxel:.2f} nm voxels: median offset {np.nanmedian(offsets[-1]):+.3f} nm "
+              f"over {np.isfinite(offsets[-1]).sum()} vesicles", flush=True)
+    offsets = np.concatenate(offsets)
+    offset = round(float(np.nanmedian(offsets)), 2)
+    spread = float(np.nanpercentile(offsets, 75) - np.nanpercentile(offsets, 25))
+    update_postprocess(folder, {"refine_offset_nm": offset}, scores={
+        "validation edge offset (nm, median)": offset,
+        "validation edge offset (nm, interquartile range)": round(spread, 3),
+        "validation edge offset (vesicles)": int(np.isfinite(offsets).sum())})
+    print(f"{folder}: refine_offset_nm {offset:+.2f} nm (the labels' outer edge relative to the "
+          f"profile's {edge} rule; interquartile range {spread:.2f} nm, "
+          f"{np.isfinite(offsets).sum()} validation vesicles)")
     return 0
 
 

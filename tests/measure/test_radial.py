@@ -5,7 +5,7 @@ import pytest
 from scipy import ndimage as ndi
 from scipy.special import erf
 
-from emseg.measure import RadialProfile, fit_membrane, radial_profile
+from emseg.measure import RadialProfile, fit_membrane, label_edge_offsets, radial_profile
 from emseg.measure.radial import distance_grid
 
 
@@ -51,6 +51,46 @@ def test_steepest_edge_is_the_membranes_edge_whatever_the_blur(blur):
     # CryoVesNet's rule puts the edge about one blur width further out
     cvn = fit_membrane(p, 17.0, edge="second_derivative")
     assert cvn.radius - fit.radius > 0.6 * blur
+
+
+def test_offset_moves_the_radius_and_thickness_and_stays_inside_the_membrane_range():
+    spacing = (2.0, 2.0, 2.0)
+    centre = (15.4, 15.2, 14.7)
+    vol = shell_volume((32, 32, 32), centre, 19.0, 5.0, spacing, 1.0, noise=0.02)
+    p = radial_profile(vol, centre, voxel_size=spacing, max_radius_nm=30)
+    plain = fit_membrane(p, 17.0)
+    moved = fit_membrane(p, 17.0, offset_nm=0.8)
+    assert moved.radius == pytest.approx(plain.radius + 0.8, abs=1e-9)
+    assert moved.thickness == pytest.approx(plain.thickness + 1.6, abs=1e-9)
+    assert moved.membrane_centre == plain.membrane_centre
+    # never inside the membrane's centre nor beyond the fringe
+    assert fit_membrane(p, 17.0, offset_nm=-50).radius == pytest.approx(plain.membrane_centre)
+    assert fit_membrane(p, 17.0, offset_nm=50).radius == pytest.approx(plain.fringe)
+    with pytest.raises(ValueError, match="offset_nm"):
+        fit_membrane(p, 17.0, offset_nm=float("nan"))
+
+
+@pytest.mark.parametrize("beyond", [0.0, 1.0])
+def test_label_edge_offsets_measure_where_labels_put_the_edge(beyond):
+    """Shells whose labels reach ``beyond`` nm past the membrane's edge: the offsets say so."""
+    spacing = (1.5, 1.5, 1.5)
+    shape = (48, 96, 48)
+    centres = [(23.6, 23.3, 23.8), (24.2, 70.4, 23.1), (23.0, 47.0, 0.0)]   # the last is cut
+    radii = [17.0, 21.0, 15.0]
+    vol = np.ones(shape, np.float32)
+    labels = np.zeros(shape, np.int32)
+    rng = np.random.default_rng(3)
+    for k, (c, r) in enumerate(zip(centres, radii), start=1):
+        vol += shell_volume(shape, c, r, 4.5, spacing, 1.0) - 1
+        labels[distance_grid(shape, c, spacing) <= r + beyond] = k
+    vol += rng.normal(0, 0.05, shape).astype(np.float32)
+    ids, offsets = label_edge_offsets(vol, labels, voxel_size=spacing)
+    assert list(ids) == [1, 2]                     # the vesicle cut by a face is left out
+    assert np.abs(offsets - beyond).max() < 0.25   # nm, at 1.5 nm voxels
+    with pytest.raises(ValueError, match="labels shape"):
+        label_edge_offsets(vol, labels[1:], voxel_size=spacing)
+    with pytest.raises(ValueError, match="edge"):
+        label_edge_offsets(vol, labels, voxel_size=spacing, edge="outer")
 
 
 def test_fit_finds_no_membrane_where_there_is_none():

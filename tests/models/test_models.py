@@ -32,6 +32,12 @@ def test_config_json_round_trip_and_unknown_keys():
         ModelConfig.from_json("{")
     # missing post-processing keys take their defaults
     assert ModelConfig(postprocess={"chain": "fru_net"}).postprocess["closing_radius"] == 2
+    # values of the 2D chains are checked as the vesicle chain's are
+    for bad, name in [({"neck_nm": 0}, "neck_nm"), ({"closing_radius": 1.5}, "closing_radius"),
+                      ({"radon_depth": 2.0}, "radon_depth"), ({"remove_border": "yes"},
+                                                                  "remove_border")]:
+        with pytest.raises(ValueError, match=f"postprocess {name}"):
+            ModelConfig(postprocess=bad)
 
 
 @pytest.mark.parametrize("arch", ["fru_net", "multires_unet", "unet"])
@@ -153,6 +159,31 @@ def test_export_and_savedmodel_predictor(tiny_training, tiny_model, tmp_path):
     with pytest.raises(ValueError, match="no such checkpoint"):
         export_model(tmp_path / "missing.keras", tiny_training.config, tmp_path / "m")
     assert not (tmp_path / "m").exists() and not list(tmp_path.glob(".m-*"))
+
+
+def test_update_postprocess_keeps_config_and_model_yaml_in_step(tiny_model, tmp_path):
+    import shutil
+
+    from emseg import io
+    from emseg.models import ModelConfig
+    from emseg.models.saved import update_postprocess
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    for name in ("config.json", "model.yaml"):
+        shutil.copy(tiny_model.path / name, folder / name)
+    info = update_postprocess(folder, {"neck_nm": 5.5}, scores={"measured on": "test"})
+    config = ModelConfig.from_json(io.read_text(folder / "config.json"))
+    assert config.postprocess["neck_nm"] == 5.5 == info.meta["postprocess"]["neck_nm"]
+    assert info.meta["postprocess"] == config.postprocess
+    assert info.meta["scores"] == {"IoU": 0.0, "measured on": "test"}    # added, not replaced
+    before = {n: (folder / n).read_bytes() for n in ("config.json", "model.yaml")}
+    with pytest.raises(ValueError, match="unknown key.*refine_offset_nm"):
+        update_postprocess(folder, {"refine_offset_nm": 0.5})   # not a setting of this chain
+    with pytest.raises(ValueError, match="neck_nm"):
+        update_postprocess(folder, {"neck_nm": "deep"})
+    assert before == {n: (folder / n).read_bytes() for n in before}     # nothing written
+    with pytest.raises(ValueError, match="not an exported model"):
+        update_postprocess(tmp_path, {"neck_nm": 5.5})
 
 
 def test_registry(tiny_model, tmp_path):

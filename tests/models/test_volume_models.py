@@ -30,6 +30,9 @@ def test_volume_config_defaults_and_checks():
         config(postprocess={"neck_nm": 3.0})
     with pytest.raises(ValueError, match="max_extent"):
         config(postprocess={"max_extent": 2.0})
+    assert config(postprocess={"refine_offset_nm": -0.6}).postprocess["refine_offset_nm"] == -0.6
+    with pytest.raises(ValueError, match="refine_offset_nm must be <= 5"):
+        config(postprocess={"refine_offset_nm": 12.0})
     with pytest.raises(ValueError, match="patch_size must be a multiple"):
         config(patch_size=18)
     assert config(normalization={"mode": "standardize"}).normalization == {"mode": "standardize"}

@@ -183,11 +183,18 @@ def test_widget_reports_bad_input(make_napari_viewer, tomogram, cli_outputs, tmp
     widget.segment(background=False)
     assert "unknown model 'no-such-model'" in widget.status.text()
     assert widget.editor is None and not widget.save_button.isEnabled()
-    # correcting outputs opened from files: the labels layer with its table
+    # correcting outputs opened from files: the labels layer with its table, and the
+    # refinement settings of the model the widget names
     [labels] = viewer.open(str(cli_outputs / "synapse_labels.mrc"), plugin="emseg")
     viewer.layers.selection.active = labels
     widget.edit_selected()
+    assert "unknown model 'no-such-model'" in widget.status.text() and widget.editor is None
+    from emseg.models import DEFAULT_VOLUME_MODEL, find_model
+    widget.model.setText(DEFAULT_VOLUME_MODEL)
+    widget.edit_selected()
     assert widget.editor is not None and len(widget.editor) == len(labels.metadata["emseg_table"])
+    shipped = find_model(DEFAULT_VOLUME_MODEL).meta["postprocess"]["refine_offset_nm"]
+    assert widget.editor.settings["refine_offset_nm"] == shipped != 0
     assert labels.data.dtype == np.int32 and labels.data is widget.editor.labels
     (tmp_path / "file").write_text("x")
     assert widget.save(tmp_path / "file") is None

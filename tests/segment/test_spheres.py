@@ -46,6 +46,21 @@ def test_one_vesicle_is_recentred_and_its_radius_found_between_voxels(tomo):
     assert np.abs(errors[:, 1]).max() < 1.2               # nm, radii 15-30 nm
 
 
+def test_the_models_edge_offset_moves_every_radius_by_it(tomo):
+    seg = degraded(tomo.labels)
+    _, plain = refine_spheres(tomo.volume, seg, voxel_size=VOXEL, growth=0)
+    _, moved = refine_spheres(tomo.volume, seg, voxel_size=VOXEL, growth=0, edge_offset_nm=0.8)
+    inner = ~plain.border & ~moved.border
+    assert np.array_equal(plain.source, moved.source) and inner.sum() >= 10
+    # the radius is read 0.8 nm further out; the centres barely move (the correlation box
+    # grows with the radius)
+    shift = moved.features[inner, 0] - plain.features[inner, 0]
+    assert np.median(shift) == pytest.approx(0.8, abs=0.05)
+    assert np.median(np.linalg.norm((moved.centres - plain.centres)[inner], axis=1)) < 0.1
+    with pytest.raises(ValueError, match="edge_offset_nm"):
+        refine_spheres(tomo.volume, seg, voxel_size=VOXEL, edge_offset_nm=float("inf"))
+
+
 def test_refinement_improves_a_degraded_segmentation(tomo):
     seg = degraded(tomo.labels)
     # a false segment where there is no membrane: a ball of background, away from the faces

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._validate import check_nd_array, check_spacing
+from .._validate import check_label_array, check_nd_array, check_spacing
 
 __all__ = ["RadialProfile", "MembraneFit", "radial_profile", "fit_membrane", "profile_box",
-           "distance_grid"]
+           "distance_grid", "label_edge_offsets"]
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ def _parabola_min(y, i):
 
 
 def fit_membrane(profile, radius_guess_nm, *, search=(0.5, 1.5), fringe_nm=None,
-                 smooth_nm=None, edge="steepest"):
+                 smooth_nm=None, edge="steepest", offset_nm=0.0):
     """Membrane centre, radius and thickness of a vesicle from its radial profile.
 
     Parameters
@@ -199,6 +199,11 @@ def fit_membrane(profile, radius_guess_nm, *, search=(0.5, 1.5), fringe_nm=None,
         Where the radius is: the steepest rise of the profile from the membrane to the
         outside (default; where a blurred edge is, whatever the blur), or CryoVesNet's minimum
         of the second derivative (one blur width further out).
+    offset_nm : float, optional
+        Added to the edge the rule finds: where the labels a model was trained on put the
+        membrane's outer edge relative to that rule (a labelling convention, measured by
+        :func:`label_edge_offsets` and saved with the model). The radius stays within the
+        membrane centre and the fringe.
 
     Returns
     -------
@@ -210,6 +215,8 @@ def fit_membrane(profile, radius_guess_nm, *, search=(0.5, 1.5), fringe_nm=None,
         raise ValueError(f"edge must be 'second_derivative' or 'steepest', got {edge!r}")
     if not (np.isfinite(radius_guess_nm) and radius_guess_nm > 0):
         raise ValueError(f"radius_guess_nm must be a positive number, got {radius_guess_nm!r}")
+    if not np.isfinite(offset_nm):
+        raise ValueError(f"offset_nm must be a finite number, got {offset_nm!r}")
     lo_f, hi_f = (float(v) for v in search)
     if not 0 <= lo_f < hi_f:
         raise ValueError(f"search must be (low, high) with 0 <= low < high, got {search!r}")
@@ -242,7 +249,7 @@ def fit_membrane(profile, radius_guess_nm, *, search=(0.5, 1.5), fringe_nm=None,
         curve = -np.gradient(ys, step)
     ir = im + 1 + int(np.argmin(curve[im + 1:ifr + 1]))
     radius = _parabola_min(curve, ir) * step if ir < ifr else ir * step
-    radius = float(np.clip(radius, d_m, ifr * step))
+    radius = float(np.clip(radius + offset_nm, d_m, ifr * step))
     t = 2 * (radius - d_m)
 
     def mean_between(a, b):
@@ -255,6 +262,59 @@ def fit_membrane(profile, radius_guess_nm, *, search=(0.5, 1.5), fringe_nm=None,
                  and membrane < outside and t > 0)
     return MembraneFit(float(radius), float(d_m), float(t), float(ifr * step), membrane, lumen,
                        outside, valid)
+
+
+def label_edge_offsets(volume, labels, *, voxel_size, edge="steepest"):
+    """Where labelled vesicles put their outer edge, relative to a profile's edge rule.
+
+    The outer edge of a blurred membrane is a convention: annotators and simulators place
+    it a fraction of a membrane apart, and a network learns the one of its training labels.
+    For every labelled vesicle not cut by the volume's faces, this compares its radius in
+    the labels (the radius of the ball of equal volume) with the edge :func:`fit_membrane`
+    finds around the label's centroid. Their median, measured on a model's validation data
+    and saved with the model, makes the sphere refinement keep the model's convention.
+
+    Parameters
+    ----------
+    volume : (Z, Y, X) ndarray
+        The tomogram (membranes dark).
+    labels : (Z, Y, X) ndarray of int
+        The vesicles, labelled as the training data is (a ball, membrane and lumen, each).
+    voxel_size : float or (float, float, float)
+        nm, (z, y, x).
+    edge : {"steepest", "second_derivative"}, optional
+        The rule of :func:`fit_membrane`.
+
+    Returns
+    -------
+    ids : (n,) ndarray of int
+        The labels measured.
+    offsets : (n,) ndarray of float
+        Label radius minus the rule's edge, nm (NaN where the profile shows no membrane).
+    """
+    volume = check_nd_array(volume, "volume", ndims=(3,), allow_bool=False)
+    labels = check_label_array(labels, "labels", ndims=(3,))
+    if labels.shape != volume.shape:
+        raise ValueError(f"labels shape {labels.shape} differs from the volume's {volume.shape}")
+    spacing = check_spacing(voxel_size, 3, "voxel_size")
+    if edge not in ("second_derivative", "steepest"):
+        raise ValueError(f"edge must be 'second_derivative' or 'steepest', got {edge!r}")
+    ids, offsets = [], []
+    for k, box in enumerate(ndi.find_objects(labels), start=1):
+        if box is None or any(b.start == 0 or b.stop == n for b, n in zip(box, labels.shape)):
+            continue
+        inside = np.argwhere(labels[box] == k)
+        centre = inside.mean(axis=0) + [b.start for b in box]
+        radius = float(np.cbrt(3 * len(inside) * np.prod(spacing) / (4 * np.pi)))
+        try:
+            p = radial_profile(volume, centre, voxel_size=spacing,
+                               max_radius_nm=1.5 * radius + 8.0)
+        except ValueError:          # too small a ball for a profile
+            continue
+        fit = fit_membrane(p, radius, edge=edge)
+        ids.append(k)
+        offsets.append(radius - fit.radius if fit.valid else np.nan)
+    return np.asarray(ids, int), np.asarray(offsets, float)
 
 
 def _filled(y):

@@ -64,6 +64,9 @@ VESICLE_DEFAULTS = {
     "refine_tolerance": 0.05,     # voxels: converged when the centre moves less
     "refine_edge": "steepest",    # radius at the profile's steepest rise, or CryoVesNet's
                                   # "second_derivative" minimum
+    "refine_offset_nm": 0.0,      # ... plus this: where the model's training labels put the
+                                  # membrane's outer edge relative to that rule (measured on
+                                  # its validation data, emseg.measure.label_edge_offsets)
     "refine_p": 0.3,              # outliers (paper) are refined again with growing boxes ...
     "refine_growth": 10,          # ... at most this many times, 2 voxels larger each
     "remove_p": 0.0,              # removed when still this unlikely after that (0: never;
@@ -88,6 +91,24 @@ def _check_number(value, name, *, integer=False, low=None, high=None, low_open=F
 def is_volume_model(meta):
     """Whether a ``model.yaml`` mapping describes a volume model (its input axes hold z)."""
     return "z" in str((meta.get("input") or {}).get("axes", "")).lower()
+
+
+def check_particle_options(options):
+    """Raise ValueError naming the first invalid setting of the 2D chains ("bam", "fru_net")."""
+    unknown = set(options) - set(POSTPROCESS_DEFAULTS)
+    if unknown:
+        raise ValueError(f"postprocess: unknown key(s) {', '.join(sorted(unknown))}")
+    o = {**POSTPROCESS_DEFAULTS, **options}
+    for key in ("min_area_nm2", "smooth_sigma"):
+        _check_number(o[key], f"postprocess {key}", low=0)
+    _check_number(o["neck_nm"], "postprocess neck_nm", low=0, low_open=True)
+    _check_number(o["closing_radius"], "postprocess closing_radius", integer=True, low=0)
+    for key in ("boundary_threshold", "radon_depth", "smooth_threshold"):
+        _check_number(o[key], f"postprocess {key}", low=0, high=1)
+    if o["remove_border"] is not None and not isinstance(o["remove_border"], bool):
+        raise ValueError(f"postprocess remove_border must be true, false or null, got "
+                         f"{o['remove_border']!r}")
+    return o
 
 
 def check_vesicle_options(options):
@@ -128,12 +149,29 @@ def check_vesicle_options(options):
     if o["refine_edge"] not in ("steepest", "second_derivative"):
         raise ValueError(f"postprocess refine_edge must be 'steepest' or 'second_derivative', "
                          f"got {o['refine_edge']!r}")
+    # a labelling convention is a fraction of a membrane, never more than a membrane
+    _check_number(o["refine_offset_nm"], "postprocess refine_offset_nm", low=-5, high=5)
     for key in ("refine_p", "remove_p"):
         _check_number(o[key], f"postprocess {key}", low=0, high=1)
     if o["remove_p"] > o["refine_p"]:
         raise ValueError("postprocess: remove_p must not exceed refine_p (only outliers are "
                          "removed)")
     return o
+
+
+def refine_keywords(options):
+    """The sphere-refinement settings of checked "vesicles" ``options`` (from
+    :func:`check_vesicle_options`) as keywords of :func:`emseg.segment.refine_spheres`; the
+    first five are those of :func:`emseg.segment.refine_sphere`."""
+    return {"iterations": options["refine_iterations"], "margin_nm": options["refine_margin_nm"],
+            "tolerance": options["refine_tolerance"], "edge": options["refine_edge"],
+            "edge_offset_nm": float(options["refine_offset_nm"]),
+            "refine_p": options["refine_p"], "growth": options["refine_growth"],
+            "remove_p": options["remove_p"]}
+
+
+#: Keywords of :func:`refine_keywords` that :func:`emseg.segment.refine_sphere` takes.
+SPHERE_KEYWORDS = ("iterations", "margin_nm", "tolerance", "edge", "edge_offset_nm")
 
 
 @dataclass
@@ -307,6 +345,8 @@ class ModelConfig:
         self.postprocess = {**defaults, **self.postprocess}
         if chain == "vesicles":
             check_vesicle_options(self.postprocess)
+        else:
+            check_particle_options(self.postprocess)
         if not isinstance(self.description, str):
             raise ValueError("description must be a string")
 

@@ -16,7 +16,8 @@ from .about import about
 from .config import ModelConfig
 from .registry import ModelInfo, find_model
 
-__all__ = ["export_model", "model_metadata", "SavedModelPredictor", "load_predictor"]
+__all__ = ["export_model", "model_metadata", "update_postprocess", "SavedModelPredictor",
+           "load_predictor"]
 
 
 def _versions():
@@ -103,6 +104,44 @@ def export_model(model, config, folder, *, training=None, scores=None, descripti
         io.write_text(tmp / "config.json", config.to_json())
         io.write_yaml(tmp / "model.yaml", model_metadata(
             config, training=training, scores=scores, description=description))
+    return ModelInfo(config.name, folder, io.read_yaml(folder / "model.yaml"))
+
+
+def update_postprocess(folder, settings, *, scores=None):
+    """Change post-processing settings of an exported model in place, e.g. a setting measured
+    on its validation data after the export; ``config.json`` and ``model.yaml`` stay in step.
+
+    Parameters
+    ----------
+    folder : path-like
+        An exported model folder.
+    settings : dict
+        Post-processing keys and values, checked as when the model is loaded (unknown keys
+        and bad values are refused and nothing is written).
+    scores : dict, optional
+        Entries added to the ``scores`` of ``model.yaml`` (what the settings were measured as).
+
+    Returns
+    -------
+    ModelInfo
+    """
+    from dataclasses import replace
+
+    folder = Path(folder)
+    if not (folder / "config.json").is_file() or not (folder / "model.yaml").is_file():
+        raise ValueError(f"folder: {folder} is not an exported model (config.json and "
+                         "model.yaml)")
+    if not isinstance(settings, dict):
+        raise TypeError(f"settings must be a dict, got {type(settings).__name__}")
+    config = ModelConfig.from_json(io.read_text(folder / "config.json"))
+    # the dataclass checks the merged settings (unknown keys, ranges) on construction
+    config = replace(config, postprocess={**config.postprocess, **settings})
+    meta = io.read_yaml(folder / "model.yaml")
+    meta["postprocess"] = dict(config.postprocess)
+    if scores:
+        meta["scores"] = {**(meta.get("scores") or {}), **dict(scores)}
+    io.write_text(folder / "config.json", config.to_json())
+    io.write_yaml(folder / "model.yaml", meta)
     return ModelInfo(config.name, folder, io.read_yaml(folder / "model.yaml"))
 
 

@@ -173,9 +173,7 @@ class VesicleWidget(QWidget):
         try:
             layer = self._tomogram_layer()
             size = self.voxel_size(layer)
-            from ..models.saved import load_predictor
-            model = self.model.text().strip()
-            meta = load_predictor(model, task="segmentation", lazy=True).meta
+            model, meta = self._model()
         except (ValueError, OSError) as exc:
             self._say(str(exc), warn=True)
             return None
@@ -205,6 +203,17 @@ class VesicleWidget(QWidget):
         self.worker.errored.connect(self._failed)
         self.worker.start()
         return self.worker
+
+    def _model(self):
+        """The model the widget names and its ``model.yaml``: it segments, and its refinement
+        settings (edge rule and offset) refine the vesicles a click adds."""
+        from ..models.config import is_volume_model
+        from ..models.saved import load_predictor
+        model = self.model.text().strip()
+        meta = load_predictor(model, task="segmentation", lazy=True).meta
+        if not is_volume_model(meta):
+            raise ValueError(f"model {model!r} segments 2D images, not tomograms")
+        return model, meta
 
     def _show_progress(self, done, total):
         self.progress.setRange(0, max(total, 1))
@@ -237,7 +246,8 @@ class VesicleWidget(QWidget):
 
     def edit_selected(self):
         """Correct a labels layer opened from EMSeg's outputs (``<stem>_labels.mrc`` with its
-        ``<stem>_vesicles.csv``) against the chosen tomogram."""
+        ``<stem>_vesicles.csv``) against the chosen tomogram; added vesicles are refined with
+        the settings of the model the widget names (the one that made the outputs)."""
         import napari
         try:
             layer = self.viewer.layers.selection.active
@@ -254,8 +264,10 @@ class VesicleWidget(QWidget):
             size = self.voxel_size(tomo)
             if not isinstance(layer.data, np.ndarray) or layer.data.dtype != np.int32:
                 layer.data = np.ascontiguousarray(layer.data, dtype=np.int32)
+            _, meta = self._model()
             self.labels_layer = layer
-            self._start(np.asarray(tomo.data), table, size, tomo.name)
+            self._start(np.asarray(tomo.data), table, size, tomo.name,
+                        meta.get("postprocess") or {})
         except ValueError as exc:
             self._say(str(exc), warn=True)
 

@@ -108,6 +108,7 @@ class VesicleEditor:
             When the point is outside the tomogram or on a vesicle, when the profile there
             shows no membrane, or when no room is left between the neighbours.
         """
+        from ..models.config import SPHERE_KEYWORDS, refine_keywords
         from ..segment.spheres import refine_sphere
 
         p = np.asarray(point, float)
@@ -123,10 +124,10 @@ class VesicleEditor:
         if not (np.isfinite(r0) and r0 > 0):
             raise ValueError(f"radius_nm must be a positive number, got {radius_nm!r}")
         s = self.settings
+        keywords = refine_keywords(s)
         centre, fit, profile, moves = refine_sphere(
-            self.volume, p, r0, voxel_size=self.voxel_size, iterations=s["refine_iterations"],
-            margin_nm=s["refine_margin_nm"], tolerance=s["refine_tolerance"],
-            edge=s["refine_edge"])
+            self.volume, p, r0, voxel_size=self.voxel_size,
+            **{k: keywords[k] for k in SPHERE_KEYWORDS})
         if not fit.valid:
             raise ValueError(f"no vesicle membrane around {tuple(np.round(p, 1))}: the radial "
                              "profile there has no minimum darker than both lumen and outside")
@@ -247,7 +248,8 @@ class VesicleEditor:
                 except ValueError:
                     continue
                 profiles.append(p)
-                fits.append(fit_membrane(p, row.Radius, edge=self.settings["refine_edge"]))
+                fits.append(fit_membrane(p, row.Radius, edge=self.settings["refine_edge"],
+                                         offset_nm=self.settings["refine_offset_nm"]))
             self._mean_profile = (profiles, fits)
         profiles, fits = self._mean_profile
         if not profiles:

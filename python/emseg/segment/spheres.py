@@ -28,6 +28,14 @@ Where EMSeg differs, and why:
   outside it. On a phantom tomogram whose membranes are blurred shells (benchmarks/
   vesicles_cryoet.py) CryoVesNet's rule made every vesicle too large (delta_d 0.076, worse than
   the segmentation it refines); the steepest rise gave 0.010.
+- Where exactly a blurred membrane's outer edge lies is a labelling convention (annotators
+  and simulators differ by about a nanometre, a large share of delta_d and Dice at 2 nm
+  voxels), and a network learns the one of its training labels. The radius is the rule's
+  edge plus ``edge_offset_nm``, the model's ``refine_offset_nm``: the median distance from
+  the rule's edge to the edge of the training generator's labels, measured on the model's
+  validation tomograms (:func:`emseg.measure.label_edge_offsets`) and saved with it. The
+  refinement then corrects centres, shapes and each vesicle's radius without moving the
+  convention the segmentation had.
 - The p-value uses as many degrees of freedom as there are features (the chi-squared law of a
   Mahalanobis distance of k Gaussian features has k; the paper writes k - 1), and the mean and
   covariance are estimated without the clear outliers (re-estimated twice without p < 0.01)
@@ -130,7 +138,7 @@ def initial_spheres(labels, voxel_size):
 
 
 def refine_sphere(volume, centre, radius_nm, *, voxel_size, iterations=10, margin_nm=8.0,
-                  tolerance=0.05, edge="steepest"):
+                  tolerance=0.05, edge="steepest", edge_offset_nm=0.0):
     """Refine one vesicle's centre and radius against the tomogram (steps 2-3 above).
 
     Parameters
@@ -151,6 +159,9 @@ def refine_sphere(volume, centre, radius_nm, *, voxel_size, iterations=10, margi
         Convergence: the centre moved less than this (voxels).
     edge : {"steepest", "second_derivative"}, optional
         How the radius is read off the profile (:func:`emseg.measure.radial.fit_membrane`).
+    edge_offset_nm : float, optional
+        Added to that edge: the model's labelling convention (``offset_nm`` of
+        :func:`~emseg.measure.radial.fit_membrane`).
 
     Returns
     -------
@@ -179,7 +190,7 @@ def refine_sphere(volume, centre, radius_nm, *, voxel_size, iterations=10, margi
 
     def measure(at, r):
         p = radial_profile(volume, at, voxel_size=spacing, max_radius_nm=1.5 * r + margin_nm)
-        return p, fit_membrane(p, r, edge=edge)
+        return p, fit_membrane(p, r, edge=edge, offset_nm=edge_offset_nm)
     profile, fit = measure(c, radius)
     moves = 0
     for _ in range(int(iterations)):
@@ -258,8 +269,8 @@ def draw_spheres(shape, centres, radii, voxel_size, *, dtype=np.int32, out=None)
 
 
 def refine_spheres(volume, labels, *, voxel_size, mask=None, iterations=10, margin_nm=8.0,
-                   tolerance=0.05, edge="steepest", refine_p=0.3, growth=10, remove_p=0.0,
-                   workers=None, overwrite_labels=False, progress=None):
+                   tolerance=0.05, edge="steepest", edge_offset_nm=0.0, refine_p=0.3,
+                   growth=10, remove_p=0.0, workers=None, overwrite_labels=False, progress=None):
     """Turn segmented vesicles into refined spheres (the module's steps 1-5).
 
     Parameters
@@ -272,7 +283,7 @@ def refine_spheres(volume, labels, *, voxel_size, mask=None, iterations=10, marg
         nm, (z, y, x).
     mask : (Z, Y, X) ndarray, optional
         Region (non-zero) the vesicle centres must lie in.
-    iterations, margin_nm, tolerance, edge : optional
+    iterations, margin_nm, tolerance, edge, edge_offset_nm : optional
         Of :func:`refine_sphere`.
     refine_p : float, optional
         Vesicles with a p-value below it are refined again with growing boxes (0.3, the
@@ -311,8 +322,10 @@ def refine_spheres(volume, labels, *, voxel_size, mask=None, iterations=10, marg
         raise ValueError(f"growth must be a non-negative integer, got {growth!r}")
     if edge not in ("steepest", "second_derivative"):
         raise ValueError(f"edge must be 'steepest' or 'second_derivative', got {edge!r}")
+    if not np.isfinite(edge_offset_nm):
+        raise ValueError(f"edge_offset_nm must be a finite number, got {edge_offset_nm!r}")
     settings = {"iterations": iterations, "margin_nm": margin_nm, "tolerance": tolerance,
-                "edge": edge}
+                "edge": edge, "edge_offset_nm": float(edge_offset_nm)}
     ids, starts, radii0 = initial_spheres(labels, spacing)
     total = len(ids)
     # vesicles are independent: threads (the FFTs and much of NumPy release the GIL)

@@ -115,7 +115,7 @@ def segment_volume(volume, predict_fn, meta, *, voxel_size, mask=None, threshold
     -------
     VolumeSegmentation
     """
-    from ..models.config import check_vesicle_options
+    from ..models.config import check_vesicle_options, refine_keywords
 
     volume = check_nd_array(volume, "volume", ndims=(3,), allow_bool=False)
     if min(volume.shape) < 2:
@@ -175,13 +175,9 @@ def segment_volume(volume, predict_fn, meta, *, voxel_size, mask=None, threshold
     if options["refine"]:
         from .spheres import refine_spheres
 
-        labels, spheres = refine_spheres(
-            volume, labels, voxel_size=spacing, mask=mask,
-            iterations=options["refine_iterations"], margin_nm=options["refine_margin_nm"],
-            tolerance=options["refine_tolerance"], edge=options["refine_edge"],
-            refine_p=options["refine_p"],
-            growth=options["refine_growth"], remove_p=options["remove_p"],
-            overwrite_labels=True, progress=progress)
+        labels, spheres = refine_spheres(volume, labels, voxel_size=spacing, mask=mask,
+                                         **refine_keywords(options), overwrite_labels=True,
+                                         progress=progress)
         cut = np.concatenate([[np.nan], np.asarray(cut, float)[spheres.source]])
     return VolumeSegmentation(labels, prob.astype(np.float32, copy=False), spacing, float(t), cut,
                               table, spheres)
