@@ -89,6 +89,9 @@ def test_segment_tomogram_writes_labels_probability_table_and_picture(tomo, segm
     assert (table.MembraneIntensity < table.LumenIntensity).mean() > 0.9   # membranes dark
     meta = io.read_yaml(find_model("emseg-vesicles-cryoet").path / "model.yaml")
     assert table.Threshold.between(meta["threshold"] - 1e-9, 1).all()   # growth stops there
+    # the refinement's edge convention is the one measured on the validation tomograms
+    offset = meta["postprocess"]["refine_offset_nm"]
+    assert offset == meta["scores"]["validation edge offset (nm, median)"] and 0 < offset < 2
     # the IMOD model: one scattered point per vesicle, at its centre, radius as point size
     points = imodmodel.read(out / "synapse_vesicles.mod")
     assert len(points) == len(table)
