@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy import ndimage as ndi
 from skimage.measure import label
 
 from emseg.workflows import example_files
@@ -95,17 +96,64 @@ def test_sem_agglomerates_exact_labels():
         sem_agglomerates((64, 64), diameter_nm=(50, 10))
 
 
-def test_tem_vesicles_dark_rims_and_debris_unlabelled():
-    t = tem_vesicles((300, 300), pixel_size=1.5, n_vesicles=12, debris=40, seed=2)
-    values = np.unique(t.labels[t.labels > 0])
-    assert values.size >= 3
-    np.testing.assert_array_equal(values, np.arange(1, values.size + 1))
+def test_tem_vesicles_16_bit_with_exact_labels_and_both_contrasts():
     from skimage.segmentation import find_boundaries
-    rim = find_boundaries(t.labels, mode="inner") & (t.labels > 0)
-    inner = (t.labels > 0) & ~rim
-    assert t.image[rim].mean() < t.image[inner].mean() - 10     # stain rims are dark
-    with pytest.raises(ValueError, match="cup_fraction"):
-        tem_vesicles((64, 64), cup_fraction=2)
+    kw = dict(pixel_size=1.5, n_vesicles=14, cluster_fraction=0.0, debris=0.0, seed=2)
+    dark = tem_vesicles((320, 320), contrast="dark", background="smooth", **kw)
+    light = tem_vesicles((320, 320), contrast="light", background="smooth", **kw)
+    assert dark.image.dtype == np.uint16 and dark.image.max() > 1000
+    # the contrast changes the looks, not the layout
+    np.testing.assert_array_equal(dark.labels, light.labels)
+    values = np.unique(dark.labels[dark.labels > 0])
+    assert values.size >= 5
+    np.testing.assert_array_equal(values, np.arange(1, values.size + 1))
+    lab = dark.labels
+    far = ~ndi.binary_dilation(lab > 0, iterations=25)         # the stain, away from halos
+    depth = ndi.distance_transform_edt(lab > 0)
+    deepest = ndi.maximum(depth, lab, index=np.arange(lab.max() + 1))
+    core = (lab > 0) & (depth > 0.6 * deepest[lab])             # the middle of each vesicle
+    bg = np.median(dark.image[far]), np.median(light.image[far])
+    # stain pooled in the cups: interiors darker than the surroundings; or lighter
+    assert np.median(dark.image[core]) < bg[0] and np.median(light.image[core]) > 1.3 * bg[1]
+    # the membrane: a bright line just inside the outline
+    edge = find_boundaries(lab, mode="inner") & (lab > 0)
+    assert np.median(light.image[edge]) > bg[1]
+    # every vesicle is a round blob of about the drawn size, in nm at any magnification
+    from emseg.measure import measure
+    table = measure(lab, pixel_size=1.5)
+    inner = ~table.Border.to_numpy(bool)
+    assert table.loc[inner, "Circ."].min() > 0.8
+    assert table.loc[inner, "ECD"].between(25, 210).all()
+
+
+def test_tem_vesicles_clusters_touch_and_debris_stays_unlabelled():
+    clustered = tem_vesicles((400, 400), pixel_size=1.2, n_vesicles=25, cluster_fraction=0.8,
+                             debris=0.0, seed=4)
+    lab = clustered.labels
+    # touching vesicles: neighbouring labels share an edge
+    right = (lab[:, 1:] != lab[:, :-1]) & (lab[:, 1:] > 0) & (lab[:, :-1] > 0)
+    down = (lab[1:] != lab[:-1]) & (lab[1:] > 0) & (lab[:-1] > 0)
+    assert right.sum() + down.sum() > 20
+    messy = tem_vesicles((400, 400), pixel_size=1.2, n_vesicles=25, cluster_fraction=0.8,
+                         debris=5.0, seed=4)
+    np.testing.assert_array_equal(messy.labels, lab)           # debris is never labelled ...
+    # ... and there is debris: dense precipitate grains, far darker than the stain around
+    outside = ~ndi.binary_dilation(lab > 0, iterations=10)
+
+    def dark_fraction(img):
+        img = img.astype(float) / np.median(img[outside])
+        return (img[outside] < 0.4).mean()
+    assert dark_fraction(messy.image) > 0.002 and dark_fraction(clustered.image) < 0.0005
+
+
+def test_tem_vesicles_check_their_arguments():
+    for kw, name in [({"contrast": "grey"}, "contrast"), ({"background": "noisy"}, "background"),
+                     ({"cluster_fraction": 2}, "cluster_fraction"), ({"debris": -1}, "debris"),
+                     ({"pixel_size": 100}, "pixel_size"), ({"counts": 0}, "counts"),
+                     ({"illumination": 1.5}, "illumination"), ({"n_vesicles": -2}, "n_vesicles"),
+                     ({"diameter_nm": (50, 10)}, "diameter_nm")]:
+        with pytest.raises(ValueError, match=name):
+            tem_vesicles((64, 64), **kw)
 
 
 def test_bundled_sem_sample_is_what_the_generator_makes(tmp_path):

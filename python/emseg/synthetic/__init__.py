@@ -6,7 +6,8 @@ network on simulated images only). One module per modality:
 
 - :mod:`~emseg.synthetic.sem`: SEM particles (:func:`sem_agglomerates`, the
   example scene :func:`particle_labels` / :func:`render_micrograph`);
-- :mod:`~emseg.synthetic.tem`: negative-stain TEM vesicles (:func:`tem_vesicles`);
+- :mod:`~emseg.synthetic.tem`: negative-stain TEM images of extracellular vesicles,
+  16-bit, dark or light, with clusters and debris (:func:`tem_vesicles`);
 - :mod:`~emseg.synthetic.cryoet`: cryo-electron tomograms of synapses with synaptic
   vesicles (:func:`synapse_tomogram`);
 - :mod:`~emseg.synthetic.fitness`: classifier-filter training data
