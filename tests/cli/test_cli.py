@@ -222,6 +222,27 @@ def test_evaluate_prints_table_and_writes_csv(eval_files):
     assert {p: p.read_bytes() for p in d.rglob("*.tif")} == before   # inputs untouched
 
 
+def test_evaluate_prints_the_fru_net_table(eval_files):
+    d = eval_files
+    r = run("evaluate", "--pred", d / "p/a_labels.tif", d / "p/b_labels.tif",
+            "--truth", d / "t/b_m.tif", d / "t/a_m.tif", "--table", "fru-net",
+            "-o", d / "table1.csv")
+    assert r.returncode == 0, r.stderr
+    header = r.stdout.splitlines()[0].split()
+    assert header[:3] == ["Image", "SEG", "DET"] and "FP ratio" in r.stdout.splitlines()[0]
+    t = pd.read_csv(d / "table1.csv")
+    assert list(t["Image"]) == ["a", "b", "all"]
+    assert t.loc[2, "TP"] == 4 and t.loc[2, "FP"] == 0 and t.loc[2, "FP ratio"] == 0
+    assert "pooled: SEG" in r.stdout
+    # SEG pools every true vesicle: the images' SEG weighted by their vesicles
+    r = run("evaluate", "--pred", d / "p/a_labels.tif", d / "p/b_labels.tif",
+            "--truth", d / "t/b_m.tif", d / "t/a_m.tif", "-o", d / "all.csv")
+    full = pd.read_csv(d / "all.csv").iloc[:2]
+    n = full["Objects (truth)"]
+    assert t.loc[2, "SEG"] == pytest.approx((full["SEG"] * n).sum() / n.sum())
+    assert t.loc[:1, "SEG"].tolist() == pytest.approx(full["SEG"].tolist())
+
+
 @pytest.mark.parametrize("args, message", [
     ([], "no files given"),
     (["--pred", "p/a_labels.tif", "p/b_labels.tif", "--truth", "t/a_m.tif"],

@@ -353,6 +353,31 @@ def test_evaluate_degraded_segmentation_scores_worse():
     assert math.isnan(s["Youden J"])
 
 
+def test_fru_net_table_pools_two_images_by_hand():
+    shape = (80, 80)
+    # image 1: two true discs, one found exactly, one missed; a false positive
+    t1 = disc(shape, (20, 20), 10) + disc(shape, (55, 55), 12, value=2)
+    p1 = disc(shape, (20, 20), 10) + disc(shape, (60, 15), 8, value=3)
+    # image 2: one true disc found smaller (radius 12 -> 9)
+    t2 = disc(shape, (40, 40), 12)
+    p2 = disc(shape, (40, 40), 9)
+    e1, e2 = M.evaluate(p1, t1, pixel_size=1.5), M.evaluate(p2, t2, pixel_size=1.5)
+    row = M.fru_net_scores([e1, e2])
+    assert list(row) == list(M.FRU_NET_COLUMNS)
+    jac = e2.scores["SEG*"]                                # the one Jaccard of image 2
+    assert jac == pytest.approx((9 / 12) ** 2, abs=0.03)
+    assert row["SEG"] == pytest.approx((1 + 0 + jac) / 3)        # over the 3 true vesicles
+    assert row["SEG*"] == pytest.approx((1 + jac) / 2)           # over the 2 detected
+    assert row["DET"] == pytest.approx((2 * e1.scores["DET"] + e2.scores["DET"]) / 3)
+    assert row["TP"] == 2 and row["FP"] == 1 and row["FP ratio"] == pytest.approx(1 / 3)
+    d2 = 1 - e2.pred_table["ECD"][0] / e2.truth_table["ECD"][0]
+    assert row["delta_d"] == pytest.approx(d2 / 2)               # exact pair and the shrunk one
+    assert 0 <= row["p d (all)"] <= 1 and 0 <= row["p r (TP)"] <= 1
+    assert M.fru_net_scores(e1)["TP"] == 1                       # one image alone
+    with pytest.raises(TypeError, match="evaluations"):
+        M.fru_net_scores([])
+
+
 def test_evaluate_masks_and_connectivity():
     truth = np.zeros((10, 10), np.uint8)
     truth[1:4, 1:4] = 255

@@ -34,6 +34,12 @@ def add_parsers(sub):
                    help="IoU needed for a matched object (default 0.5)")
     e.add_argument("--column", default="MinFeret", metavar="COL",
                    help="measurement whose distribution is compared (default MinFeret)")
+    e.add_argument("--table", choices=("emseg", "fru-net"), default="emseg",
+                   help="what is printed for 2D images: EMSeg's scores (default) or the FRU-Net "
+                        "paper's Table 1 (vesicles in TEM: SEG, DET, Monte-Carlo Wilcoxon "
+                        "p-values of diameter and roundness over all objects, SEG*, delta_d, "
+                        "delta_r, TP, FP, FP ratio and the p-values over the correctly detected "
+                        "ones), per image and pooled over all of them")
     e.add_argument("--output", "-o", metavar="CSV",
                    help="write every score of every image (and the means) to this CSV file")
     e.set_defaults(func=cmd_evaluate)
@@ -95,7 +101,9 @@ def cmd_evaluate(args):
     if volumes:
         _report_volumes(volumes, out if not results else None)
 
-    if results:
+    if results and args.table == "fru-net":
+        _report_fru_net(results, out)
+    elif results:
         table = evaluation_table(results)
         if out is not None:
             io.write_table(out, table)
@@ -117,6 +125,23 @@ def cmd_evaluate(args):
         if out is not None:
             print(f"wrote {out}")
     return finish("evaluate", failures, len(pairs), "pair(s)")
+
+
+def _report_fru_net(results, out):
+    from .. import io
+    from ..workflows import fru_net_table
+
+    table = fru_net_table(results)
+    if out is not None:
+        io.write_table(out, table)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"))
+    pooled = table.iloc[-1]
+    print(f"All {len(results)} image(s) pooled: SEG {pooled['SEG']:.4f}, DET {pooled['DET']:.4f}, "
+          f"SEG* {pooled['SEG*']:.4f}, delta_d {pooled['delta_d']:.4f}, delta_r "
+          f"{pooled['delta_r']:.4f}; TP {int(pooled['TP'])}, FP {int(pooled['FP'])} (FP ratio "
+          f"{pooled['FP ratio']:.4f})")
+    if out is not None:
+        print(f"wrote {out}")
 
 
 def _report_volumes(results, out):

@@ -38,9 +38,10 @@ One module per family (:mod:`~emseg.metrics.pixel`, :mod:`~emseg.metrics.instanc
 """
 
 from ._common import to_instances
-from .biology import distribution_errors, morphology_errors, ratio_error, wilcoxon_mc
+from .biology import (distribution_errors, matched_values, morphology_errors, ratio_error,
+                      wilcoxon_mc)
 from .ctc import CTC_WEIGHTS, ctc_det, ctc_seg
-from .evaluate import Evaluation, evaluate
+from .evaluate import FRU_NET_COLUMNS, Evaluation, evaluate, fru_net_scores
 from .instance import (Matching, center_detection, center_matches, instance_iou, keep_reference,
                        match_instances)
 from .isbi import InformationError, RandError, information_error, rand_error
@@ -53,6 +54,7 @@ __all__ = [
     "match_instances", "Matching", "instance_iou", "ctc_seg", "ctc_det", "pixel_error",
     "rand_error", "information_error", "ratio_error", "morphology_errors", "wilcoxon_mc",
     "center_detection", "center_matches", "vesicle_scores", "VESICLE_SCORES",
-    "distribution_errors", "evaluate", "Evaluation",
+    "distribution_errors", "evaluate", "Evaluation", "fru_net_scores", "FRU_NET_COLUMNS",
+    "matched_values",
     "CTC_WEIGHTS", "keep_reference", "optimal_threshold", "RandError", "InformationError",
 ]

@@ -10,7 +10,8 @@ import numpy as np
 from ._common import _ratio
 from .instance import Matching
 
-__all__ = ["ratio_error", "morphology_errors", "wilcoxon_mc", "distribution_errors"]
+__all__ = ["ratio_error", "matched_values", "morphology_errors", "wilcoxon_mc",
+           "distribution_errors"]
 
 
 def _values(x, name):
@@ -60,6 +61,33 @@ def _per_label(table, column):
     return dict(zip(t["Label"].to_numpy(), t[column].to_numpy()))
 
 
+def matched_values(matching, pred_table, truth_table, column):
+    """``column`` of the matched objects: ``(pred, truth)`` arrays, pair by pair.
+
+    Parameters
+    ----------
+    matching : Matching
+        From :func:`match_instances`.
+    pred_table, truth_table : pandas.DataFrame
+        :func:`emseg.measure.measure` tables of the same label images.
+    column : str
+        A measurement column (e.g. ``ECD``, ``Circ.``).
+    """
+    if not isinstance(matching, Matching):
+        raise TypeError(f"matching must be a Matching, got {type(matching).__name__}")
+    for name, t in (("pred_table", pred_table), ("truth_table", truth_table)):
+        if not hasattr(t, "columns") or column not in t.columns or "Label" not in t.columns:
+            raise ValueError(f"{name} must be a measurement table with Label and {column}")
+    p = _per_label(pred_table, column)
+    g = _per_label(truth_table, column)
+    try:
+        s = [p[int(lab)] for lab in matching.pred_labels]
+        r = [g[int(lab)] for lab in matching.truth_labels]
+    except KeyError as exc:
+        raise ValueError(f"label {exc.args[0]} of matching is missing from the tables") from None
+    return np.asarray(s, float), np.asarray(r, float)
+
+
 def morphology_errors(matching, pred_table, truth_table):
     """Diameter and roundness errors of matched objects (FRU-Net's delta_d, delta_r).
 
@@ -78,21 +106,9 @@ def morphology_errors(matching, pred_table, truth_table):
         ``delta_d``, ``delta_r`` (:func:`ratio_error` over the matched pairs)
         and ``n`` (number of pairs).
     """
-    if not isinstance(matching, Matching):
-        raise TypeError(f"matching must be a Matching, got {type(matching).__name__}")
-    out = {"n": matching.tp}
+    out = {"n": matching.tp if isinstance(matching, Matching) else 0}
     for key, column in (("delta_d", "ECD"), ("delta_r", "Circ.")):
-        for name, t in (("pred_table", pred_table), ("truth_table", truth_table)):
-            if not hasattr(t, "columns") or column not in t.columns or "Label" not in t.columns:
-                raise ValueError(f"{name} must be a measurement table with Label and {column}")
-        p = _per_label(pred_table, column)
-        g = _per_label(truth_table, column)
-        try:
-            s = [p[int(lab)] for lab in matching.pred_labels]
-            r = [g[int(lab)] for lab in matching.truth_labels]
-        except KeyError as exc:
-            raise ValueError(f"label {exc.args[0]} of matching is missing from the tables") from None
-        out[key] = ratio_error(s, r)
+        out[key] = ratio_error(*matched_values(matching, pred_table, truth_table, column))
     return out
 
 

@@ -5,13 +5,20 @@ from dataclasses import dataclass, field
 
 from .._validate import check_choice
 from ._common import _pair, to_instances
-from .biology import distribution_errors, morphology_errors, wilcoxon_mc
+from .biology import (distribution_errors, matched_values, morphology_errors, ratio_error,
+                      wilcoxon_mc)
 from .ctc import ctc_det, ctc_seg
 from .instance import Matching, center_detection, instance_iou, match_instances
 from .isbi import information_error, rand_error
 from .pixel import _check_prob, pixel_error, pixel_scores, youden_index
 
-__all__ = ["Evaluation", "evaluate"]
+__all__ = ["Evaluation", "evaluate", "fru_net_scores", "FRU_NET_COLUMNS"]
+
+#: The columns of the FRU-Net paper's Table 1 (:func:`fru_net_scores`): detection and
+#: segmentation over all true vesicles, the Monte-Carlo Wilcoxon p-values of diameter and
+#: roundness over all objects, then over the correctly detected ones with their errors.
+FRU_NET_COLUMNS = ("SEG", "DET", "p d (all)", "p r (all)", "SEG*", "delta_d", "delta_r", "TP",
+                   "FP", "FP ratio", "p d (TP)", "p r (TP)")
 
 
 @dataclass
@@ -106,3 +113,69 @@ def evaluate(pred, truth, prob=None, *, pixel_size=None, connectivity=8, iou_thr
         s[f"{column} {k} err"] = d[k]
     s[f"{column} KS"] = d["KS"]
     return Evaluation(s, pt, tt, m)
+
+
+def fru_net_scores(evaluations, *, seed=0):
+    """The FRU-Net paper's Table 1 for a set of images, pooled over their objects.
+
+    Parameters
+    ----------
+    evaluations : Evaluation or sequence of Evaluation
+        From :func:`evaluate`, one per image (the measurement tables and matching they keep
+        are used).
+    seed : int, optional
+        Seed of the Monte-Carlo Wilcoxon tests.
+
+    Returns
+    -------
+    dict
+        :data:`FRU_NET_COLUMNS`: ``SEG`` (mean Jaccard over all true vesicles of all images),
+        ``DET`` (the images' DET weighted by their true vesicles: one minus the summed
+        AOGM-D over the summed AOGM-0, each image's cost capped at its AOGM-0),
+        ``p d (all)`` and ``p r (all)`` (Monte-Carlo Wilcoxon p-values of the diameters
+        ``ECD`` and roundness ``Circ.`` of all segmented against all true objects);
+        ``SEG*`` (mean Jaccard over the CTC-detected true vesicles); ``delta_d``, ``delta_r``,
+        ``TP``, ``FP`` (objects matched at the evaluation's IoU threshold), ``FP ratio``
+        (FP / (FP + TP), what the paper's FP column reports relative to detections) and
+        ``p d (TP)``, ``p r (TP)`` over the matched objects.
+    """
+    import numpy as np
+
+    if isinstance(evaluations, Evaluation):
+        evaluations = [evaluations]
+    evaluations = list(evaluations)
+    if not evaluations or not all(isinstance(e, Evaluation) for e in evaluations):
+        raise TypeError("evaluations must be Evaluation objects (from evaluate), at least one")
+    n = np.array([e.scores["Objects (truth)"] for e in evaluations], float)
+    seg = np.array([e.scores["SEG"] for e in evaluations], float)
+    seg_star = np.array([e.scores["SEG*"] for e in evaluations], float)
+    det = np.array([e.scores["DET"] for e in evaluations], float)
+    has = n > 0
+    total = n[has].sum()
+    jaccard = np.where(has, np.nan_to_num(seg) * n, 0.0)          # summed Jaccard per image
+    found = np.where(np.isfinite(seg_star) & (seg_star > 0), jaccard / np.where(
+        seg_star > 0, seg_star, 1.0), 0.0)                        # detected true vesicles
+    out = {"SEG": float(jaccard.sum() / total) if total else math.nan,
+           "DET": float((det[has] * n[has]).sum() / total) if total else math.nan}
+
+    def pooled(key, column):
+        return np.concatenate([np.asarray(getattr(e, key)[column], float) for e in evaluations])
+
+    out["p d (all)"] = wilcoxon_mc(pooled("pred_table", "ECD"), pooled("truth_table", "ECD"),
+                                   seed=seed)
+    out["p r (all)"] = wilcoxon_mc(pooled("pred_table", "Circ."),
+                                   pooled("truth_table", "Circ."), seed=seed)
+    out["SEG*"] = float(jaccard.sum() / found.sum()) if found.sum() else math.nan
+    pairs = {c: [matched_values(e.matching, e.pred_table, e.truth_table, c) for e in evaluations]
+             for c in ("ECD", "Circ.")}
+    values = {c: tuple(np.concatenate([p[i] for p in v]) for i in (0, 1))
+              for c, v in pairs.items()}
+    tp = int(sum(e.matching.tp for e in evaluations))
+    fp = int(sum(e.matching.fp for e in evaluations))
+    out["delta_d"] = ratio_error(*values["ECD"]) if tp else math.nan
+    out["delta_r"] = ratio_error(*values["Circ."]) if tp else math.nan
+    out["TP"], out["FP"] = tp, fp
+    out["FP ratio"] = fp / (fp + tp) if fp + tp else math.nan
+    out["p d (TP)"] = wilcoxon_mc(*values["ECD"], seed=seed)
+    out["p r (TP)"] = wilcoxon_mc(*values["Circ."], seed=seed)
+    return out

@@ -10,7 +10,8 @@ holds what they share (checked loading, bundled samples, pairing by name).
 
 from .convert import imagej_dtype, imagej_image
 from .evaluate import (EvaluateResult, VolumeEvaluation, evaluate_files, evaluate_volume_files,
-                       evaluation_table, pooled_scores, volume_evaluation_table)
+                       evaluation_table, fru_net_table, pooled_scores,
+                       volume_evaluation_table)
 from .files import (ROLE_SUFFIXES, example_files, expand_folders, file_calibration, load_image,
                     load_labels, pair_files, pair_key, sample_files)
 from .filter import FilterResult, filter_array, filter_file
@@ -28,5 +29,5 @@ __all__ = ["load_labels", "load_image", "file_calibration", "example_files", "sa
            "segment_volume_file", "volume_output_paths", "write_volume_outputs", "table_centres",
            "FilterResult", "filter_array", "filter_file", "training_pairs", "classifier_triples",
            "EvaluateResult", "evaluate_files", "VolumeEvaluation", "evaluate_volume_files",
-           "volume_evaluation_table", "evaluation_table", "pooled_scores", "FileInfo",
+           "volume_evaluation_table", "evaluation_table", "pooled_scores", "fru_net_table", "FileInfo",
            "file_info", "imagej_dtype", "imagej_image"]

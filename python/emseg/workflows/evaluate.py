@@ -9,6 +9,7 @@ from ..io import resolve_pixel_size
 from .files import load_image, load_labels
 
 __all__ = ["EvaluateResult", "evaluate_files", "evaluation_table", "pooled_scores",
+           "fru_net_table",
            "VolumeEvaluation", "evaluate_volume_files", "volume_evaluation_table"]
 
 
@@ -73,6 +74,20 @@ def evaluation_table(results, *, mean_row=True):
         means = table.drop(columns="Image").mean(skipna=True)
         table = pd.concat([table, pd.DataFrame([{"Image": "mean", **means}])], ignore_index=True)
     return table
+
+
+def fru_net_table(results):
+    """The FRU-Net paper's Table 1: a row per image and an ``all`` row pooled over every
+    object of every image (:func:`emseg.metrics.fru_net_scores`)."""
+    import pandas as pd
+
+    from ..metrics import fru_net_scores
+
+    if not results:
+        raise ValueError("results is empty: nothing to tabulate")
+    rows = [{"Image": r.name, **fru_net_scores(r.evaluation)} for r in results]
+    rows.append({"Image": "all", **fru_net_scores([r.evaluation for r in results])})
+    return pd.DataFrame(rows)
 
 
 def _pooled_detection(tp, fp, fn):
