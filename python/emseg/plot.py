@@ -3,7 +3,7 @@
 import numpy as np
 
 __all__ = ["size_histogram", "outline_overlay", "filter_overlay", "volume_slices", "training_curve",
-           "radial_profiles"]
+           "radial_profiles", "sample_comparison"]
 
 #: Outline colours (RGB): segmentation yellow, ground truth cyan.
 PRED_COLOR = (255, 214, 0)
@@ -380,5 +380,62 @@ def radial_profiles(spheres, *, count=6, title=None):
         ax.legend(fontsize=7, loc="lower right")
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def sample_comparison(comparison, column, *, unit=None, title=None):
+    """Samples' distributions of one measurement side by side: overlaid histograms on the
+    same bins, and box plots with each median's bootstrap confidence interval.
+
+    Parameters
+    ----------
+    comparison : emseg.stats.SampleComparison
+    column : str
+        The measurement's name (axis label).
+    unit : str, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    from .stats import SampleComparison
+
+    if not isinstance(comparison, SampleComparison):
+        raise TypeError(f"comparison must be a SampleComparison, got {type(comparison).__name__}")
+    names = list(comparison.values)
+    data = [comparison.values[n] for n in names]
+    label = f"{column} ({unit})" if unit else column
+    fig = Figure(figsize=(10, 4))
+    ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    edges = np.histogram_bin_edges(np.concatenate(data), bins="auto")
+    colors = ["#4a7fb5", "#d9822b", "#3a9a5b", "#b03a6a", "#7a5cb5", "#6b6b6b"]
+    for i, (name, v) in enumerate(zip(names, data)):
+        ax.hist(v, bins=edges, density=True, histtype="stepfilled", alpha=0.35,
+                color=colors[i % len(colors)], label=f"{name} (n = {v.size})")
+        ax.hist(v, bins=edges, density=True, histtype="step", color=colors[i % len(colors)])
+    ax.set_xlabel(label)
+    ax.set_ylabel("Density")
+    ax.legend(frameon=False, fontsize=8)
+    s = comparison.summary.set_index("Sample")
+    ci = [(s.loc[n, "CI low"], s.loc[n, "CI high"]) for n in names]
+    box = bx.boxplot(data, notch=True, conf_intervals=ci, usermedians=s.loc[names, "Median"],
+                     patch_artist=True, showfliers=True, flierprops={"markersize": 2})
+    for i, patch in enumerate(box["boxes"]):
+        patch.set_facecolor(colors[i % len(colors)])
+        patch.set_alpha(0.5)
+    bx.set_xticks(range(1, len(names) + 1), names)
+    bx.set_ylabel(label)
+    t = comparison.tests
+    if len(t) == 1:
+        bx.set_title(f"Wilcoxon p = {t['p Wilcoxon'][0]:.3g}, KS p = {t['p KS'][0]:.3g}",
+                     fontsize=9)
+    fig.suptitle(title or f"{column}: medians with their {comparison.confidence:.0%} bootstrap "
+                 "confidence intervals (notches)", fontsize=10)
     fig.tight_layout()
     return fig

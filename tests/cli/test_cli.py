@@ -271,3 +271,66 @@ def test_evaluate_goes_on_past_a_bad_pair(eval_files):
     assert "b_labels.tif: shape (40, 41) differs from ground truth" in r.stderr
     assert "1 of 2 pair(s) failed" in r.stderr
     assert list(pd.read_csv(d / "s.csv")["Image"]) == ["a", "mean"]
+
+
+@pytest.fixture()
+def two_samples(tmp_path):
+    """Two folders of result tables: sample B's vesicles are larger; a filtered table and a
+    border object that must not count."""
+    from emseg.measure import measure
+    from emseg.synthetic import tem_vesicles
+    for name, d, seed in (("A", (30, 90), 0), ("B", (80, 180), 10)):
+        folder = tmp_path / name
+        folder.mkdir()
+        for i in range(2):
+            t = tem_vesicles((384, 384), pixel_size=1.56, diameter_nm=d, n_vesicles=25,
+                             seed=seed + i, debris=0.0)
+            table = measure(t.labels, pixel_size=1.56)
+            table.to_csv(folder / f"img{i}_results.csv", index=False)
+    # image 0 of A was filtered: its kept rows replace its results table
+    t = pd.read_csv(tmp_path / "A" / "img0_results.csv")
+    t["Kept"] = np.arange(len(t)) % 2 == 0
+    t.to_csv(tmp_path / "A" / "img0_filtered.csv", index=False)
+    return tmp_path
+
+
+def test_compare_two_samples(two_samples):
+    d = two_samples
+    before = {p: p.read_bytes() for p in d.rglob("*.csv")}
+    r = run("compare", d / "A", d / "B", "--name", "HEK", "--name", "MEF", "-o", d / "out")
+    assert r.returncode == 0, r.stderr
+    assert "HEK vs MEF" in r.stdout and "Wilcoxon rank-sum p = " in r.stdout
+    s = pd.read_csv(d / "out" / "compare_summary.csv")
+    assert s.Column.tolist() == ["ECD"] * 2 + ["Circ."] * 2 + ["Round"] * 2
+    # the counts: border objects out, and only the filtered table's kept rows for image 0
+    a0 = pd.read_csv(d / "A" / "img0_filtered.csv")
+    a1 = pd.read_csv(d / "A" / "img1_results.csv")
+    n_a = int((a0.Kept & ~a0.Border).sum() + (~a1.Border).sum())
+    assert s.loc[0, "n"] == n_a and s.loc[0, "Sample"] == "HEK"
+    assert s.loc[0, "CI low"] <= s.loc[0, "Median"] <= s.loc[0, "CI high"]
+    t = pd.read_csv(d / "out" / "compare_tests.csv")
+    ecd = t[t.Column == "ECD"].iloc[0]
+    assert ecd["Median difference"] > 20 and ecd["p Wilcoxon"] < 1e-4
+    for png in ("compare_ECD.png", "compare_Circ.png", "compare_Round.png"):
+        assert (d / "out" / png).stat().st_size > 10000
+    assert {p: p.read_bytes() for p in before} == before       # the tables are untouched
+    # one column, a single table per sample
+    r = run("compare", d / "A" / "img1_results.csv", d / "B" / "img0_results.csv", "--column",
+            "MinFeret", "-o", d / "one")
+    assert r.returncode == 0, r.stderr
+    assert pd.read_csv(d / "one" / "compare_summary.csv").Column.unique().tolist() == ["MinFeret"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["A"], "at least two samples"),
+    (["A", "B", "--name", "x"], "--name given 1 time(s) for 2 samples"),
+    (["A", "B", "--column", "Size"], "no column 'Size'"),
+    (["A", "missing"], "missing: no such file or folder"),
+    (["A", "B", "--confidence", "2"], "--confidence must be in (0, 1)"),
+    (["A", "A"], "samples share a name"),
+])
+def test_compare_bad_input_is_one_line(two_samples, args, message):
+    r = run("compare", *args, "-o", "out", cwd=two_samples)
+    assert r.returncode == 2
+    assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not (two_samples / "out").exists()

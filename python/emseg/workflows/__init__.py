@@ -3,11 +3,13 @@
 Each function takes paths (or arrays with their pixel size), reads through
 :mod:`emseg.io`, computes with the pure algorithms and returns results; the
 caller decides what to write. One module per task: :mod:`~.measure`,
-:mod:`~.segment`, :mod:`~.filter`, :mod:`~.evaluate`, :mod:`~.training`
+:mod:`~.segment`, :mod:`~.filter`, :mod:`~.evaluate`, :mod:`~.compare` (samples' tables
+against each other), :mod:`~.training`
 (reading training data), :mod:`~.info` (what a file holds); :mod:`~.files`
 holds what they share (checked loading, bundled samples, pairing by name).
 """
 
+from .compare import compare_tables, sample_tables, sample_values, write_comparison
 from .convert import imagej_dtype, imagej_image
 from .evaluate import (EvaluateResult, VolumeEvaluation, evaluate_files, evaluate_volume_files,
                        evaluation_table, fru_net_table, pooled_scores,
@@ -29,5 +31,6 @@ __all__ = ["load_labels", "load_image", "file_calibration", "example_files", "sa
            "segment_volume_file", "volume_output_paths", "write_volume_outputs", "table_centres",
            "FilterResult", "filter_array", "filter_file", "training_pairs", "classifier_triples",
            "EvaluateResult", "evaluate_files", "VolumeEvaluation", "evaluate_volume_files",
-           "volume_evaluation_table", "evaluation_table", "pooled_scores", "fru_net_table", "FileInfo",
+           "volume_evaluation_table", "evaluation_table", "pooled_scores", "fru_net_table",
+           "compare_tables", "sample_tables", "sample_values", "write_comparison", "FileInfo",
            "file_info", "imagej_dtype", "imagej_image"]
