@@ -85,6 +85,30 @@ def test_segment_batch_goes_on_and_writes_three_files(images, tiny_model, tmp_pa
 TF_LINE = ("absl", "oneDNN", "cuda", "I0000", "W0000", "E0000", "tensorflow", "TensorFlow")
 
 
+def test_segment_reports_the_models_measurements(images, tiny_model, tmp_path):
+    """A model whose model.yaml names measurements to report (a vesicle model: diameter and
+    roundness) gets their summary printed and a histogram each."""
+    import shutil
+
+    from emseg import io
+    src, _ = images
+    model = tmp_path / "vesicle-model"
+    shutil.copytree(tiny_model.path, model)
+    meta = io.read_yaml(model / "model.yaml")
+    io.write_yaml(model / "model.yaml", {**meta, "report": ["ECD", "Circ."]})
+    out = tmp_path / "out"
+    r = run("segment", src / "good.tif", "--model", model, "--output", out)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["good_Circ.png", "good_ECD.png",
+                                                    "good_labels.tif", "good_prob.tif",
+                                                    "good_results.csv"]
+    table = pd.read_csv(out / "good_results.csv")
+    inner = table[~table.Border.astype(bool)]
+    line = next(x for x in r.stdout.splitlines() if x.strip().startswith("ECD:"))
+    assert f"n {len(inner)}," in line and f"median {inner.ECD.median():.4g}" in line
+    assert "Circ.: n" in r.stdout
+
+
 def test_successful_segment_stderr_holds_no_tensorflow_line(images, tiny_model, tmp_path):
     src, _ = images
     r = run("segment", src / "good.tif", "--model", tiny_model.path, "--output", tmp_path / "o")

@@ -134,6 +134,15 @@ def _write_volume(res, paths, name):
                          header=res.metadata)
 
 
+def _report_columns(meta):
+    """The measurements a 2D model's ``report`` names (none for volume models)."""
+    from ..models.config import is_volume_model
+
+    if meta is None or is_volume_model(meta):
+        return []
+    return list(meta.get("report") or [])
+
+
 def _check_segment_options(args):
     if args.threshold is not None and not 0 <= args.threshold <= 1:
         raise UsageError(f"--threshold must be in [0, 1], got {args.threshold:g}")
@@ -141,9 +150,32 @@ def _check_segment_options(args):
         raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
 
 
-def _segment_outputs(out, stem):
-    return {"labels": out / f"{stem}_labels.tif", "prob": out / f"{stem}_prob.tif",
-            "table": out / f"{stem}_results.csv"}
+def _segment_outputs(out, stem, report=()):
+    paths = {"labels": out / f"{stem}_labels.tif", "prob": out / f"{stem}_prob.tif",
+             "table": out / f"{stem}_results.csv"}
+    for column in report:       # the model's reported measurements: a histogram each
+        safe = "".join(ch if ch.isalnum() else "_" for ch in column).strip("_")
+        paths[column] = out / f"{stem}_{safe}.png"
+    return paths
+
+
+def _report(res, paths, report, name):
+    """Print the summary of the model's reported measurements and draw their histograms
+    (objects cut by the image border left out: their size is not theirs)."""
+    from .. import io
+    from ..measure import summarize
+    from ..plot import size_histogram
+
+    table = res.table
+    if "Border" in table.columns:
+        table = table[~table["Border"].astype(bool)]
+    summary = summarize(table, list(report))
+    for row in summary.reset_index().to_dict("records"):
+        print(f"  {row['column']}: n {row['count']}, mean {row['mean']:.4g} ± {row['SD']:.3g}, "
+              f"median {row['median']:.4g}, D10/D90 {row['D10']:.4g}/{row['D90']:.4g}")
+    for column in report:
+        io.write_png(paths[column], size_histogram(table, column, title=None if len(table)
+                                                   else f"{name}: no {column} to show"))
 
 
 def _write_segmentation(res, paths):
@@ -181,12 +213,14 @@ def cmd_segment(args):
         if not Path(args.mask).is_file():
             raise UsageError(f"--mask {args.mask}: no such file")
         inputs.add(Path(args.mask).resolve())
+    named = _load_model(args.model) if args.model is not None else None
+    report = _report_columns(named.meta if named is not None else None)
     for stem in stems:
-        for path in [*_segment_outputs(out, stem).values(), *_filter_outputs(out, stem).values(),
+        for path in [*_segment_outputs(out, stem, report).values(),
+                     *_filter_outputs(out, stem).values(),
                      *volume_output_paths(out, stem, fmt=args.volume_format).values()]:
             if path.resolve() in inputs:
                 raise UsageError(f"output {path} would overwrite an input file")
-    named = _load_model(args.model) if args.model is not None else None
     models = {}
     from ..models.config import is_volume_model
 
@@ -254,14 +288,16 @@ def cmd_segment(args):
                        f"{seg.threshold:.6g}) -> {', '.join(p.name for p in paths.values())}",
                        file=sys.stdout)
             continue
-        paths = _segment_outputs(out, stem)
+        report = _report_columns(predictor.meta)
+        paths = _segment_outputs(out, stem, report)
         _write_segmentation(res, paths)
         seg = res.segmentation
         bar_note = f", data bar from row {seg.databar_row} excluded" if seg.databar_row is not None else ""
         tqdm.write(f"{path}: {len(res.table)} particles (pixel size "
                    f"{describe_size(seg.pixel_size, res.pixel_size_source)}{bar_note}) -> "
-                   f"{paths['labels'].name}, {paths['prob'].name}, {paths['table'].name}",
-                   file=sys.stdout)
+                   f"{', '.join(p.name for p in paths.values())}", file=sys.stdout)
+        if report:
+            _report(res, paths, report, path.name)
         if filtered is not None:
             fpaths = _filter_outputs(out, stem)
             _write_filtered(filtered, fpaths, path.name)

@@ -227,6 +227,10 @@ class ModelConfig:
     patch_size : int, optional
         Training patch side when it differs from ``tile_size`` (CryoVesNet
         trains on 32^3 patches and predicts 64^3 blocks).
+    report : list of str, optional
+        2D segmentation: measurement columns whose distribution ``emseg segment``
+        summarises and draws as a histogram per image (a vesicle model: the diameter
+        ``ECD`` and the roundness ``Circ.``); default none.
     """
 
     name: str = "model"
@@ -246,6 +250,7 @@ class ModelConfig:
     task: str = "segmentation"
     score_weights: list = None
     patch_size: int = None
+    report: list = field(default_factory=list)
 
     def __post_init__(self):
         self.validate()
@@ -262,6 +267,7 @@ class ModelConfig:
 
     def validate(self):
         """Raise ValueError naming the first invalid field."""
+        self._validate_report()
         if not isinstance(self.name, str) or not self.name or any(c in self.name for c in "/\\:"):
             raise ValueError(f"name must be a non-empty file-name-safe string, got {self.name!r}")
         if self.architecture not in ARCHITECTURES:
@@ -349,6 +355,17 @@ class ModelConfig:
             check_particle_options(self.postprocess)
         if not isinstance(self.description, str):
             raise ValueError("description must be a string")
+
+    def _validate_report(self):
+        if not isinstance(self.report, (list, tuple)) or not all(
+                isinstance(c, str) for c in self.report):
+            raise ValueError(f"report must be a list of measurement names, got {self.report!r}")
+        self.report = list(self.report)
+        if self.report:
+            from ..measure.particles import NUMERIC_COLUMNS
+            bad = [c for c in self.report if c not in NUMERIC_COLUMNS]
+            if bad:
+                raise ValueError(f"report: unknown measurement(s) {', '.join(bad)}")
 
     def to_dict(self):
         return dataclasses.asdict(self)

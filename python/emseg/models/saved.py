@@ -59,6 +59,8 @@ def model_metadata(config, *, training=None, scores=None, description=None):
         meta["voxel_size_nm"] = [float(config.pixel_size)] * 3
         meta["block_size"] = int(config.tile_size)
         meta["roi_size"] = int(config.tile_size - 2 * config.halo)
+    if config.report:
+        meta["report"] = list(config.report)
     if config.task == "classifier":
         # what a classifier's scores mean; segmentation post-processing does not apply
         del meta["postprocess"]
