@@ -8,9 +8,9 @@ layers = keras.layers
 __all__ = ["conv", "bn", "u_shape"]
 
 
-def conv(filters, size, name=None, activation=None):
+def conv(filters, size, name=None, activation=None, initializer="he_normal"):
     return layers.Conv2D(filters, size, padding="same", activation=activation,
-                         kernel_initializer="he_normal", name=name)
+                         kernel_initializer=initializer, name=name)
 
 
 def bn(x, activation=None):
