@@ -69,3 +69,20 @@ def test_classical_vesicles_find_rings_in_a_synthetic_tomogram():
         vesicles_classical(tomo.volume, 2.2, diameter_nm=(50, 20))
     with pytest.raises(ValueError, match="volume must be 3D"):
         vesicles_classical(tomo.volume[0], 2.2)
+
+
+def test_tem_classical_baseline_finds_clean_light_vesicles():
+    from emseg.metrics import match_instances
+    from emseg.segment import tem_vesicles_classical
+    from emseg.synthetic import tem_vesicles
+    t = tem_vesicles((600, 600), pixel_size=1.5, n_vesicles=18, contrast="light",
+                     background="smooth", cluster_fraction=0.0, debris=0.0, seed=5)
+    labels = tem_vesicles_classical(t.image, 1.5)
+    m = match_instances(labels, t.labels)
+    assert m.recall > 0.6 and m.precision > 0.8, (m.recall, m.precision)
+    assert labels.dtype == np.int32
+    np.testing.assert_array_equal(np.unique(labels[labels > 0]), np.arange(1, labels.max() + 1))
+    with pytest.raises(ValueError, match="min_solidity"):
+        tem_vesicles_classical(t.image, 1.5, min_solidity=2)
+    with pytest.raises(ValueError, match="pixel_size"):
+        tem_vesicles_classical(t.image, (1.5, 3.0))

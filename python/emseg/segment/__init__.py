@@ -23,7 +23,7 @@
 No TensorFlow here: networks come in as callables on batches of tiles.
 """
 
-from .classical import segment_classical
+from .classical import segment_classical, tem_vesicles_classical
 from .databar import detect_databar
 from .pipeline import ModelMaps, Segmentation, labels_from_maps, predict_maps, segment
 from .postprocess import postprocess
@@ -36,6 +36,6 @@ from .volume import VolumeSegmentation, segment_volume
 
 __all__ = ["segment", "Segmentation", "predict_maps", "labels_from_maps", "ModelMaps", "predict_tiled", "blend_weights", "fit_tile",
            "patch_starts", "rescale", "rescale_factor", "normalize", "postprocess",
-           "detect_databar", "segment_classical", "adaptive_threshold", "logit_thresholds",
+           "detect_databar", "segment_classical", "tem_vesicles_classical", "adaptive_threshold", "logit_thresholds",
            "shell_intensity", "shell_threshold", "segment_volume", "VolumeSegmentation",
            "refine_spheres", "refine_sphere", "Spheres", "draw_spheres", "mahalanobis_pvalues"]
