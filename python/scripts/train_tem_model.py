@@ -2,6 +2,12 @@
 
     python python/scripts/train_tem_model.py --work build/tem-model
     python python/scripts/train_tem_model.py --work build/tem-model --export models
+    python python/scripts/train_tem_model.py --work build/tem-unet --architecture unet
+    python python/scripts/train_tem_model.py --work build/tem-unet --architecture unet \
+        --export build/baselines
+
+The third and fourth train and export the paper's comparison, a plain U-Net trained on the
+same data the same way (emseg-vesicles-tem-unet; benchmarks/vesicles_tem.py --unet).
 
 The first call generates the synthetic negative-stain images (emseg.synthetic.tem_vesicles,
 seeded) and trains FRU-Net; it resumes when run again on the same --work folder. The second
@@ -25,6 +31,7 @@ The benchmark's images (benchmarks/vesicles_tem.py) use other seeds.
 import argparse
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -82,11 +89,17 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--work", required=True, type=Path, help="folder for checkpoints and the log")
     p.add_argument("--export", type=Path, metavar="MODELS", help="export into this models folder")
+    p.add_argument("--architecture", choices=("fru_net", "unet"), default="fru_net",
+                   help="fru_net (the default model) or unet (the paper's plain U-Net baseline)")
     args = p.parse_args(argv)
+    config = CONFIG if args.architecture == "fru_net" else replace(
+        CONFIG, architecture="unet", name=f"{NAME}-unet",
+        description="Plain U-Net baseline trained as emseg-vesicles-tem (the FRU-Net paper's "
+                    "comparison); not a default model.")
     if args.export is None:
         from emseg.models.training import train_model
         resume = (args.work / "last.keras").exists()
-        result = train_model(synthetic_pairs(N_TRAIN, SEED), CONFIG, args.work, resume=resume,
+        result = train_model(synthetic_pairs(N_TRAIN, SEED), config, args.work, resume=resume,
                              verbose=2, validation_pairs=synthetic_pairs(N_VALIDATION, SEED + 1),
                              **TRAINING)
         print(f"threshold {result.config.threshold} (validation IoU {result.threshold_iou:.4f})")
@@ -96,7 +109,6 @@ def main(argv=None):
 
 def export(work, models):
     import json
-    from dataclasses import replace
 
     from emseg import io
     from emseg.models.saved import export_model
