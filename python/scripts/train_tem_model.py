@@ -8,6 +8,8 @@
 
 The third and fourth train and export the paper's comparison, a plain U-Net trained on the
 same data the same way (emseg-vesicles-tem-unet; benchmarks/vesicles_tem.py --unet).
+``--normalization patch`` trains the same FRU-Net with the paper's per-patch linear stretch
+instead (emseg-vesicles-tem-patchnorm), to compare the two normalisations on the benchmark.
 
 The first call generates the synthetic negative-stain images (emseg.synthetic.tem_vesicles,
 seeded) and trains FRU-Net; it resumes when run again on the same --work folder. The second
@@ -57,6 +59,12 @@ CONFIG = ModelConfig(
 #: Inference tiles up to 1024 pixels at 1.56 nm (the network is fully convolutional).
 INFERENCE_TILE = 1024
 
+#: What ``emseg segment`` summarises per image: the paper's diameter and roundness.
+REPORT = ("ECD", "Circ.")
+
+#: Thresholds tried at export for the best detection on the validation images.
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
+
 TRAINING = dict(epochs=24, batch_size=8, learning_rate=1e-3, loss="bce", patience=5, seed=SEED)
 
 
@@ -91,11 +99,18 @@ def main(argv=None):
     p.add_argument("--export", type=Path, metavar="MODELS", help="export into this models folder")
     p.add_argument("--architecture", choices=("fru_net", "unet"), default="fru_net",
                    help="fru_net (the default model) or unet (the paper's plain U-Net baseline)")
+    p.add_argument("--normalization", choices=("image", "patch"), default="image",
+                   help="whole-image percentiles (default) or the paper's per-patch stretch")
     args = p.parse_args(argv)
     config = CONFIG if args.architecture == "fru_net" else replace(
         CONFIG, architecture="unet", name=f"{NAME}-unet",
         description="Plain U-Net baseline trained as emseg-vesicles-tem (the FRU-Net paper's "
                     "comparison); not a default model.")
+    if args.normalization == "patch":
+        config = replace(config, name=f"{config.name}-patchnorm",
+                         normalization={"mode": "patch", "low": 0.0, "high": 100.0},
+                         description=config.description + " Per-patch linear stretch (the "
+                                                          "paper's normalisation).")
     if args.export is None:
         from emseg.models.training import train_model
         resume = (args.work / "last.keras").exists()
@@ -108,13 +123,15 @@ def main(argv=None):
 
 
 def export(work, models):
+    """Export the best checkpoint, then choose the threshold for the best detection on the
+    validation images (the paper tunes it so: 0.5-0.6) and save it with the scores."""
     import json
 
     from emseg import io
     from emseg.models.saved import export_model
 
     config = ModelConfig.from_json(io.read_text(work / "config.json"))
-    config = replace(config, tile_size=INFERENCE_TILE)
+    config = replace(config, tile_size=INFERENCE_TILE, report=list(REPORT))
     log = json.loads(io.read_text(work / "log.json"))
     training = {
         "data": f"{N_TRAIN} synthetic negative-stain TEM images of about {FIELD_NM:g} nm square, "
@@ -125,11 +142,41 @@ def export(work, models):
         "epochs": len(log["epochs"]), "loss": log["loss"],
         "train_patches": log["train_patches"], "validation_patches": log["validation_patches"],
         "validation_iou": round(log["validation_iou"], 4),
+        "pixel_threshold": config.threshold,
     }
     folder = models / config.name
     export_model(work / "best.keras", config, folder, training=training, overwrite=True)
-    print(f"exported {folder}")
+    threshold, scores = choose_threshold(folder)
+    config = replace(config, threshold=threshold)
+    export_model(work / "best.keras", config, folder, training=training, scores=scores,
+                 overwrite=True)
+    print(f"exported {folder}: threshold {threshold}; validation {scores}")
     return 0
+
+
+def choose_threshold(folder):
+    """The threshold among THRESHOLDS with the best pooled DET (then SEG) on the validation
+    images, through the whole pipeline; with that threshold's FRU-Net Table 1 scores."""
+    from emseg.metrics import evaluate, fru_net_scores
+    from emseg.models import find_model
+    from emseg.models.saved import SavedModelPredictor
+    from emseg.segment.postprocess import remove_border_objects
+    from emseg.workflows import segment_array
+
+    predictor = SavedModelPredictor(find_model(folder))
+    results = {t: [] for t in THRESHOLDS}
+    for image, labels, px in synthetic_pairs(N_VALIDATION, SEED + 1):
+        truth = remove_border_objects(labels)        # the chain removes border objects too
+        for t in THRESHOLDS:
+            seg, _ = segment_array(image, predictor, pixel_size=px, threshold=t)
+            results[t].append(evaluate(seg.labels, truth, pixel_size=px))
+    pooled = {t: fru_net_scores(e) for t, e in results.items()}
+    best = max(THRESHOLDS, key=lambda t: (round(pooled[t]["DET"], 4), pooled[t]["SEG"]))
+    scores = {f"validation {k} (threshold {best})": round(float(v), 4)
+              for k, v in pooled[best].items()}
+    scores.update({f"validation DET (threshold {t})": round(float(pooled[t]["DET"]), 4)
+                   for t in THRESHOLDS})
+    return float(best), scores
 
 
 if __name__ == "__main__":
