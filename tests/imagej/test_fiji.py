@@ -82,6 +82,34 @@ def test_segment_particles_equals_emseg_segment(fiji_ij, small_sem, cli_segment,
     assert rt.getValue("MinFeret", 3) == table["MinFeret"].iloc[3]
 
 
+@pytest.fixture(scope="module")
+def reporting_model(tmp_path_factory):
+    """The default SEM model with a ``report`` in its model.yaml, as the TEM vesicle model
+    has (diameter and roundness)."""
+    from emseg import io
+    from emseg.models import find_model
+    folder = tmp_path_factory.mktemp("models") / "reporting"
+    shutil.copytree(find_model("emseg-particles-sem").path, folder)
+    meta = io.read_yaml(folder / "model.yaml")
+    io.write_yaml(folder / "model.yaml", {**meta, "report": ["ECD", "Circ."]})
+    return folder
+
+
+@pytest.mark.parametrize("backend", ["in-process", "command-line"])
+def test_segment_particles_draws_the_models_reported_histograms(fiji_ij, small_sem,
+                                                                reporting_model, backend):
+    ij = fiji_ij
+    use_backend(ij, backend)
+    close_all(ij)
+    imp = open_image(ij, small_sem / "a.tif")
+    ij.IJ.run(imp, "Segment Particles...", f"model=[{reporting_model}] pixel_size=0 "
+                                           "threshold=0 histogram")
+    assert last_error() == ""
+    titles = {ij.WindowManager.getImage(i).getTitle()
+              for i in ij.WindowManager.getIDList() or []}
+    assert {"a.tif ECD", "a.tif Circ."} <= titles and "a.tif MinFeret" not in titles
+
+
 @pytest.mark.parametrize("backend", ["in-process", "command-line"])
 def test_measure_particles_equals_emseg_measure(fiji_ij, tmp_path, backend):
     ij = fiji_ij

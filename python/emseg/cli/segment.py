@@ -134,15 +134,6 @@ def _write_volume(res, paths, name):
                          header=res.metadata)
 
 
-def _report_columns(meta):
-    """The measurements a 2D model's ``report`` names (none for volume models)."""
-    from ..models.config import is_volume_model
-
-    if meta is None or is_volume_model(meta):
-        return []
-    return list(meta.get("report") or [])
-
-
 def _check_segment_options(args):
     if args.threshold is not None and not 0 <= args.threshold <= 1:
         raise UsageError(f"--threshold must be in [0, 1], got {args.threshold:g}")
@@ -214,7 +205,8 @@ def cmd_segment(args):
             raise UsageError(f"--mask {args.mask}: no such file")
         inputs.add(Path(args.mask).resolve())
     named = _load_model(args.model) if args.model is not None else None
-    report = _report_columns(named.meta if named is not None else None)
+    from ..models.config import report_columns
+    report = report_columns(named.meta if named is not None else None)
     for stem in stems:
         for path in [*_segment_outputs(out, stem, report).values(),
                      *_filter_outputs(out, stem).values(),
@@ -288,7 +280,7 @@ def cmd_segment(args):
                        f"{seg.threshold:.6g}) -> {', '.join(p.name for p in paths.values())}",
                        file=sys.stdout)
             continue
-        report = _report_columns(predictor.meta)
+        report = report_columns(predictor.meta)
         paths = _segment_outputs(out, stem, report)
         _write_segmentation(res, paths)
         seg = res.segmentation

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ..models.config import report_columns
 from .fiji import _PKG, _image_data_to_numpy, _java, _java_table
 
 
@@ -29,14 +30,17 @@ def _models_dir(folder):
             os.environ["EMSEG_MODELS"] = old
 
 
-def _segmentation_to_java(seg, table, width, height, source=None):
+def _segmentation_to_java(seg, table, width, height, source=None, report=()):
+    import jpype
+
     java = _java()
     labels = java.jarray("i", np.ascontiguousarray(seg.labels, dtype=np.int32).ravel())
     prob = java.jarray("f", np.ascontiguousarray(seg.probability, dtype=np.float32).ravel())
     bar = -1 if seg.databar_row is None else int(seg.databar_row)
     pw, ph = seg.pixel_size
+    columns = jpype.JArray(jpype.JString)([c for c in report if c in table.columns])
     return java.jclass(f"{_PKG}.Segmentation")(width, height, labels, prob, _java_table(table),
-                                               bar, float(pw), float(ph), source)
+                                               bar, float(pw), float(ph), source, columns)
 
 
 def _volume_data(volume, size, title, path=None):
@@ -134,7 +138,8 @@ def _backend_class():
                     progress.update(int(done), int(total), "tiles")
                 seg, table = segment_array(array, predictor, pixel_size=size, threshold=threshold,
                                            keep_databar=bool(options.keepDatabar), progress=tiles)
-                return _segmentation_to_java(seg, table, image.width, image.height, source)
+                return _segmentation_to_java(seg, table, image.width, image.height, source,
+                                             report_columns(predictor.meta))
             except (ValueError, TypeError, OSError) as exc:
                 raise BackendException(str(exc)) from None
 

@@ -159,6 +159,14 @@ def check_vesicle_options(options):
     return o
 
 
+def report_columns(meta):
+    """The measurements a 2D model's ``model.yaml`` names under ``report`` (what ``emseg
+    segment`` and Fiji summarise and draw as histograms); none for volume models."""
+    if not isinstance(meta, dict) or is_volume_model(meta):
+        return []
+    return [str(c) for c in (meta.get("report") or [])]
+
+
 def refine_keywords(options):
     """The sphere-refinement settings of checked "vesicles" ``options`` (from
     :func:`check_vesicle_options`) as keywords of :func:`emseg.segment.refine_spheres`; the

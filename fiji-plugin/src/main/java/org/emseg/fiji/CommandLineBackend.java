@@ -190,7 +190,7 @@ public final class CommandLineBackend implements Backend {
                 source = f.find() ? f.group(1) : "the file";
             }
             return new Segmentation(image.width, image.height, Segmentation.labelsOf(lab.getProcessor()),
-                    p, table, bar, pw, ph, source);
+                    p, table, bar, pw, ph, source, Segmentation.reported(out, "image", table));
         } finally {
             deleteTree(dir);
         }

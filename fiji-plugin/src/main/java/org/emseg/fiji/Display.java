@@ -144,15 +144,39 @@ public final class Display {
     public static void present(ImagePlus target, int[] labels, int width, int height, Table table,
                                ImagePlus labelImage, ImagePlus probability, boolean useRoiManager,
                                boolean histogram) {
+        present(target, labels, width, height, table, labelImage, probability, useRoiManager,
+                histogram, new String[0]);
+    }
+
+    /**
+     * {@link #present} with the histograms of {@code report}'s measurements (a model's reported
+     * ones, e.g. a vesicle model's diameter and roundness) instead of MinFeret's when it names
+     * any.
+     */
+    public static void present(ImagePlus target, int[] labels, int width, int height, Table table,
+                               ImagePlus labelImage, ImagePlus probability, boolean useRoiManager,
+                               boolean histogram, String[] report) {
         IJ.showStatus("EMSeg: outlining " + table.rows() + " particles");
         present(target, LabelRois.fromLabels(labels, width, height), table, labelImage, probability,
-                useRoiManager, histogram);
+                useRoiManager, histogram, report);
     }
 
     /** {@link #present} with the particles' selections already made. */
     public static void present(ImagePlus target, Map<Integer, Roi> rois, Table table,
                                ImagePlus labelImage, ImagePlus probability, boolean useRoiManager,
                                boolean histogram) {
+        present(target, rois, table, labelImage, probability, useRoiManager, histogram,
+                new String[0]);
+    }
+
+    /** Measurements whose histogram has no unit (ratios). */
+    private static final java.util.Set<String> UNITLESS = new java.util.HashSet<>(
+            java.util.Arrays.asList("Circ.", "AR", "Round", "Solidity", "Angle", "FeretAngle"));
+
+    /** {@link #present} with the particles' selections already made and the reported columns. */
+    public static void present(ImagePlus target, Map<Integer, Roi> rois, Table table,
+                               ImagePlus labelImage, ImagePlus probability, boolean useRoiManager,
+                               boolean histogram, String[] report) {
         synchronized (Display.class) {
             lastRois = rois;
         }
@@ -167,8 +191,12 @@ public final class Display {
         }
         if (histogram) {
             boolean nm = target != null && "nm".equals(target.getCalibration().getUnit());
-            histogram(table, "MinFeret", nm ? "nm" : "pixels",
-                    (target == null ? "" : target.getTitle() + " ") + "MinFeret");
+            String[] columns = report == null || report.length == 0 ? new String[] {"MinFeret"}
+                    : report;
+            for (String column : columns) {
+                histogram(table, column, UNITLESS.contains(column) ? "" : nm ? "nm" : "pixels",
+                        (target == null ? "" : target.getTitle() + " ") + column);
+            }
         }
         IJ.showStatus("EMSeg: " + table.rows() + " particles");
     }

@@ -59,7 +59,7 @@ public class SegmentParticles implements PlugIn {
             String stem = stem(imp.getTitle());
             Display.present(imp, seg.labels, seg.width, seg.height, seg.table,
                     seg.labelImage(stem + "_labels"), prob ? seg.probabilityImage(stem + "_prob") : null,
-                    rois, hist);
+                    rois, hist, seg.report);
             IJ.showProgress(1.0);
         } catch (BackendException | IllegalArgumentException | IllegalStateException e) {
             Commands.fail("Segment Particles", e.getMessage());

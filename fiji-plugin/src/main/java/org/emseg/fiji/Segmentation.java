@@ -25,6 +25,12 @@ public final class Segmentation {
      * of 1908298.tif"; null when the image's own (or the dialog's) size was used.
      */
     public final String pixelSizeSource;
+    /**
+     * Measurements the model reports (its {@code model.yaml} {@code report}, e.g. the diameter
+     * ECD and the roundness Circ. of a vesicle model): drawn as histograms. Empty when the model
+     * names none.
+     */
+    public final String[] report;
 
     public Segmentation(int width, int height, int[] labels, float[] probability, Table table,
                         int databarRow, double pixelWidth, double pixelHeight) {
@@ -33,6 +39,13 @@ public final class Segmentation {
 
     public Segmentation(int width, int height, int[] labels, float[] probability, Table table,
                         int databarRow, double pixelWidth, double pixelHeight, String pixelSizeSource) {
+        this(width, height, labels, probability, table, databarRow, pixelWidth, pixelHeight,
+                pixelSizeSource, new String[0]);
+    }
+
+    public Segmentation(int width, int height, int[] labels, float[] probability, Table table,
+                        int databarRow, double pixelWidth, double pixelHeight, String pixelSizeSource,
+                        String[] report) {
         if (labels == null || labels.length != width * height) {
             throw new IllegalArgumentException("labels: need " + width + "x" + height + " values, got "
                     + (labels == null ? "none" : String.valueOf(labels.length)));
@@ -53,6 +66,43 @@ public final class Segmentation {
         this.pixelWidth = pixelWidth;
         this.pixelHeight = pixelHeight;
         this.pixelSizeSource = pixelSizeSource;
+        this.report = report == null ? new String[0] : report.clone();
+    }
+
+    /**
+     * The part of an output file name {@code emseg segment} makes of a measurement's name:
+     * letters and digits kept, anything else an underscore, no underscore at either end
+     * ("Circ." becomes "Circ").
+     */
+    public static String fileName(String column) {
+        StringBuilder b = new StringBuilder();
+        for (char c : column.toCharArray()) {
+            b.append(Character.isLetterOrDigit(c) ? c : '_');
+        }
+        String s = b.toString();
+        int start = 0;
+        int end = s.length();
+        while (start < end && s.charAt(start) == '_') {
+            start++;
+        }
+        while (end > start && s.charAt(end - 1) == '_') {
+            end--;
+        }
+        return s.substring(start, end);
+    }
+
+    /**
+     * The measurements {@code emseg segment} reported for the image {@code stem} in
+     * {@code folder}: the table's columns that have a {@code <stem>_<column>.png} histogram there.
+     */
+    public static String[] reported(java.io.File folder, String stem, Table table) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (String column : table.headings()) {
+            if (new java.io.File(folder, stem + "_" + fileName(column) + ".png").isFile()) {
+                out.add(column);
+            }
+        }
+        return out.toArray(new String[0]);
     }
 
     /**
