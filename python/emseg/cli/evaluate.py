@@ -127,34 +127,30 @@ def cmd_evaluate(args):
     return finish("evaluate", failures, len(pairs), "pair(s)")
 
 
-def _report_fru_net(results, out):
+def _show(table, out, pooled_line):
+    """Write ``table`` to ``out`` (if given), print it and the line on its pooled last row."""
     from .. import io
-    from ..workflows import fru_net_table
 
-    table = fru_net_table(results)
     if out is not None:
         io.write_table(out, table)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"))
-    pooled = table.iloc[-1]
-    print(f"All {len(results)} image(s) pooled: SEG {pooled['SEG']:.4f}, DET {pooled['DET']:.4f}, "
-          f"SEG* {pooled['SEG*']:.4f}, delta_d {pooled['delta_d']:.4f}, delta_r "
-          f"{pooled['delta_r']:.4f}; TP {int(pooled['TP'])}, FP {int(pooled['FP'])} (FP ratio "
-          f"{pooled['FP ratio']:.4f})")
+    print(pooled_line(table.iloc[-1]))
     if out is not None:
         print(f"wrote {out}")
+
+
+def _report_fru_net(results, out):
+    from ..workflows import fru_net_table
+
+    _show(fru_net_table(results), out, lambda r: (
+        f"All {len(results)} image(s) pooled: SEG {r['SEG']:.4f}, DET {r['DET']:.4f}, SEG* "
+        f"{r['SEG*']:.4f}, delta_d {r['delta_d']:.4f}, delta_r {r['delta_r']:.4f}; TP "
+        f"{int(r['TP'])}, FP {int(r['FP'])} (FP ratio {r['FP ratio']:.4f})"))
 
 
 def _report_volumes(results, out):
-    from .. import io
     from ..workflows import volume_evaluation_table
 
-    table = volume_evaluation_table(results)
-    if out is not None:
-        io.write_table(out, table)
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"))
-    pooled = table.iloc[-1]
-    print(f"All {len(results)} tomogram(s) pooled: TP {int(pooled['TP'])}, FP "
-          f"{int(pooled['FP'])}, FN {int(pooled['FN'])}; F1 {pooled['F1']:.4f}, mean Dice "
-          f"{pooled['Dice']:.4f}")
-    if out is not None:
-        print(f"wrote {out}")
+    _show(volume_evaluation_table(results), out, lambda r: (
+        f"All {len(results)} tomogram(s) pooled: TP {int(r['TP'])}, FP {int(r['FP'])}, FN "
+        f"{int(r['FN'])}; F1 {r['F1']:.4f}, mean Dice {r['Dice']:.4f}"))
