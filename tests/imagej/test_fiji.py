@@ -111,6 +111,28 @@ def test_segment_particles_draws_the_models_reported_histograms(fiji_ij, small_s
 
 
 @pytest.mark.parametrize("backend", ["in-process", "command-line"])
+def test_segment_particles_with_the_tem_vesicle_model(fiji_ij, tmp_path, backend):
+    """A 16-bit negative-stain image through the TEM model: the same table as
+    ``emseg segment``, and the diameter and roundness histograms."""
+    from emseg.synthetic import tem_vesicles
+    t = tem_vesicles((400, 400), pixel_size=1.2, n_vesicles=10, seed=3)
+    write_image(tmp_path / "ev.tif", t.image, 1.2)
+    r = run("segment", tmp_path / "ev.tif", "--model", "emseg-vesicles-tem", "-o", tmp_path / "cli")
+    assert r.returncode == 0, r.stderr
+    ij = fiji_ij
+    use_backend(ij, backend)
+    close_all(ij)
+    imp = open_image(ij, tmp_path / "ev.tif")
+    assert imp.getBitDepth() == 16
+    ij.IJ.run(imp, "Segment Particles...", "model=emseg-vesicles-tem pixel_size=0 threshold=0 "
+                                           "histogram")
+    assert last_error() == ""
+    same_table(results(), tmp_path / "cli" / "ev_results.csv")
+    assert ij.WindowManager.getImage("ev.tif ECD") is not None
+    assert ij.WindowManager.getImage("ev.tif Circ.") is not None
+
+
+@pytest.mark.parametrize("backend", ["in-process", "command-line"])
 def test_measure_particles_equals_emseg_measure(fiji_ij, tmp_path, backend):
     ij = fiji_ij
     use_backend(ij, backend)
