@@ -18,8 +18,9 @@ def add_parsers(sub):
                             "image; a model that reports measurements (emseg-vesicles-tem: "
                             "extracellular vesicles in negative-stain TEM, their diameter ECD "
                             "and roundness Circ.) also prints their summary and writes "
-                            "<stem>_<measurement>.png histograms. A volume (MRC/REC tomogram, TIFF stack) goes to the volume "
-                            "pipeline (default model emseg-vesicles-cryoet): rescaled to the "
+                            "<stem>_<measurement>.png histograms. A volume (MRC/REC tomogram, "
+                            "TIFF stack) goes to the volume pipeline (default model "
+                            "emseg-vesicles-cryoet): rescaled to the "
                             "model's voxel size, predicted in blended 3D blocks, thresholded "
                             "where the mask's shell is darkest, split and grown by local "
                             "thresholds, then every vesicle turned into a sphere refined "
@@ -147,9 +148,10 @@ def _check_segment_options(args):
 def _segment_outputs(out, stem, report=()):
     paths = {"labels": out / f"{stem}_labels.tif", "prob": out / f"{stem}_prob.tif",
              "table": out / f"{stem}_results.csv"}
+    from ..workflows.files import file_part
+
     for column in report:       # the model's reported measurements: a histogram each
-        safe = "".join(ch if ch.isalnum() else "_" for ch in column).strip("_")
-        paths[column] = out / f"{stem}_{safe}.png"
+        paths[column] = out / f"{stem}_{file_part(column)}.png"
     return paths
 
 

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import file_part
+
 __all__ = ["sample_tables", "sample_values", "compare_tables", "write_comparison",
            "COMPARE_UNITS"]
 
@@ -115,8 +117,7 @@ def comparison_paths(folder, columns):
     folder = Path(folder)
     paths = {"summary": folder / "compare_summary.csv", "tests": folder / "compare_tests.csv"}
     for c in columns:
-        safe = "".join(ch if ch.isalnum() else "_" for ch in c).strip("_") or "column"
-        paths[c] = folder / f"compare_{safe}.png"
+        paths[c] = folder / f"compare_{file_part(c) or 'column'}.png"
     return paths
 
 

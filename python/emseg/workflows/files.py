@@ -11,7 +11,7 @@ import numpy as np
 from .. import io as _io
 
 __all__ = ["load_labels", "load_image", "file_calibration", "example_files", "sample_files",
-           "expand_folders", "ROLE_SUFFIXES", "pair_key", "pair_files"]
+           "expand_folders", "ROLE_SUFFIXES", "pair_key", "pair_files", "file_part"]
 
 
 def _squeeze_2d(array, path, what, axes=""):
@@ -110,6 +110,13 @@ def expand_folders(paths):
 ROLE_SUFFIXES = ("m", "mask", "masks", "gt", "truth", "groundtruth", "label", "labels",
                  "instances", "pred", "prediction", "seg", "segmentation", "prob",
                  "probability", "probabilities", "cm")
+
+
+def file_part(name):
+    """The part of an output file name made of a measurement's name (``Circ.`` -> ``Circ``):
+    letters and digits kept, anything else an underscore, none at either end (Fiji's
+    ``Segmentation.fileName`` follows the same rule to find the files)."""
+    return "".join(ch if ch.isalnum() else "_" for ch in name).strip("_")
 
 
 def pair_key(path):
