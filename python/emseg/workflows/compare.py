@@ -53,11 +53,19 @@ def sample_values(tables, column, *, include_border=False):
     """One sample's values of ``column`` from its tables: rows a filter discarded
     (``Kept`` false) and, unless ``include_border``, objects cut by the image border
     (``Border`` true: their size is not theirs) are left out."""
+    return _values(_read(tables), column, include_border)
+
+
+def _read(tables):
     from .. import io
 
+    return [(path, io.read_table(path)) for path in tables]
+
+
+def _values(frames, column, include_border):
+    """:func:`sample_values` of tables already read: ``(path, DataFrame)`` pairs."""
     out = []
-    for path in tables:
-        t = io.read_table(path)
+    for path, t in frames:
         if column not in t.columns:
             raise ValueError(f"{path}: no column {column!r} (columns: "
                              f"{', '.join(map(str, t.columns))})")
@@ -70,17 +78,15 @@ def sample_values(tables, column, *, include_border=False):
     return np.concatenate(out) if out else np.empty(0)
 
 
-def default_columns(tables):
+def default_columns(path, columns):
     """Diameter and roundness: ``ECD``, ``Circ.`` and ``Round`` for particle tables,
-    ``Diameter`` for vesicle tables of tomograms."""
-    from .. import io
-
-    columns = set(io.read_table(tables[0]).columns)
+    ``Diameter`` for vesicle tables of tomograms (``columns``: those of the table ``path``)."""
+    columns = set(columns)
     if {"ECD", "Circ.", "Round"} <= columns:
         return ["ECD", "Circ.", "Round"]
     if "Diameter" in columns:
         return ["Diameter"]
-    raise ValueError(f"{tables[0]}: neither a particle table (ECD, Circ., Round) nor a vesicle "
+    raise ValueError(f"{path}: neither a particle table (ECD, Circ., Round) nor a vesicle "
                      "table (Diameter): give --column")
 
 
@@ -93,7 +99,8 @@ def compare_tables(samples, columns=None, *, include_border=False, n_boot=2000,
     samples : dict
         Sample name -> list of table paths (:func:`sample_tables`).
     columns : list of str, optional
-        Measurements to compare (default :func:`default_columns` of the first sample).
+        Measurements to compare (default :func:`default_columns` of the first sample's
+        first table).
 
     Returns
     -------
@@ -102,12 +109,13 @@ def compare_tables(samples, columns=None, *, include_border=False, n_boot=2000,
     """
     from ..stats import compare_samples
 
+    frames = {name: _read(tables) for name, tables in samples.items()}     # each read once
     if columns is None:
-        columns = default_columns(next(iter(samples.values())))
+        path, first = next(iter(frames.values()))[0]
+        columns = default_columns(path, first.columns)
     out = {}
     for column in columns:
-        values = {name: sample_values(t, column, include_border=include_border)
-                  for name, t in samples.items()}
+        values = {name: _values(f, column, include_border) for name, f in frames.items()}
         out[column] = compare_samples(values, n_boot=n_boot, confidence=confidence, seed=seed)
     return out
 
