@@ -93,12 +93,18 @@ def is_volume_model(meta):
     return "z" in str((meta.get("input") or {}).get("axes", "")).lower()
 
 
-def check_particle_options(options):
-    """Raise ValueError naming the first invalid setting of the 2D chains ("bam", "fru_net")."""
-    unknown = set(options) - set(POSTPROCESS_DEFAULTS)
+def _with_defaults(options, defaults):
+    """``options`` completed with ``defaults``; a key ``defaults`` lacks is an error."""
+    unknown = set(options) - set(defaults)
     if unknown:
         raise ValueError(f"postprocess: unknown key(s) {', '.join(sorted(unknown))}")
-    o = {**POSTPROCESS_DEFAULTS, **options}
+    return {**defaults, **options}
+
+
+def check_particle_options(options):
+    """Raise ValueError naming the first invalid setting of the 2D chains ("bam", "fru_net");
+    return the settings completed with their defaults."""
+    o = _with_defaults(options, POSTPROCESS_DEFAULTS)
     for key in ("min_area_nm2", "smooth_sigma"):
         _check_number(o[key], f"postprocess {key}", low=0)
     _check_number(o["neck_nm"], "postprocess neck_nm", low=0, low_open=True)
@@ -112,11 +118,9 @@ def check_particle_options(options):
 
 
 def check_vesicle_options(options):
-    """Raise ValueError naming the first invalid setting of the "vesicles" chain."""
-    unknown = set(options) - set(VESICLE_DEFAULTS)
-    if unknown:
-        raise ValueError(f"postprocess: unknown key(s) {', '.join(sorted(unknown))}")
-    o = {**VESICLE_DEFAULTS, **options}
+    """Raise ValueError naming the first invalid setting of the "vesicles" chain; return the
+    settings completed with their defaults."""
+    o = _with_defaults(options, VESICLE_DEFAULTS)
     if o["threshold_rule"] not in ("shell", "fixed"):
         raise ValueError(f"postprocess threshold_rule must be 'shell' or 'fixed', "
                          f"got {o['threshold_rule']!r}")
@@ -352,15 +356,8 @@ class ModelConfig:
             raise ValueError(f"postprocess chain {chain!r} does not apply to "
                              f"{'volumes' if volume else 'images'} (architecture "
                              f"{self.architecture})")
-        defaults = _CHAIN_DEFAULTS[chain]
-        unknown = set(self.postprocess) - set(defaults)
-        if unknown:
-            raise ValueError(f"postprocess: unknown key(s) {', '.join(sorted(unknown))}")
-        self.postprocess = {**defaults, **self.postprocess}
-        if chain == "vesicles":
-            check_vesicle_options(self.postprocess)
-        else:
-            check_particle_options(self.postprocess)
+        check = check_vesicle_options if chain == "vesicles" else check_particle_options
+        self.postprocess = check(self.postprocess)       # completed with the chain's defaults
         if not isinstance(self.description, str):
             raise ValueError("description must be a string")
 
