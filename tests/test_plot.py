@@ -18,6 +18,14 @@ def test_histogram_counts_every_particle():
     assert "n = 30" in ax.get_title()
 
 
+def test_histogram_of_a_ratio_has_no_length_unit():
+    t = pd.DataFrame({"Circ.": [0.8, 0.9, 0.95], "ECD": [40.0, 55.0, 70.0]})
+    t.attrs["unit"] = "nm"
+    assert size_histogram(t, "Circ.").axes[0].get_xlabel() == "Circ."
+    assert size_histogram(t, "ECD").axes[0].get_xlabel() == "ECD (nm)"
+    assert size_histogram(t, "Circ.", unit="a.u.").axes[0].get_xlabel() == "Circ. (a.u.)"
+
+
 def test_histogram_rejects_unknown_column():
     with pytest.raises(ValueError, match="column 'Nope'"):
         size_histogram(pd.DataFrame({"A": [1.0]}), "Nope")

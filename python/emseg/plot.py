@@ -23,7 +23,8 @@ def size_histogram(table, column="MinFeret", *, unit=None, bins="auto", title=No
     column : str, optional
         Column to plot.
     unit : str, optional
-        Axis unit; defaults to ``table.attrs["unit"]``.
+        Axis unit; defaults to ``table.attrs["unit"]`` for lengths, none for ratios and
+        angles (:data:`emseg.measure.particles.UNITLESS_COLUMNS`).
     bins : int or str, optional
         Passed to :func:`numpy.histogram_bin_edges`.
     title : str, optional
@@ -47,7 +48,10 @@ def size_histogram(table, column="MinFeret", *, unit=None, bins="auto", title=No
         raise ValueError(f"column {column!r} is not in the table")
     values = table[column].to_numpy(np.float64)
     values = values[np.isfinite(values)]
-    unit = unit or table.attrs.get("unit", "")
+    from .measure.particles import UNITLESS_COLUMNS
+
+    if not unit:
+        unit = "" if column in UNITLESS_COLUMNS else table.attrs.get("unit", "")
     s = summarize(table, column).iloc[0]
     fig = Figure(figsize=(6, 4))
     ax = fig.add_subplot()

@@ -25,6 +25,8 @@ MEASUREMENT_COLUMNS = (
 )
 #: Shape columns that hold a number per particle (all but Label and Border).
 NUMERIC_COLUMNS = tuple(c for c in MEASUREMENT_COLUMNS if c not in ("Label", "Border"))
+#: Shape columns without a length unit: ratios and angles (Fiji's Display.UNITLESS too).
+UNITLESS_COLUMNS = ("Circ.", "AR", "Round", "Solidity", "Angle", "FeretAngle")
 #: Columns added when an intensity image is given (ImageJ's names).
 INTENSITY_COLUMNS = ("Mean", "StdDev", "Min", "Max", "Median")
 
