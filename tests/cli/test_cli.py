@@ -237,6 +237,11 @@ def test_evaluate_prints_the_fru_net_table(eval_files):
     # SEG pools every true vesicle: the images' SEG weighted by their vesicles
     r = run("evaluate", "--pred", d / "p/a_labels.tif", d / "p/b_labels.tif",
             "--truth", d / "t/b_m.tif", d / "t/a_m.tif", "-o", d / "all.csv")
+    # the default output ends with the same pooled Table 1 (what a vesicle study reports)
+    lines = r.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if "FRU-Net paper's Table 1 over all 2" in line)
+    assert lines[at + 1].split()[:2] == ["SEG", "DET"] and "FP ratio" in lines[at + 1]
+    assert float(lines[at + 2].split()[0]) == pytest.approx(t.loc[2, "SEG"], abs=1e-4)
     full = pd.read_csv(d / "all.csv").iloc[:2]
     n = full["Objects (truth)"]
     assert t.loc[2, "SEG"] == pytest.approx((full["SEG"] * n).sum() / n.sum())

@@ -35,11 +35,12 @@ def add_parsers(sub):
     e.add_argument("--column", default="MinFeret", metavar="COL",
                    help="measurement whose distribution is compared (default MinFeret)")
     e.add_argument("--table", choices=("emseg", "fru-net"), default="emseg",
-                   help="what is printed for 2D images: EMSeg's scores (default) or the FRU-Net "
+                   help="what is printed per 2D image: EMSeg's scores (default; the FRU-Net "
+                        "paper's Table 1 pooled over all images follows them) or the FRU-Net "
                         "paper's Table 1 (vesicles in TEM: SEG, DET, Monte-Carlo Wilcoxon "
                         "p-values of diameter and roundness over all objects, SEG*, delta_d, "
                         "delta_r, TP, FP, FP ratio and the p-values over the correctly detected "
-                        "ones), per image and pooled over all of them")
+                        "ones) for every image and pooled over all of them")
     e.add_argument("--output", "-o", metavar="CSV",
                    help="write every score of every image (and the means) to this CSV file")
     e.set_defaults(func=cmd_evaluate)
@@ -73,6 +74,9 @@ def cmd_evaluate(args):
     from tqdm import tqdm
 
     from .. import io
+    import pandas as pd
+
+    from ..metrics import fru_net_scores
     from ..workflows import evaluate_files, evaluation_table, pair_files, pooled_scores
 
     try:
@@ -111,8 +115,7 @@ def cmd_evaluate(args):
         shown = [c.format(t=t, col=args.column) for c in _EVALUATE_SHOWN]
         if all(r.prob_path is None for r in results):
             shown.remove("Youden J")
-        print(table[["Image"] + shown].to_string(index=False, float_format=lambda v: f"{v:.4f}",
-                                                 na_rep="-"))
+        print(_format(table[["Image"] + shown]))
         pooled = pooled_scores(results, args.column)
         print(f"All {len(results)} image(s) pooled: TP {pooled['TP']}, FP {pooled['FP']}, "
               f"FN {pooled['FN']}; precision {pooled['Precision']:.4f}, recall "
@@ -122,9 +125,17 @@ def cmd_evaluate(args):
               f"{pooled[c + ' mean err']:+.2%}, median {pooled[c + ' median err']:+.2%}, D10 "
               f"{pooled[c + ' D10 err']:+.2%}, D90 {pooled[c + ' D90 err']:+.2%}; "
               f"KS {pooled[c + ' KS']:.4f}")
+        print(f"The FRU-Net paper's Table 1 over all {len(results)} image(s) (--table fru-net "
+              f"gives it per image):")
+        print(_format(pd.DataFrame([fru_net_scores([r.evaluation for r in results])])))
         if out is not None:
             print(f"wrote {out}")
     return finish("evaluate", failures, len(pairs), "pair(s)")
+
+
+def _format(table):
+    """``table`` as printed: four decimals, ``-`` for undefined scores."""
+    return table.to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-")
 
 
 def _show(table, out, pooled_line):
@@ -133,7 +144,7 @@ def _show(table, out, pooled_line):
 
     if out is not None:
         io.write_table(out, table)
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"))
+    print(_format(table))
     print(pooled_line(table.iloc[-1]))
     if out is not None:
         print(f"wrote {out}")
