@@ -28,7 +28,7 @@ def wheel(tmp_path_factory):
 def test_wheel_ships_the_default_models_and_samples(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for model in ("emseg-particles-sem", "emseg-classifier-sem", "emseg-vesicles-cryoet",
-                  "emseg-vesicles-tem"):
+                  "emseg-vesicles-tem", "emseg-vesicles-tem-unet"):
         assert f"emseg/bundled_models/{model}/model.yaml" in names
         assert f"emseg/bundled_models/{model}/saved_model/saved_model.pb" in names
     assert "emseg/data/sample_sem.tif" in names

@@ -65,3 +65,22 @@ def test_segment_finds_vesicles_of_either_contrast(tem_model, tmp_path, contrast
     assert m.recall >= 0.7 and m.precision >= 0.7, (m.recall, m.precision)
     table = pd.read_csv(out / "ev_results.csv")
     assert np.all(table.ECD > 25)                          # nothing below the minimum size
+
+
+def test_the_shipped_unet_is_the_same_pipeline_with_the_papers_other_network(tem_model):
+    from emseg.metrics import match_instances
+    from emseg.models.saved import SavedModelPredictor
+    from emseg.segment.postprocess import remove_border_objects
+    from emseg.synthetic import tem_vesicles
+    from emseg.workflows import segment_array
+
+    unet = find_model(f"{MODEL}-unet")
+    assert unet.meta["architecture"] == "unet" and unet.meta["output"]["classes"] == ["vesicle"]
+    for key in ("pixel_size_nm", "normalization", "postprocess", "report", "tile_size"):
+        assert unet.meta[key] == tem_model.meta[key], key
+    t = tem_vesicles((512, 512), pixel_size=1.5, n_vesicles=10, contrast="mixed",
+                     background="grainy", debris=1.0, seed=78)
+    seg, table = segment_array(t.image, SavedModelPredictor(unet), pixel_size=1.5)
+    m = match_instances(seg.labels, remove_border_objects(t.labels))
+    assert m.recall >= 0.7 and m.precision >= 0.7, (m.recall, m.precision)
+    assert len(table) == seg.labels.max()
