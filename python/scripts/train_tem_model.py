@@ -102,7 +102,13 @@ def main(argv=None):
                    help="fru_net (the default model) or unet (the paper's plain U-Net baseline)")
     p.add_argument("--normalization", choices=("image", "patch"), default="image",
                    help="whole-image percentiles (default) or the paper's per-patch stretch")
+    p.add_argument("--learning-rate", type=float, default=TRAINING["learning_rate"],
+                   help=f"Adam's initial learning rate (default {TRAINING['learning_rate']:g}, the "
+                        f"shipped model's; FRU-Net, without normalisation layers, may collapse "
+                        f"at it: 3e-4 trains stably)")
     args = p.parse_args(argv)
+    if not 0 < args.learning_rate < 1:
+        p.error(f"--learning-rate must be in (0, 1), got {args.learning_rate:g}")
     config = CONFIG if args.architecture == "fru_net" else replace(
         CONFIG, architecture="unet", name=f"{NAME}-unet",
         description="Plain U-Net trained as emseg-vesicles-tem (the FRU-Net paper's "
@@ -119,7 +125,7 @@ def main(argv=None):
         resume = (args.work / "last.keras").exists()
         result = train_model(synthetic_pairs(N_TRAIN, SEED), config, args.work, resume=resume,
                              verbose=2, validation_pairs=synthetic_pairs(N_VALIDATION, SEED + 1),
-                             **TRAINING)
+                             **{**TRAINING, "learning_rate": args.learning_rate})
         print(f"threshold {result.config.threshold} (validation IoU {result.threshold_iou:.4f})")
         return 0
     return export(args.work, args.export, config.description)

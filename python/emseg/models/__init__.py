@@ -14,11 +14,11 @@ import os
 # TensorFlow's C++ log below errors is noise for users (set before TensorFlow loads).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from .config import (ARCHITECTURES, POSTPROCESS_DEFAULTS, TASKS, VESICLE_DEFAULTS,
-                     VOLUME_ARCHITECTURES, ModelConfig)
+from .config import (ARCHITECTURES, ENCODER_ARCHITECTURES, POSTPROCESS_DEFAULTS, TASKS,
+                     VESICLE_DEFAULTS, VOLUME_ARCHITECTURES, ModelConfig)
 from .registry import (DEFAULT_CLASSIFIER, DEFAULT_MODEL, DEFAULT_VOLUME_MODEL, ModelInfo,
                        find_model, list_models, model_dirs)
 
-__all__ = ["ARCHITECTURES", "POSTPROCESS_DEFAULTS", "TASKS", "VESICLE_DEFAULTS",
-           "VOLUME_ARCHITECTURES", "ModelConfig", "DEFAULT_MODEL", "DEFAULT_VOLUME_MODEL",
+__all__ = ["ARCHITECTURES", "ENCODER_ARCHITECTURES", "POSTPROCESS_DEFAULTS", "TASKS",
+           "VESICLE_DEFAULTS", "VOLUME_ARCHITECTURES", "ModelConfig", "DEFAULT_MODEL", "DEFAULT_VOLUME_MODEL",
            "DEFAULT_CLASSIFIER", "ModelInfo", "find_model", "list_models", "model_dirs"]

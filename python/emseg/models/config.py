@@ -10,11 +10,16 @@ import math
 import numbers
 from dataclasses import dataclass, field
 
-__all__ = ["ARCHITECTURES", "VOLUME_ARCHITECTURES", "TASKS", "ModelConfig", "POSTPROCESS_DEFAULTS",
+__all__ = ["ARCHITECTURES", "ENCODER_ARCHITECTURES", "VOLUME_ARCHITECTURES", "TASKS", "ModelConfig", "POSTPROCESS_DEFAULTS",
            "VESICLE_DEFAULTS"]
 
+#: U-Nets whose encoder is a pretrained classification network (WAE-Net's base learners,
+#: :mod:`emseg.models.networks.encoder_unet`); their encoders down-sample 5 times.
+ENCODER_ARCHITECTURES = ("unet_resnet34", "unet_seresnet34", "unet_vgg19", "unet_inceptionv3",
+                         "unet_efficientnetb4")
+
 #: Architectures :func:`emseg.models.networks.build_model` knows.
-ARCHITECTURES = ("fru_net", "multires_unet", "unet", "unet3d")
+ARCHITECTURES = ("fru_net", "multires_unet", "unet", "unet3d") + ENCODER_ARCHITECTURES
 
 #: Architectures that work on volumes (z, y, x); the others on images (y, x).
 VOLUME_ARCHITECTURES = ("unet3d",)
@@ -194,8 +199,10 @@ class ModelConfig:
     ----------
     name : str
         Model name (also its folder name under ``models/``).
-    architecture : {"fru_net", "multires_unet", "unet", "unet3d"}
-        ``unet3d`` works on volumes (z, y, x), the others on images.
+    architecture : str
+        One of :data:`ARCHITECTURES`: "fru_net", "multires_unet", "unet", the
+        pretrained-encoder U-Nets of :data:`ENCODER_ARCHITECTURES` (depth 5,
+        ``base_filters`` unused), or "unet3d", which works on volumes (z, y, x).
     input_channels : int
         1 for segmentation; 2 for a classifier (image and instance encoding).
     classes : list of str
@@ -286,6 +293,11 @@ class ModelConfig:
             raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, "
                              f"got {self.architecture!r}")
         _check_number(self.input_channels, "input_channels", integer=True, low=1)
+        if self.architecture in ENCODER_ARCHITECTURES and (self.input_channels != 1
+                                                           or self.depth != 5):
+            raise ValueError(f"architecture {self.architecture} takes grey images "
+                             f"(input_channels 1) and down-samples 5 times (depth 5), got "
+                             f"input_channels {self.input_channels}, depth {self.depth}")
         if (not isinstance(self.classes, (list, tuple)) or not self.classes
                 or not all(isinstance(c, str) and c for c in self.classes)
                 or len(set(self.classes)) != len(self.classes)):

@@ -1,4 +1,5 @@
-"""Keras 3 architectures: FRU-Net, MultiRes U-Net, a plain U-Net (2D) and the CARE 3D U-Net.
+"""Keras 3 architectures: FRU-Net, MultiRes U-Net, a plain U-Net, U-Nets with pretrained
+encoders (2D) and the CARE 3D U-Net.
 
 All are fully convolutional with ``(None, None, channels)`` inputs (3D:
 ``(None, None, None, channels)``), so the
@@ -7,25 +8,29 @@ exported SavedModel accepts any tile whose sides are multiples of
 architecture; :mod:`~emseg.models.networks.blocks` holds the shared layers.
 """
 
-from ..config import ModelConfig
+from ..config import ENCODER_ARCHITECTURES, ModelConfig
+from .encoder_unet import encoder_unet
 from .fru_net import fru_net
 from .multires_unet import multires_unet
 from .unet import unet
 from .unet3d import unet3d
 
-__all__ = ["build_model", "fru_net", "multires_unet", "unet", "unet3d"]
+__all__ = ["build_model", "encoder_unet", "fru_net", "multires_unet", "unet", "unet3d"]
 
 
 _BUILDERS = {"fru_net": fru_net, "multires_unet": multires_unet, "unet": unet,
              "unet3d": unet3d}
 
 
-def build_model(config):
+def build_model(config, *, encoder_weights=None):
     """Build the (untrained) Keras model that ``config`` describes.
 
     Parameters
     ----------
     config : ModelConfig
+    encoder_weights : None, "imagenet" or path, optional
+        Initial weights of a pretrained-encoder U-Net's encoder (see
+        :func:`emseg.models.networks.encoders.encoder`); other architectures take none.
 
     Returns
     -------
@@ -36,4 +41,9 @@ def build_model(config):
     """
     if not isinstance(config, ModelConfig):
         raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
+    if config.architecture in ENCODER_ARCHITECTURES:
+        return encoder_unet(config, encoder_weights=encoder_weights)
+    if encoder_weights is not None:
+        raise ValueError(f"encoder_weights: architecture {config.architecture} has no "
+                         f"pretrained encoder")
     return _BUILDERS[config.architecture](config)
