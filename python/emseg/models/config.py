@@ -10,7 +10,8 @@ import math
 import numbers
 from dataclasses import dataclass, field
 
-__all__ = ["ARCHITECTURES", "ENCODER_ARCHITECTURES", "VOLUME_ARCHITECTURES", "TASKS", "ModelConfig", "POSTPROCESS_DEFAULTS",
+__all__ = ["ARCHITECTURES", "ENCODER_ARCHITECTURES", "VOLUME_ARCHITECTURES", "TASKS",
+           "ModelConfig", "POSTPROCESS_DEFAULTS", "CLASS_DEFAULTS",
            "VESICLE_DEFAULTS"]
 
 #: U-Nets whose encoder is a pretrained classification network (WAE-Net's base learners,
@@ -24,8 +25,10 @@ ARCHITECTURES = ("fru_net", "multires_unet", "unet", "unet3d") + ENCODER_ARCHITE
 #: Architectures that work on volumes (z, y, x); the others on images (y, x).
 VOLUME_ARCHITECTURES = ("unet3d",)
 
-#: What a model does: segment images, or score given instances (classifier filter).
-TASKS = ("segmentation", "classifier")
+#: What a model does: segment objects (one sigmoid per class, then instances), score given
+#: instances (classifier filter), or give every pixel one of several classes ("semantic":
+#: softmax over the classes, WAE-Net).
+TASKS = ("segmentation", "classifier", "semantic")
 
 #: Post-processing settings and their defaults (see :func:`emseg.segment.postprocess.postprocess`).
 POSTPROCESS_DEFAULTS = {
@@ -78,8 +81,16 @@ VESICLE_DEFAULTS = {
                                   # segments without a membrane always are)
 }
 
+#: Post-processing of a semantic model's class image (chain "classes"): which classes are
+#: objects measured one by one (mitochondria, nuclei) rather than tissue (membrane, cytoplasm).
+CLASS_DEFAULTS = {
+    "chain": "classes",
+    "instance_classes": [],       # class names whose connected regions are measured
+    "min_area_nm2": 0.0,          # ... when at least this large
+}
+
 _CHAIN_DEFAULTS = {"bam": POSTPROCESS_DEFAULTS, "fru_net": POSTPROCESS_DEFAULTS,
-                   "vesicles": VESICLE_DEFAULTS}
+                   "vesicles": VESICLE_DEFAULTS, "classes": CLASS_DEFAULTS}
 
 
 def _check_number(value, name, *, integer=False, low=None, high=None, low_open=False):
@@ -120,6 +131,22 @@ def check_particle_options(options):
         raise ValueError(f"postprocess remove_border must be true, false or null, got "
                          f"{o['remove_border']!r}")
     return o
+
+
+def check_class_options(options, classes):
+    """Raise ValueError naming the first invalid setting of the "classes" chain (a semantic
+    model with ``classes``); return the settings completed with their defaults."""
+    o = _with_defaults(options, CLASS_DEFAULTS)
+    names = o["instance_classes"]
+    if not isinstance(names, (list, tuple)) or not all(isinstance(c, str) for c in names):
+        raise ValueError(f"postprocess instance_classes must be a list of class names, "
+                         f"got {names!r}")
+    unknown = [c for c in names if c not in classes]
+    if unknown:
+        raise ValueError(f"postprocess instance_classes: {', '.join(unknown)} not among the "
+                         f"classes ({', '.join(classes)})")
+    _check_number(o["min_area_nm2"], "postprocess min_area_nm2", low=0)
+    return {**o, "instance_classes": list(names)}
 
 
 def check_vesicle_options(options):
@@ -206,7 +233,9 @@ class ModelConfig:
     input_channels : int
         1 for segmentation; 2 for a classifier (image and instance encoding).
     classes : list of str
-        One sigmoid output per class. Segmentation: ``"particle"`` (or any
+        Semantic: the classes, one softmax output each; pixel value ``i`` of a
+        training mask or a segmented class image is ``classes[i]``.
+        Otherwise one sigmoid output per class. Segmentation: ``"particle"`` (or any
         single class) is the foreground; ``"boundary"`` marks the pixels
         where touching objects meet, used to split them. Classifier: one
         keep class, or several classes combined by ``score_weights``.
@@ -236,9 +265,10 @@ class ModelConfig:
     postprocess : dict
         Post-processing settings: keys of :data:`POSTPROCESS_DEFAULTS` for the
         2D chains ("bam", "fru_net"), of :data:`VESICLE_DEFAULTS` for volumes
-        (chain "vesicles", the default of volume architectures).
+        (chain "vesicles", the default of volume architectures), of
+        :data:`CLASS_DEFAULTS` for semantic models (chain "classes").
     description : str
-    task : {"segmentation", "classifier"}
+    task : {"segmentation", "classifier", "semantic"}
     score_weights : list of float, optional
         Classifier: weight of every class in the keep score
         ``clip(sum_i w_i p_i, 0, 1)``; default 1 for the first class, 0 for
@@ -307,6 +337,13 @@ class ModelConfig:
             raise ValueError("classes: the first class is the foreground and cannot be 'boundary'")
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {', '.join(TASKS)}, got {self.task!r}")
+        if self.task == "semantic":
+            if len(self.classes) < 2:
+                raise ValueError(f"classes: a semantic model tells at least two classes apart "
+                                 f"(one may be 'background'), got {self.classes!r}")
+            if self.ndim != 2:
+                raise ValueError(f"a semantic model works on images, not with "
+                                 f"{self.architecture}")
         if self.task == "classifier":
             if self.input_channels != 2:
                 raise ValueError("input_channels must be 2 for a classifier (image, instances), "
@@ -360,7 +397,9 @@ class ModelConfig:
         if not isinstance(self.postprocess, dict):
             raise ValueError(f"postprocess must be a dict, got {self.postprocess!r}")
         volume = self.ndim == 3
-        chain = self.postprocess.get("chain", "vesicles" if volume else "bam")
+        semantic = self.task == "semantic"
+        chain = self.postprocess.get("chain", "vesicles" if volume else
+                                     "classes" if semantic else "bam")
         if chain not in _CHAIN_DEFAULTS:
             raise ValueError(f"postprocess chain must be one of {', '.join(_CHAIN_DEFAULTS)}, "
                              f"got {chain!r}")
@@ -368,8 +407,16 @@ class ModelConfig:
             raise ValueError(f"postprocess chain {chain!r} does not apply to "
                              f"{'volumes' if volume else 'images'} (architecture "
                              f"{self.architecture})")
-        check = check_vesicle_options if chain == "vesicles" else check_particle_options
-        self.postprocess = check(self.postprocess)       # completed with the chain's defaults
+        if semantic != (chain == "classes"):
+            raise ValueError(f"postprocess chain {chain!r} does not apply to a {self.task} model "
+                             f"({'classes' if semantic else 'bam, fru_net or vesicles'} does)")
+        # completed with the chain's defaults
+        if chain == "classes":
+            self.postprocess = check_class_options(self.postprocess, self.classes)
+        elif chain == "vesicles":
+            self.postprocess = check_vesicle_options(self.postprocess)
+        else:
+            self.postprocess = check_particle_options(self.postprocess)
         if not isinstance(self.description, str):
             raise ValueError("description must be a string")
 

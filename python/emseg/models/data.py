@@ -46,7 +46,7 @@ def extract_patches(image, size, overlap=0, *, ndim=2):
     return np.stack(out)
 
 
-def targets(mask, classes):
+def targets(mask, classes, *, semantic=False):
     """Per-class training targets from a mask.
 
     Parameters
@@ -59,6 +59,9 @@ def targets(mask, classes):
         ``boundary`` marks object pixels next to another object or to the
         background (2 pixels wide), where touching objects must be cut.
         Otherwise class ``i`` is ``mask == i + 1``.
+    semantic : bool, optional
+        A semantic model's mask: every pixel's value is its class index ``i``
+        (``classes[i]``); the targets are one-hot.
 
     Returns
     -------
@@ -69,6 +72,11 @@ def targets(mask, classes):
     mask = check_label_array(mask, "mask")
     if not classes:
         raise ValueError("classes must not be empty")
+    if semantic:
+        if mask.max() >= len(classes):
+            raise ValueError(f"mask holds class value {int(mask.max())}, but there are "
+                             f"{len(classes)} classes (values 0..{len(classes) - 1})")
+        return np.eye(len(classes), dtype=np.float32)[mask.astype(np.intp)]
     if len(classes) == 1:
         return (mask > 0).astype(np.float32)[..., None]
     if "boundary" in classes:

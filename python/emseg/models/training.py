@@ -24,7 +24,8 @@ from ..segment.scaling import normalize, rescale, rescale_factor, standardize
 from .data import augment, extract_patches, split_validation, targets
 from .config import ModelConfig
 
-__all__ = ["TrainingResult", "prepare_patches", "train_model", "fit_patches"]
+__all__ = ["TrainingResult", "prepare_patches", "train_model", "fit_patches",
+           "balanced_class_weights"]
 
 BEST, LAST, LOG, CURVE, CONFIG = "best.keras", "last.keras", "log.json", "training_curve.png", "config.json"
 
@@ -109,7 +110,8 @@ def prepare_patches(pairs, config, *, overlap=None, min_foreground=None):
         elif norm["mode"] == "standardize":
             image = standardize(image)
         px = extract_patches(image, size, overlap, ndim=nd)
-        py = extract_patches(targets(mask, config.classes), size, overlap, ndim=nd)
+        py = extract_patches(targets(mask, config.classes, semantic=config.task == "semantic"),
+                             size, overlap, ndim=nd)
         if min_foreground > 0:
             enough = py[..., 0].reshape(len(py), -1).mean(1) >= min_foreground
             px, py = px[enough], py[enough]
@@ -164,7 +166,7 @@ def _check_positive_int(value, name):
 def train_model(pairs, config, folder, *, epochs=100, batch_size=8, learning_rate=1e-4,
                 loss="bce", class_weights=None, validation_fraction=0.1, patience=10,
                 seed=0, resume=False, augment_options=None, verbose=1, overlap=None,
-                validation_pairs=None, min_foreground=None):
+                validation_pairs=None, min_foreground=None, encoder_weights=None, lr_decay=None):
     """Train the network that ``config`` describes on image/mask pairs.
 
     Parameters
@@ -202,6 +204,18 @@ def train_model(pairs, config, folder, *, epochs=100, batch_size=8, learning_rat
     min_foreground : float, optional
         Minimum foreground fraction of a training patch (see
         :func:`prepare_patches`; volumes default to CryoVesNet's rule).
+    encoder_weights : None, "imagenet" or path, optional
+        Initial encoder weights of a pretrained-encoder U-Net (see
+        :func:`emseg.models.networks.encoders.encoder`).
+    lr_decay : (float, int), optional
+        Learning-rate factor and the epochs without a better validation loss
+        before it applies (WAE-Net: (0.25, 10)); default (0.5, max(2, patience // 3)).
+
+    A semantic model (``config.task == "semantic"``, masks of class indices) trains
+    with the categorical focal + Dice loss; ``class_weights`` (one per class)
+    weigh its Dice term and default to the training patches' median-frequency
+    balance (:func:`balanced_class_weights`). Its ``threshold_iou`` is the
+    validation mean Jaccard index of the arg-max over the classes.
 
     Returns
     -------
@@ -211,10 +225,13 @@ def train_model(pairs, config, folder, *, epochs=100, batch_size=8, learning_rat
 
     if not isinstance(config, ModelConfig):
         raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
-    if config.task != "segmentation":
-        raise ValueError("config: train_model trains segmentation models; use train_classifier")
+    if config.task not in ("segmentation", "semantic"):
+        raise ValueError("config: train_model trains segmentation and semantic models; use "
+                         "train_classifier")
+    semantic = config.task == "semantic"
     _check_options(folder, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                   loss=loss, class_weights=class_weights, patience=patience, resume=resume)
+                   loss=loss, class_weights=class_weights, patience=patience, resume=resume,
+                   config=config)
     folder = Path(folder)
     x, y = prepare_patches(pairs, config, overlap=overlap, min_foreground=min_foreground)
     if validation_pairs is not None:
@@ -222,11 +239,20 @@ def train_model(pairs, config, folder, *, epochs=100, batch_size=8, learning_rat
                                  min_foreground=min_foreground)
     else:
         (x, y), (xv, yv) = _hold_out((x, y), validation_fraction, seed)
+    if semantic and class_weights is None:
+        class_weights = balanced_class_weights(y)
     model, history = fit_patches(x, y, xv, yv, config, folder, epochs=epochs, batch_size=batch_size,
                                  learning_rate=learning_rate, loss=loss,
                                  class_weights=class_weights, patience=patience, seed=seed,
-                                 resume=resume, augment_options=augment_options, verbose=verbose)
+                                 resume=resume, augment_options=augment_options, verbose=verbose,
+                                 encoder_weights=encoder_weights, lr_decay=lr_decay)
     prob = model.predict(xv, batch_size=batch_size, verbose=0)
+    if semantic:
+        from ..metrics import class_scores
+        scores = class_scores(prob.argmax(-1), yv.argmax(-1), classes=range(len(config.classes)))
+        iou = float(scores.loc["mean", "IoU"])
+        _finish_log(folder, config, validation_iou=iou)
+        return TrainingResult(config, model, folder, history, iou)
     threshold, iou = optimal_threshold(prob[..., 0], yv[..., 0] > 0.5)
     config = replace(config, threshold=round(float(threshold), 3))
     _finish_log(folder, config, threshold=config.threshold, validation_iou=float(iou))
@@ -241,18 +267,36 @@ def _hold_out(arrays, fraction, seed):
     return tuple(a[train_idx] for a in arrays), tuple(a[val_idx] for a in arrays)
 
 
+def balanced_class_weights(y, *, low=0.05, high=20.0):
+    """Median-frequency class weights of one-hot targets ``y`` (..., K): each class's weight
+    is the median class frequency over its own (Eigen & Fergus 2015), so rare classes
+    (synapses) count as much as common ones (cytoplasm); clipped to [low, high], a class
+    absent from the training patches gets ``high``."""
+    freq = np.asarray(y, np.float64).reshape(-1, np.shape(y)[-1]).mean(0)
+    present = freq[freq > 0]
+    if not present.size:
+        raise ValueError("y holds no class at all")
+    w = np.where(freq > 0, np.median(present) / np.maximum(freq, 1e-12), high)
+    return [round(float(v), 4) for v in np.clip(w, low, high)]
+
+
 def _check_options(folder, *, epochs, batch_size, learning_rate, loss, class_weights, patience,
-                   resume):
+                   resume, config=None):
     """Check the training options before any data is prepared; return the
     checked epochs, batch size, patience and the loss object."""
     from .losses import make_loss
+
+    semantic = config is not None and config.task == "semantic"
+    if semantic and class_weights is not None and len(class_weights) != len(config.classes):
+        raise ValueError(f"class_weights must be one weight per class ({len(config.classes)}), "
+                         f"got {class_weights!r}")
 
     epochs = _check_positive_int(epochs, "epochs")
     batch_size = _check_positive_int(batch_size, "batch_size")
     patience = _check_positive_int(patience, "patience")
     if not (isinstance(learning_rate, numbers.Real) and 0 < learning_rate < 1):
         raise ValueError(f"learning_rate must be in (0, 1), got {learning_rate!r}")
-    loss_fn = make_loss(loss, class_weights)
+    loss_fn = make_loss(loss, class_weights, semantic=semantic)
     if resume and not (Path(folder) / LAST).exists():
         raise ValueError(f"resume: no checkpoint {Path(folder) / LAST} to resume from")
     return epochs, batch_size, patience, loss_fn
@@ -269,7 +313,7 @@ def _finish_log(folder, config, **results):
 
 def fit_patches(x, y, xv, yv, config, folder, *, epochs=100, batch_size=8, learning_rate=1e-4,
                 loss="bce", class_weights=None, patience=10, seed=0, resume=False,
-                augment_options=None, verbose=1):
+                augment_options=None, verbose=1, encoder_weights=None, lr_decay=None):
     """Train (or resume) the network of ``config`` on prepared patches.
 
     Writes best and last checkpoints, ``log.json`` and the training curve in
@@ -288,7 +332,10 @@ def fit_patches(x, y, xv, yv, config, folder, *, epochs=100, batch_size=8, learn
         raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
     epochs, batch_size, patience, loss_fn = _check_options(
         folder, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, loss=loss,
-        class_weights=class_weights, patience=patience, resume=resume)
+        class_weights=class_weights, patience=patience, resume=resume, config=config)
+    factor, lr_patience = (0.5, max(2, patience // 3)) if lr_decay is None else lr_decay
+    if not (0 < factor < 1) or not isinstance(lr_patience, numbers.Integral) or lr_patience < 1:
+        raise ValueError(f"lr_decay must be (factor in (0, 1), epochs >= 1), got {lr_decay!r}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     log_path = folder / LOG
@@ -306,17 +353,18 @@ def fit_patches(x, y, xv, yv, config, folder, *, epochs=100, batch_size=8, learn
         val = [h["val_loss"] for h in history]
         best = min(val) if val else None
     else:
-        from .losses import dice
+        from .losses import dice, mean_iou
 
-        model = build_model(config)
-        metrics = [dice] if config.task == "segmentation" else None
+        model = build_model(config, encoder_weights=encoder_weights)
+        metrics = {"segmentation": [dice], "semantic": [mean_iou]}.get(config.task)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss_fn,
                       metrics=metrics)
     aug = {} if augment_options is None else augment_options
     train_data = _dataset(x, y, batch_size, seed, None if aug is False else aug, shuffle=True,
                           start_epoch=initial_epoch)
     val_data = _dataset(xv, yv, batch_size, seed, None, shuffle=False)
-    meta = {"config": config.to_dict(), "loss": loss, "class_weights": class_weights,
+    meta = {"config": config.to_dict(), "loss": loss,
+            "class_weights": None if class_weights is None else list(class_weights),
             "batch_size": batch_size, "learning_rate": learning_rate, "seed": seed,
             "train_patches": int(len(x)), "validation_patches": int(len(xv))}
 
@@ -329,8 +377,9 @@ def fit_patches(x, y, xv, yv, config, folder, *, epochs=100, batch_size=8, learn
             entry = {"epoch": epoch + 1, "loss": float(logs["loss"]),
                      "val_loss": float(logs["val_loss"]), "learning_rate": lr,
                      "seconds": round(time.perf_counter() - self.t0, 3)}
-            if "val_dice" in logs:
-                entry["val_dice"] = float(logs["val_dice"])
+            for key in ("val_dice", "val_mean_iou"):
+                if key in logs:
+                    entry[key] = float(logs[key])
             history.append(entry)
             io.write_text(log_path, json.dumps({**meta, "epochs": history}, indent=1))
             from ..plot import training_curve
@@ -340,8 +389,8 @@ def fit_patches(x, y, xv, yv, config, folder, *, epochs=100, batch_size=8, learn
         keras.callbacks.ModelCheckpoint(folder / BEST, monitor="val_loss", save_best_only=True,
                                         initial_value_threshold=best),
         keras.callbacks.ModelCheckpoint(folder / LAST),
-        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
-                                          patience=max(2, patience // 3), min_lr=1e-6),
+        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=factor,
+                                          patience=lr_patience, min_lr=1e-6),
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience),
         Log(),
     ]

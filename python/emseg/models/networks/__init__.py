@@ -4,7 +4,8 @@ encoders (2D) and the CARE 3D U-Net.
 All are fully convolutional with ``(None, None, channels)`` inputs (3D:
 ``(None, None, None, channels)``), so the
 exported SavedModel accepts any tile whose sides are multiples of
-``2**depth``; outputs are per-class sigmoid probabilities. One module per
+``2**depth``; outputs are per-class sigmoid probabilities (a semantic model's: softmax
+over its classes). One module per
 architecture; :mod:`~emseg.models.networks.blocks` holds the shared layers.
 """
 
@@ -36,7 +37,7 @@ def build_model(config, *, encoder_weights=None):
     -------
     keras.Model
         Input ``(batch, rows, columns, input_channels)``, output
-        ``(batch, rows, columns, len(classes))`` sigmoid probabilities (3D
+        ``(batch, rows, columns, len(classes))`` probabilities, sigmoid (semantic: softmax) (3D
         architectures: ``(batch, planes, rows, columns, ...)``).
     """
     if not isinstance(config, ModelConfig):

@@ -2,6 +2,7 @@
 
 from .._tf import keras
 from ..config import ENCODER_ARCHITECTURES
+from .blocks import output_activation
 from .encoders import encoder, preprocess
 
 layers = keras.layers
@@ -60,7 +61,6 @@ def encoder_unet(config, *, encoder_weights=None):
             x = layers.Concatenate(name=f"decoder{level + 1}_concat")([x, skip])
         x = _conv_bn_relu(x, filters, 3, f"decoder{level + 1}_a")
         x = _conv_bn_relu(x, filters, 3, f"decoder{level + 1}_b")
-    activation = "softmax" if config.task == "semantic" else "sigmoid"
-    outputs = layers.Conv2D(len(config.classes), 1, activation=activation,
+    outputs = layers.Conv2D(len(config.classes), 1, activation=output_activation(config),
                             name="probability")(x)
     return keras.Model(inputs, outputs, name=config.name)

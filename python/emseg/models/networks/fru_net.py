@@ -4,7 +4,7 @@ from .._tf import keras
 
 layers = keras.layers
 
-from .blocks import conv
+from .blocks import conv, output_activation
 
 
 def _fru_residual(x, filters, dropout, shortcut=None):
@@ -50,5 +50,6 @@ def fru_net(config):
         shortcut = conv(f, 1)(x)
         x = _fru_residual(x, f, config.dropout, shortcut=shortcut)
     x = conv(config.base_filters, 3, activation="elu")(x)
-    outputs = conv(len(config.classes), 1, name="probability", activation="sigmoid")(x)
+    outputs = conv(len(config.classes), 1, name="probability",
+                   activation=output_activation(config))(x)
     return keras.Model(inputs, outputs, name=config.name)
