@@ -259,3 +259,76 @@ def write_image(path, image, pixel_size=None, *, unit="nm", voxel_size=None):
     kwargs, meta = _tiff_calibration(image, pixel_size, voxel_size, unit)
     return atomic_write(path, lambda tmp: tifffile.imwrite(
         tmp, image, imagej=True, metadata=meta, compression="zlib", **kwargs))
+
+
+#: Value of a class image's pixels that belong to no class (a data bar's rows).
+NO_CLASS = 255
+
+#: The ImageJ property that names a class image's classes (``0=membrane;1=glia;...``).
+CLASS_PROPERTY = "emseg.classes"
+
+
+def class_colours(n):
+    """``n`` distinct RGB colours (uint8, ``(n, 3)``) for class indices: well-separated hues
+    at two lightness levels, so neighbouring classes never look alike."""
+    import colorsys
+
+    hues = (np.arange(n) * 0.618034) % 1.0              # golden-ratio steps around the circle
+    return np.array([[round(255 * v) for v in colorsys.hsv_to_rgb(h, 0.75, 0.95 - 0.3 * (i % 2))]
+                     for i, h in enumerate(hues)], np.uint8).reshape(n, 3)
+
+
+def write_class_image(path, classes, names, pixel_size=None, *, unit="nm"):
+    """Write a semantic segmentation: pixel value ``i`` is class ``names[i]`` (255: no class).
+
+    An 8-bit ImageJ TIFF with the scale, a label LUT (one colour per class, black for
+    "no class"), the class names as the ImageJ property ``emseg.classes``
+    (``0=membrane;1=glia``, read back by :func:`read_class_names`) and in the image's Info.
+
+    Parameters
+    ----------
+    path : path-like
+        Output ``.tif``; written atomically.
+    classes : (M, N) ndarray of int
+        Class indices, < ``len(names)``, or 255.
+    names : sequence of str
+        Class names (at most 255, no ``;`` or ``=``).
+    pixel_size : float or (float, float), optional
+    """
+    import tifffile
+
+    classes = check_label_array(classes, "classes", ndims=(2,))
+    names = [str(n) for n in names]
+    if not names or len(names) >= NO_CLASS or any(not n or set(n) & set(";=\n") for n in names):
+        raise ValueError(f"names must be 1-254 class names without ';', '=' or newlines, "
+                         f"got {names!r}")
+    bad = (classes >= len(names)) & (classes != NO_CLASS)
+    if bad.any():
+        raise ValueError(f"classes holds value {int(classes[bad][0])}, but there are "
+                         f"{len(names)} names")
+    kwargs, unit_meta = _calibration(pixel_size, unit)
+    lut = np.zeros((3, 256), np.uint8)
+    lut[:, :len(names)] = class_colours(len(names)).T
+    listing = ";".join(f"{i}={n}" for i, n in enumerate(names))
+    meta = {"LUTs": [lut], "Properties": {CLASS_PROPERTY: listing},
+            "Info": "EMSeg class image\n" + "\n".join(f"{i} = {n}" for i, n in enumerate(names))
+            + f"\n{NO_CLASS} = no class\n"}
+    if unit_meta:
+        meta["unit"] = unit_meta
+    data = classes.astype(np.uint8)
+    return atomic_write(path, lambda tmp: tifffile.imwrite(
+        tmp, data, imagej=True, metadata=meta, compression="zlib", **kwargs))
+
+
+def read_class_names(path):
+    """The class names a class image written by :func:`write_class_image` carries, or None
+    for any other TIFF."""
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        props = (tif.imagej_metadata or {}).get("Properties") or {}
+    listing = props.get(CLASS_PROPERTY)
+    if not listing:
+        return None
+    pairs = [item.split("=", 1) for item in str(listing).split(";")]
+    return [name for _, name in sorted((int(i), n) for i, n in pairs)]

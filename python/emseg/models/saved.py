@@ -61,6 +61,10 @@ def model_metadata(config, *, training=None, scores=None, description=None):
         meta["roi_size"] = int(config.tile_size - 2 * config.halo)
     if config.report:
         meta["report"] = list(config.report)
+    if config.task == "semantic":
+        # one class per pixel: the arg-max of a softmax, no threshold
+        meta["output"]["activation"] = "softmax"
+        del meta["threshold"]
     if config.task == "classifier":
         # what a classifier's scores mean; segmentation post-processing does not apply
         del meta["postprocess"]

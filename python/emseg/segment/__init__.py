@@ -18,7 +18,9 @@
   function that composes them for images (:func:`predict_maps` then
   :func:`labels_from_maps`);
 - :mod:`~emseg.segment.volume`: :func:`segment_volume`, the same for tomograms
-  (vesicles).
+  (vesicles);
+- :mod:`~emseg.segment.semantic`: :func:`segment_classes`, every pixel one of a semantic
+  model's classes (organelles), with the objects of its instance classes.
 
 No TensorFlow here: networks come in as callables on batches of tiles.
 """
@@ -26,6 +28,7 @@ No TensorFlow here: networks come in as callables on batches of tiles.
 from .classical import segment_classical, tem_vesicles_classical
 from .databar import detect_databar
 from .pipeline import ModelMaps, Segmentation, labels_from_maps, predict_maps, segment
+from .semantic import ClassSegmentation, class_areas, class_objects, segment_classes
 from .postprocess import postprocess
 from .scaling import normalize, rescale, rescale_factor
 from .outliers import mahalanobis_pvalues
@@ -38,4 +41,5 @@ __all__ = ["segment", "Segmentation", "predict_maps", "labels_from_maps", "Model
            "patch_starts", "rescale", "rescale_factor", "normalize", "postprocess",
            "detect_databar", "segment_classical", "tem_vesicles_classical", "adaptive_threshold", "logit_thresholds",
            "shell_intensity", "shell_threshold", "segment_volume", "VolumeSegmentation",
-           "refine_spheres", "refine_sphere", "Spheres", "draw_spheres", "mahalanobis_pvalues"]
+           "refine_spheres", "refine_sphere", "Spheres", "draw_spheres", "mahalanobis_pvalues",
+           "segment_classes", "ClassSegmentation", "class_objects", "class_areas"]

@@ -73,13 +73,13 @@ class ModelMaps:
     pixel_size: tuple
 
 
-def _settings(meta, threshold, postprocess):
-    """The model's segmentation settings from its model.yaml, with overrides."""
+def _settings(meta, threshold, postprocess, task="segmentation"):
+    """The model's settings from its model.yaml (a model of ``task``), with overrides."""
     if not isinstance(meta, dict):
         raise TypeError("meta must be the model's model.yaml mapping")
-    if meta.get("task", "segmentation") != "segmentation":
+    if meta.get("task", "segmentation") != task:
         raise ValueError(f"model {meta.get('name')!r} is a {meta.get('task')} model, "
-                         "not a segmentation model")
+                         f"not a {task} model")
     from ..models.config import is_volume_model
 
     if is_volume_model(meta):
@@ -91,22 +91,25 @@ def _settings(meta, threshold, postprocess):
                "tile": int(meta["tile_size"]), "halo": int(meta["halo"]),
                "norm": dict(meta["normalization"]),
                "options": {**meta.get("postprocess", {}), **(postprocess or {})},
-               "threshold": float(meta["threshold"] if threshold is None else threshold)}
+               # a semantic model takes the arg-max of its softmax: no threshold
+               "threshold": float(0.5 if task == "semantic" else meta["threshold"]
+                                  if threshold is None else threshold)}
         out["divisor"] = int(meta.get("input", {}).get("divisor", out["tile"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"model metadata incomplete or invalid ({exc})") from None
     if not 0 <= out["threshold"] <= 1:
         raise ValueError(f"threshold must be in [0, 1], got {out['threshold']}")
-    from ..models.config import POSTPROCESS_DEFAULTS
+    from ..models.config import CLASS_DEFAULTS, POSTPROCESS_DEFAULTS
 
-    unknown = set(out["options"]) - set(POSTPROCESS_DEFAULTS)
+    known = CLASS_DEFAULTS if task == "semantic" else POSTPROCESS_DEFAULTS
+    unknown = set(out["options"]) - set(known)
     if unknown:
         raise ValueError(f"postprocess options: unknown key(s) {', '.join(sorted(unknown))}")
     return out
 
 
 def predict_maps(image, predict_fn, meta, *, pixel_size, keep_databar=False, batch_size=4,
-                 progress=None):
+                 progress=None, task="segmentation"):
     """The network's output for one image: data bar, rescale, tiled prediction.
 
     The first half of :func:`segment`; :func:`labels_from_maps` is the second.
@@ -127,6 +130,8 @@ def predict_maps(image, predict_fn, meta, *, pixel_size, keep_databar=False, bat
     batch_size : int, optional
     progress : callable, optional
         ``progress(done, total)`` over the tiles.
+    task : {"segmentation", "semantic"}, optional
+        The kind of model ``meta`` must describe.
 
     Returns
     -------
@@ -134,7 +139,7 @@ def predict_maps(image, predict_fn, meta, *, pixel_size, keep_databar=False, bat
     """
     image = check_2d_array(image, "image", allow_bool=False)
     pw, ph = check_square_pixel_size(pixel_size)
-    s = _settings(meta, None, None)
+    s = _settings(meta, None, None, task)
     bar = None if keep_databar else detect_databar(image)
     work = image[:bar] if bar is not None else image
     small = rescale(work, rescale_factor(pw, s["model_px"]), order=1)
