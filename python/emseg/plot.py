@@ -3,7 +3,7 @@
 import numpy as np
 
 __all__ = ["size_histogram", "outline_overlay", "filter_overlay", "volume_slices", "training_curve",
-           "radial_profiles", "sample_comparison"]
+           "radial_profiles", "sample_comparison", "class_colours", "class_overlay"]
 
 #: Outline colours (RGB): segmentation yellow, ground truth cyan.
 PRED_COLOR = (255, 214, 0)
@@ -136,6 +136,57 @@ def filter_overlay(image, labels, kept, *, title=None, dpi=120):
     keep = lut[labels]
     return _draw_outlines(image, [(np.where(keep, 0, labels), DISCARD_COLOR),
                                   (np.where(keep, labels, 0), KEEP_COLOR)], title, dpi)
+
+
+def class_colours(n):
+    """``n`` distinct RGB colours (uint8, ``(n, 3)``) for class indices: well-separated hues
+    at two lightness levels, so neighbouring classes never look alike."""
+    import colorsys
+
+    hues = (np.arange(n) * 0.618034) % 1.0              # golden-ratio steps around the circle
+    return np.array([[round(255 * v) for v in colorsys.hsv_to_rgb(h, 0.75, 0.95 - 0.3 * (i % 2))]
+                     for i, h in enumerate(hues)], np.uint8).reshape(n, 3)
+
+
+def class_overlay(image, classes, names, *, title=None, alpha=0.45, dpi=120):
+    """The micrograph with each pixel tinted by its class (:func:`class_colours`), pixels
+    of no class (255: a data bar) left grey, and a legend of the classes.
+
+    Parameters
+    ----------
+    image : (M, N) ndarray
+    classes : (M, N) ndarray of int
+        Class indices into ``names``, or 255.
+    names : sequence of str
+    title : str, optional
+    alpha : float, optional
+        Opacity of the tint.
+    dpi : int, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.patches import Patch
+
+    from ._validate import check_2d_array
+
+    image = check_2d_array(image, "image", allow_bool=False)
+    classes = np.asarray(classes)
+    if classes.shape != image.shape:
+        raise ValueError(f"classes shape {classes.shape} differs from image shape {image.shape}")
+    names = list(names)
+    colours = class_colours(len(names)).astype(np.float64)
+    fig = _draw_outlines(image, [], title, dpi)
+    ax = fig.axes[0]
+    rgb = ax.images[0].get_array().astype(np.float64)
+    known = classes < len(names)
+    tint = colours[np.where(known, classes, 0)]
+    rgb[known] = (1 - alpha) * rgb[known] + alpha * tint[known]
+    ax.images[0].set_data(rgb.astype(np.uint8))
+    ax.legend(handles=[Patch(color=c / 255, label=n) for c, n in zip(colours, names)],
+              loc="lower right", fontsize=7, framealpha=0.7)
+    return fig
 
 
 def _draw_outlines(image, layers, title, dpi):

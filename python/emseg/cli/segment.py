@@ -120,7 +120,12 @@ def _load_model(name):
     from ..models.saved import load_predictor
 
     # found and checked now (ValueError lists the installed models), loaded at the first tile
-    return load_predictor(name, task="segmentation", lazy=True)
+    predictor = load_predictor(name, task=None if name is not None else "segmentation",
+                               lazy=True)
+    if predictor.info.task not in ("segmentation", "semantic"):
+        raise ValueError(f"model {predictor.info.name!r} is a {predictor.info.task} model, not "
+                         f"a segmentation model")
+    return predictor
 
 
 def _write_volume(res, paths, name):
@@ -212,8 +217,13 @@ def cmd_segment(args):
     named = _load_model(args.model) if args.model is not None else None
     from ..models.config import report_columns
     report = report_columns(named.meta if named is not None else None)
+    semantic = named is not None and named.meta.get("task") == "semantic"
+    if semantic and args.classifier:
+        raise UsageError("--classifier filters particles; a semantic model gives classes")
+    from ..workflows.semantic import class_output_paths
     for stem in stems:
         for path in [*_segment_outputs(out, stem, report).values(),
+                     *(class_output_paths(out, stem, named.meta).values() if semantic else ()),
                      *_filter_outputs(out, stem).values(),
                      *volume_output_paths(out, stem, fmt=args.volume_format).values()]:
             if path.resolve() in inputs:
@@ -255,6 +265,14 @@ def cmd_segment(args):
                     else args.pixel_size[0], mask=args.mask, threshold=args.threshold,
                     postprocess={"refine": False} if args.no_refine else None,
                     batch_size=args.batch_size or 1, progress=progress)
+            elif semantic:
+                if args.mask is not None:
+                    raise ValueError(f"{path}: --mask applies to volumes, not 2D images")
+                from ..workflows.semantic import segment_classes_file
+                res = segment_classes_file(path, predictor, pixel_size=args.pixel_size,
+                                           keep_databar=args.keep_databar,
+                                           batch_size=args.batch_size or 4, progress=progress,
+                                           pixel_size_from=args.pixel_size_from)
             else:
                 if args.mask is not None:
                     raise ValueError(f"{path}: --mask applies to volumes, not 2D images")
@@ -285,6 +303,9 @@ def cmd_segment(args):
                        f"{seg.threshold:.6g}) -> {', '.join(p.name for p in paths.values())}",
                        file=sys.stdout)
             continue
+        if semantic:
+            _write_classes(res, class_output_paths(out, stem, predictor.meta), path)
+            continue
         report = report_columns(predictor.meta)
         paths = _segment_outputs(out, stem, report)
         _write_segmentation(res, paths)
@@ -303,6 +324,24 @@ def cmd_segment(args):
                        f"{fpaths['overlay'].name}", file=sys.stdout)
     bar.close()
     return finish("segment", failures, len(images), "image(s)")
+
+
+def _write_classes(res, paths, path):
+    """Write a semantic segmentation's files and print its class areas."""
+    from tqdm import tqdm
+
+    from ..io import describe_size
+    from ..workflows.semantic import write_class_outputs
+
+    write_class_outputs(res, paths)
+    seg = res.segmentation
+    bar_note = (f", data bar from row {seg.databar_row} excluded"
+                if seg.databar_row is not None else "")
+    areas = ", ".join(f"{r.Class} {r.Fraction:.1%}" for r in res.areas.itertuples())
+    objects = "".join(f"; {len(t)} {name} objects" for name, t in res.tables.items())
+    tqdm.write(f"{path}: {areas}{objects} (pixel size "
+               f"{describe_size(seg.pixel_size, res.pixel_size_source)}{bar_note}) -> "
+               f"{', '.join(p.name for p in paths.values())}", file=sys.stdout)
 
 
 def _load_classifier(name):

@@ -29,8 +29,8 @@ from .images import IMAGE_SUFFIXES, ImageReadError, image_shape, read_image, rea
 from .microscope import MICROSCOPE_SUFFIXES, read_microscope
 from .mrc import MRC_SUFFIXES, read_mrc, write_mrc
 from .rois import ROI_SUFFIXES, read_roi_masks
-from .tiff import (CLASS_PROPERTY, NO_CLASS, TIFF_SUFFIXES, class_colours, read_class_names,
-                   read_tiff, write_class_image, write_image, write_labels, z_slices)
+from .tiff import (CLASS_PROPERTY, NO_CLASS, TIFF_SUFFIXES, read_class_names, read_tiff,
+                   write_class_image, write_image, write_labels, z_slices)
 
 __all__ = ["read_image", "read_volume", "image_shape", "read_roi_masks", "ROI_SUFFIXES", "read_tiff", "read_mrc", "write_labels", "write_image",
            "write_mrc", "write_volume", "write_table", "read_table", "write_png", "read_text",
@@ -38,7 +38,7 @@ __all__ = ["read_image", "read_volume", "image_shape", "read_roi_masks", "ROI_SU
            "PLAUSIBLE_NM", "unit_to_nm", "check_plausible", "resolve_pixel_size",
            "describe_size", "z_slices", "IMAGE_SUFFIXES", "TIFF_SUFFIXES", "MRC_SUFFIXES",
            "MICROSCOPE_SUFFIXES", "read_microscope", "write_imod_points", "read_imod_points",
-           "IMOD_SUFFIXES", "write_class_image", "read_class_names", "class_colours", "NO_CLASS",
+           "IMOD_SUFFIXES", "write_class_image", "read_class_names", "NO_CLASS",
            "CLASS_PROPERTY"]
 
 

@@ -268,16 +268,6 @@ NO_CLASS = 255
 CLASS_PROPERTY = "emseg.classes"
 
 
-def class_colours(n):
-    """``n`` distinct RGB colours (uint8, ``(n, 3)``) for class indices: well-separated hues
-    at two lightness levels, so neighbouring classes never look alike."""
-    import colorsys
-
-    hues = (np.arange(n) * 0.618034) % 1.0              # golden-ratio steps around the circle
-    return np.array([[round(255 * v) for v in colorsys.hsv_to_rgb(h, 0.75, 0.95 - 0.3 * (i % 2))]
-                     for i, h in enumerate(hues)], np.uint8).reshape(n, 3)
-
-
 def write_class_image(path, classes, names, pixel_size=None, *, unit="nm"):
     """Write a semantic segmentation: pixel value ``i`` is class ``names[i]`` (255: no class).
 
@@ -306,6 +296,8 @@ def write_class_image(path, classes, names, pixel_size=None, *, unit="nm"):
     if bad.any():
         raise ValueError(f"classes holds value {int(classes[bad][0])}, but there are "
                          f"{len(names)} names")
+    from ..plot import class_colours
+
     kwargs, unit_meta = _calibration(pixel_size, unit)
     lut = np.zeros((3, 256), np.uint8)
     lut[:, :len(names)] = class_colours(len(names)).T

@@ -11,7 +11,7 @@ from .._memory import release_pages
 from ..io import resolve_pixel_size
 from .files import file_calibration, load_image
 
-__all__ = ["SegmentResult", "segment_array", "segment_file", "VolumeResult", "load_volume",
+__all__ = ["SegmentResult", "segment_array", "segment_file", "read_calibrated", "VolumeResult", "load_volume",
            "volume_input", "segment_volume_array", "segment_volume_file"]
 
 
@@ -79,6 +79,20 @@ def segment_file(path, predictor, *, pixel_size=None, threshold=None, keep_datab
     -------
     SegmentResult
     """
+    image, size, source = read_calibrated(path, pixel_size, pixel_size_from)
+    seg, table = segment_array(image, predictor, pixel_size=size, threshold=threshold,
+                               keep_databar=keep_databar, postprocess=postprocess,
+                               batch_size=batch_size, progress=progress)
+    return SegmentResult(Path(path), image, seg, table, source)
+
+
+def read_calibrated(path, pixel_size=None, pixel_size_from=None):
+    """A 2D image file and its pixel size: ``(image, (width, height) nm, source)``.
+
+    The pixel size is ``pixel_size`` when given, else the file's calibration, else that of
+    the file ``pixel_size_from``; none of them is an error (a network only works at the
+    scale it was trained for, so EMSeg never guesses it).
+    """
     image, size, meta = load_image(path)
     read = [(size, meta)]
     if pixel_size is None and size is None and pixel_size_from is not None:
@@ -86,10 +100,7 @@ def segment_file(path, predictor, *, pixel_size=None, threshold=None, keep_datab
     size, source = resolve_pixel_size(pixel_size, *read)
     if size is None:
         raise ValueError(f"{path}: no pixel size in the file; give it with --pixel-size (nm)")
-    seg, table = segment_array(image, predictor, pixel_size=size, threshold=threshold,
-                               keep_databar=keep_databar, postprocess=postprocess,
-                               batch_size=batch_size, progress=progress)
-    return SegmentResult(Path(path), image, seg, table, source)
+    return image, size, source
 
 
 @dataclass

@@ -5,10 +5,63 @@ import numpy as np
 from ..io import resolve_pixel_size
 from .files import expand_folders, load_image, load_labels, pair_files
 
-__all__ = ["training_pairs", "classifier_triples"]
+__all__ = ["training_pairs", "classifier_triples", "parse_class_map", "apply_class_map"]
 
 
-def training_pairs(images, masks, *, pixel_size=None):
+def parse_class_map(text):
+    """Class names and the mask values of each from a mapping such as
+    ``0,32,64,96,128=membrane;159=extracellular;191=mitochondria``.
+
+    Items are separated by ``;`` or new lines; each is ``VALUES=NAME`` with comma-separated
+    integer values 0-65535. Class ``i`` is the ``i``-th item.
+
+    Returns
+    -------
+    (list of str, dict of int to int)
+        The class names, and the class index of every mask value.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("class map is empty: give VALUES=NAME;VALUES=NAME...")
+    names, lut = [], {}
+    for item in filter(None, (t.strip() for t in text.replace("\n", ";").split(";"))):
+        values, sep, name = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ValueError(f"class map item {item!r}: give VALUES=NAME")
+        if name in names:
+            raise ValueError(f"class map: class {name!r} named twice")
+        try:
+            ints = [int(v) for v in values.split(",")]
+        except ValueError:
+            raise ValueError(f"class map item {item!r}: values must be integers") from None
+        for v in ints:
+            if not 0 <= v <= 65535:
+                raise ValueError(f"class map item {item!r}: value {v} outside 0-65535")
+            if v in lut:
+                raise ValueError(f"class map: value {v} belongs to two classes")
+            lut[v] = len(names)
+        names.append(name)
+    if len(names) < 2:
+        raise ValueError("class map: give at least two classes")
+    return names, lut
+
+
+def apply_class_map(mask, lut, *, what="mask"):
+    """A mask's values replaced by their class indices (``lut`` from :func:`parse_class_map`);
+    a value the map lacks is an error naming ``what``."""
+    mask = np.asarray(mask)
+    values = np.unique(mask)
+    missing = [int(v) for v in values if int(v) not in lut]
+    if missing:
+        raise ValueError(f"{what}: value(s) {', '.join(map(str, missing[:8]))} are in no class "
+                         f"of the class map")
+    table = np.zeros(int(values.max()) + 1, np.uint8)
+    for v in values:
+        table[int(v)] = lut[int(v)]
+    return table[mask]
+
+
+def training_pairs(images, masks, *, pixel_size=None, class_map=None):
     """Read training pairs from files, matched by name (``a.tif`` ~ ``a_m.tif``).
 
     Parameters
@@ -19,6 +72,9 @@ def training_pairs(images, masks, *, pixel_size=None):
     pixel_size : float, optional
         For images without calibration (an explicit value always wins; volumes: the
         voxel size).
+    class_map : dict of int to int, optional
+        Mask value to class index (:func:`parse_class_map`), for a semantic model's coded
+        masks.
 
     Yields
     ------
@@ -39,6 +95,8 @@ def training_pairs(images, masks, *, pixel_size=None):
         size, _ = resolve_pixel_size(pixel_size, (isize, imeta), (msize, mmeta))
         if size is None:
             raise ValueError(f"{image_path}: no pixel size in the file; give --pixel-size")
+        if class_map is not None:
+            mask = apply_class_map(mask, class_map, what=str(mask_path))
         yield image, mask, float(size[0])
 
 
