@@ -1,5 +1,6 @@
 """``emseg train`` and ``train-classifier``."""
 
+from ..models.config import ARCHITECTURES
 from .common import EXIT_OK, UsageError, pixel_size_arg
 
 
@@ -7,10 +8,15 @@ def add_parsers(sub):
     """Add the ``train`` and ``train-classifier`` commands to the subparsers ``sub``."""
     t = sub.add_parser("train", help="train a segmentation network on images and masks",
                        description=(
-                           "Train a segmentation network (FRU-Net, MultiRes U-Net or U-Net) on "
+                           "Train a segmentation network (FRU-Net, MultiRes U-Net, U-Net or a "
+                           "U-Net with a pretrained encoder: unet_resnet34, unet_seresnet34, "
+                           "unet_vgg19, unet_inceptionv3, unet_efficientnetb4) on "
                            "images and masks paired by name (a.tif with a_m.tif / a_mask.tif / "
                            "a_labels.tif), or a 3D U-Net (unet3d) on tomograms and label "
-                           "volumes (MRC, TIFF stacks). Writes best and last checkpoints, log.json, "
+                           "volumes (MRC, TIFF stacks). --class-map (coded masks) or --semantic "
+                           "(masks of class indices) trains a semantic model: every pixel one "
+                           "of several classes (organelles), softmax, focal + Dice loss with "
+                           "class weights. Writes best and last checkpoints, log.json, "
                            "training_curve.png and config.json (with the threshold tuned on the "
                            "validation patches) to --output; --resume continues there. Export "
                            "the result with 'emseg export'."))
@@ -21,11 +27,24 @@ def add_parsers(sub):
     t.add_argument("--output", "-o", required=True, metavar="DIR", help="training folder")
     t.add_argument("--config", metavar="JSON", help="model config JSON (replaces the options below)")
     t.add_argument("--name", default="model", help="model name (default: model)")
-    t.add_argument("--architecture", default="fru_net",
-                   choices=("fru_net", "multires_unet", "unet", "unet3d"),
-                   help="network (default fru_net; unet3d for volumes)")
+    t.add_argument("--architecture", default="fru_net", choices=ARCHITECTURES,
+                   help="network (default fru_net; unet3d for volumes; unet_<encoder>: a U-Net "
+                        "whose encoder is a pretrained classification network, WAE-Net)")
     t.add_argument("--classes", default="particle",
                    help="comma-separated classes; 'particle,boundary' learns contacts too")
+    t.add_argument("--class-map", metavar="MAP|FILE",
+                   help="semantic model from coded masks: VALUES=NAME;VALUES=NAME... (e.g. "
+                        "'0,32,64,96,128=membrane;159=extracellular;191=mitochondria;"
+                        "223=synapse;255=intracellular'), or a file holding it")
+    t.add_argument("--semantic", action="store_true",
+                   help="semantic model whose masks hold class indices 0..K-1 named by --classes")
+    t.add_argument("--instance-classes", metavar="NAMES",
+                   help="semantic: comma-separated classes whose regions are objects measured "
+                        "one by one (e.g. mitochondria)")
+    t.add_argument("--encoder-weights", metavar="imagenet|FILE",
+                   help="unet_<encoder>: initial encoder weights, 'imagenet' (Keras downloads "
+                        "them; VGG19, InceptionV3, EfficientNetB4) or a weights file "
+                        "(default: random)")
     t.add_argument("--base-filters", type=int, metavar="N",
                    help="feature maps at the first level (default 32; unet3d 16)")
     t.add_argument("--depth", type=int, metavar="N",
@@ -79,8 +98,14 @@ def _training_options(p):
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--learning-rate", type=float, default=1e-4)
-    p.add_argument("--loss", default="bce", choices=("bce", "focal_dice"))
-    p.add_argument("--class-weights", metavar="BG,FG", help="bce weights of background, foreground")
+    p.add_argument("--loss", choices=("bce", "focal_dice"),
+                   help="default bce; a semantic model trains with focal_dice")
+    p.add_argument("--class-weights", metavar="W,...",
+                   help="bce: weights of background and foreground (BG,FG); semantic: one "
+                        "weight per class for the Dice term (default: median-frequency balance)")
+    p.add_argument("--lr-decay", metavar="FACTOR,EPOCHS",
+                   help="multiply the learning rate by FACTOR after EPOCHS without a better "
+                        "validation loss (default 0.5,max(2,patience/3); WAE-Net: 0.25,10)")
     p.add_argument("--patience", type=int, default=10, help="early-stopping patience (epochs)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the training in --output")
@@ -104,8 +129,9 @@ def _check_training_options(args):
             weights = tuple(float(v) for v in args.class_weights.split(","))
         except ValueError:
             weights = ()
-        if len(weights) != 2 or min(weights) <= 0:
-            raise UsageError(f"--class-weights must be two positive numbers BG,FG, got {args.class_weights!r}")
+        if len(weights) < 2 or min(weights) < 0 or not max(weights) > 0:
+            raise UsageError(f"--class-weights must be positive numbers W,W,..., got "
+                             f"{args.class_weights!r}")
     for name in ("epochs", "batch_size", "patience"):
         if getattr(args, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
@@ -158,9 +184,10 @@ def cmd_train_classifier(args):
     print(f"training classifier '{config.name}' ({config.architecture}) on {len(triples)} "
           f"image(s), {n} particles, at {config.pixel_size:g} nm/px, {config.tile_size}-px patches")
     result = train_classifier(triples, config, out, epochs=args.epochs, batch_size=args.batch_size,
-                              learning_rate=args.learning_rate, loss=args.loss,
+                              learning_rate=args.learning_rate, loss=args.loss or "bce",
                               class_weights=weights, patience=args.patience, seed=args.seed,
-                              resume=args.resume, verbose=1)
+                              resume=args.resume, verbose=1,
+                              lr_decay=_lr_decay(args.lr_decay))
     _best_epoch(result.history)
     print(f"score threshold {result.config.threshold:g} (validation precision "
           f"{result.precision:.3f}, recall {result.recall:.3f})")
@@ -169,37 +196,68 @@ def cmd_train_classifier(args):
     return EXIT_OK
 
 
+def _semantic_options(args):
+    """``(class names, mask value map or None)`` of a semantic training, or None."""
+    from pathlib import Path
+
+    if args.class_map is None and not args.semantic:
+        if args.instance_classes:
+            raise UsageError("--instance-classes is for semantic models (--class-map, --semantic)")
+        return None
+    if args.class_map is not None:
+        if args.semantic:
+            raise UsageError("give --class-map or --semantic, not both")
+        from .. import io
+        from ..workflows.training import parse_class_map
+        text = args.class_map
+        if "=" not in text:
+            if not Path(text).is_file():
+                raise UsageError(f"--class-map {text}: neither VALUES=NAME;... nor a file")
+            text = io.read_text(text)
+        try:
+            return parse_class_map(text)
+        except ValueError as exc:
+            raise UsageError(f"--class-map: {exc}") from None
+    return [c.strip() for c in args.classes.split(",") if c.strip()], None
+
+
+def _lr_decay(text):
+    if text is None:
+        return None
+    try:
+        factor, epochs = text.split(",")
+        decay = (float(factor), int(epochs))
+    except ValueError:
+        raise UsageError(f"--lr-decay must be FACTOR,EPOCHS, got {text!r}") from None
+    if not 0 < decay[0] < 1 or decay[1] < 1:
+        raise UsageError(f"--lr-decay: FACTOR in (0, 1) and EPOCHS >= 1, got {text!r}")
+    return decay
+
+
 def cmd_train(args):
 
     from ..models import ModelConfig
     out, weights = _check_training_options(args)
+    semantic = _semantic_options(args)
+    lr_decay = _lr_decay(args.lr_decay)
+    if args.encoder_weights is not None and not args.architecture.startswith("unet_"):
+        raise UsageError("--encoder-weights is for the pretrained-encoder U-Nets (unet_<encoder>)")
 
     from .. import io
     from ..workflows import training_pairs
-    pairs = list(training_pairs(args.images, args.masks, pixel_size=args.pixel_size))
+    pairs = list(training_pairs(args.images, args.masks, pixel_size=args.pixel_size,
+                                class_map=semantic[1] if semantic else None))
     if args.resume:
         import json
         # the run being resumed fixes the model; architecture options are ignored
         config = ModelConfig.from_dict(json.loads(io.read_text(out / "log.json"))["config"])
+        if semantic and semantic[0] != config.classes:
+            raise UsageError(f"--resume: the class map names {', '.join(semantic[0])}; the run "
+                             f"in {out} has {', '.join(config.classes)}")
     elif args.config:
         config = ModelConfig.from_json(io.read_text(args.config))
     else:
-        volume = args.architecture == "unet3d"
-        defaults = (dict(base_filters=16, depth=2, tile_size=64, patch_size=32) if volume
-                    else dict(base_filters=32, depth=4, tile_size=400, patch_size=None))
-        given = {k: getattr(args, k) for k in defaults if getattr(args, k) is not None}
-        settings = {**defaults, **given}
-        first = pairs[0][2]
-        px = args.model_pixel_size or (first[-1] if isinstance(first, tuple) else first)
-        classes = [c.strip() for c in args.classes.split(",") if c.strip()]
-        if volume and classes == ["particle"]:
-            classes = ["vesicle"]
-        try:
-            config = ModelConfig(name=args.name, architecture=args.architecture, classes=classes,
-                                 halo=min(32, settings["tile_size"] // 8), pixel_size=px,
-                                 **settings)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+        config = _new_config(args, pairs, semantic)
     for i, (image, _, _) in enumerate(pairs):
         if image.ndim != config.ndim:
             kind = "volumes" if config.ndim == 3 else "2D images"
@@ -207,14 +265,51 @@ def cmd_train(args):
                              f"is {image.ndim}D")
     from ..models.training import train_model
     unit = "voxels" if config.ndim == 3 else "per pixel"
+    what = f", classes {', '.join(config.classes)}" if config.task == "semantic" else ""
     print(f"training {config.architecture} '{config.name}' on {len(pairs)} "
           f"{'volume' if config.ndim == 3 else 'image'}(s) at {config.pixel_size:g} nm "
-          f"{unit}, {config.training_patch}-px patches")
+          f"{unit}, {config.training_patch}-px patches{what}")
+    loss = args.loss or ("focal_dice" if config.task == "semantic" else "bce")
     result = train_model(pairs, config, out, epochs=args.epochs, batch_size=args.batch_size,
-                         learning_rate=args.learning_rate, loss=args.loss, class_weights=weights,
-                         patience=args.patience, seed=args.seed, resume=args.resume, verbose=1)
+                         learning_rate=args.learning_rate, loss=loss, class_weights=weights,
+                         patience=args.patience, seed=args.seed, resume=args.resume, verbose=1,
+                         encoder_weights=args.encoder_weights, lr_decay=lr_decay)
     _best_epoch(result.history)
-    print(f"threshold {result.config.threshold:g} (validation IoU {result.threshold_iou:.4f})")
+    if config.task == "semantic":
+        print(f"validation mean Jaccard index {result.threshold_iou:.4f}")
+    else:
+        print(f"threshold {result.config.threshold:g} (validation IoU {result.threshold_iou:.4f})")
     print(f"wrote {out} (best.keras, last.keras, log.json, training_curve.png, config.json); "
           f"next: emseg export {out} --models models")
     return EXIT_OK
+
+
+def _new_config(args, pairs, semantic):
+    """The model config the command line describes."""
+    from ..models import ModelConfig
+    from ..models.config import ENCODER_ARCHITECTURES
+
+    volume = args.architecture == "unet3d"
+    encoder = args.architecture in ENCODER_ARCHITECTURES
+    defaults = (dict(base_filters=16, depth=2, tile_size=64, patch_size=32) if volume
+                else dict(base_filters=32, depth=5, tile_size=256, patch_size=None) if encoder
+                else dict(base_filters=32, depth=4, tile_size=400, patch_size=None))
+    given = {k: getattr(args, k) for k in defaults if getattr(args, k) is not None}
+    settings = {**defaults, **given}
+    first = pairs[0][2]
+    px = args.model_pixel_size or (first[-1] if isinstance(first, tuple) else first)
+    classes = [c.strip() for c in args.classes.split(",") if c.strip()]
+    if volume and classes == ["particle"]:
+        classes = ["vesicle"]
+    extra = {}
+    if semantic:
+        classes = semantic[0]
+        instances = [c.strip() for c in (args.instance_classes or "").split(",") if c.strip()]
+        extra = dict(task="semantic", postprocess={"chain": "classes",
+                                                    "instance_classes": instances})
+    try:
+        return ModelConfig(name=args.name, architecture=args.architecture, classes=classes,
+                           halo=min(32, settings["tile_size"] // 8), pixel_size=px,
+                           **settings, **extra)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None

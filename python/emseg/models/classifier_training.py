@@ -171,7 +171,7 @@ class ClassifierTrainingResult:
 def train_classifier(triples, config, folder, *, epochs=100, batch_size=8, learning_rate=1e-4,
                      loss="bce", class_weights=None, validation_fraction=0.1, patience=10,
                      seed=0, resume=False, augment_options=None, verbose=1, overlap=None,
-                     validation_triples=None):
+                     validation_triples=None, lr_decay=None):
     """Train a classifier filter on (image, labels, keep, pixel size) triples.
 
     The same patching, augmentation (intensity changes on the image channel
@@ -213,7 +213,8 @@ def train_classifier(triples, config, folder, *, epochs=100, batch_size=8, learn
     model, history = fit_patches(x, y, xv, yv, config, folder, epochs=epochs, batch_size=batch_size,
                                  learning_rate=learning_rate, loss=loss,
                                  class_weights=class_weights, patience=patience, seed=seed,
-                                 resume=resume, augment_options=aug, verbose=verbose)
+                                 resume=resume, augment_options=aug, verbose=verbose,
+                                 lr_decay=lr_decay)
     prob = model.predict(xv, batch_size=batch_size, verbose=0)
     scores, keep = patch_instance_scores(prob, yv, labv, config.score_weights)
     threshold, precision, recall = tune_score_threshold(scores, keep)

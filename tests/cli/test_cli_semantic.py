@@ -1,0 +1,118 @@
+"""Multi-class (semantic) models from the command line: train on coded masks through a class
+map, export, segment (class image with names and LUT, a probability map per class, class areas,
+objects of instance classes), and the one-line errors."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import tifffile
+
+pytest.importorskip("tensorflow")
+
+from emseg import io  # noqa: E402
+
+MAP = "0=background;64,96=membrane;255=organelle"
+
+
+def run(*args, timeout=900):
+    return subprocess.run([sys.executable, "-m", "emseg", *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def coded_pair(seed, size=128):
+    """An image and its coded mask (0 background, 64/96 membrane, 255 organelle)."""
+    from skimage.draw import disk
+
+    rng = np.random.default_rng(seed)
+    classes = np.zeros((size, size), np.uint8)
+    for _ in range(6):
+        r, c, rad = rng.integers(12, size - 12), rng.integers(12, size - 12), rng.integers(6, 11)
+        classes[disk((r, c), rad, shape=classes.shape)] = 1
+        classes[disk((r, c), rad - 3, shape=classes.shape)] = 2
+    image = np.choose(classes, [128, 25, 205]).astype(np.float64)
+    image = np.clip(image + rng.normal(0, 10, image.shape), 0, 255).astype(np.uint8)
+    coded = np.choose(classes, [0, 64, 255]).astype(np.uint8)
+    coded[(classes == 1) & (np.arange(size)[None, :] % 2 == 0)] = 96     # two membrane codes
+    return image, coded, classes
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    d = tmp_path_factory.mktemp("semantic")
+    (d / "raw").mkdir()
+    (d / "labels").mkdir()
+    for s in range(5):
+        image, coded, _ = coded_pair(s)
+        tifffile.imwrite(d / "raw" / f"{s:02d}.tif", image)
+        from PIL import Image
+        Image.fromarray(coded).save(d / "labels" / f"{s:02d}.png")
+    (d / "map.txt").write_text(MAP.replace(";", "\n"))
+    r = run("train", "--images", d / "raw", "--masks", d / "labels", "--class-map", d / "map.txt",
+            "--instance-classes", "organelle", "--architecture", "unet", "--base-filters", "8",
+            "--depth", "2", "--tile-size", "64", "--pixel-size", "2", "--epochs", "10",
+            "--batch-size", "4", "--learning-rate", "3e-3", "--lr-decay", "0.25,10",
+            "--name", "tiny-classes", "-o", d / "run")
+    assert r.returncode == 0, r.stderr
+    assert "classes background, membrane, organelle" in r.stdout
+    assert "validation mean Jaccard index" in r.stdout
+    r = run("export", d / "run", "--models", d / "models")
+    assert r.returncode == 0, r.stderr
+    return d
+
+
+def test_segment_writes_classes_probabilities_areas_and_objects(trained):
+    d = trained
+    image, _, classes = coded_pair(20)
+    io.write_image(d / "new.tif", image, 2.0)
+    meta = io.read_yaml(d / "models" / "tiny-classes" / "model.yaml")
+    assert meta["task"] == "semantic" and meta["output"]["activation"] == "softmax"
+    assert meta["postprocess"]["instance_classes"] == ["organelle"] and "threshold" not in meta
+    r = run("segment", d / "new.tif", "--model", d / "models" / "tiny-classes", "-o", d / "out")
+    assert r.returncode == 0, r.stderr
+    names = {p.name for p in (d / "out").iterdir()}
+    assert names == {"new_classes.tif", "new_classes.csv", "new_classes.png",
+                     "new_prob_background.tif", "new_prob_membrane.tif",
+                     "new_prob_organelle.tif", "new_organelle_results.csv"}
+    assert "background" in r.stdout and "organelle objects" in r.stdout
+    pred, size, _ = io.read_image(d / "out" / "new_classes.tif")
+    assert size == (2.0, 2.0) and pred.dtype == np.uint8
+    assert io.read_class_names(d / "out" / "new_classes.tif") == ["background", "membrane",
+                                                                  "organelle"]
+    from emseg.metrics import class_scores
+    scores = class_scores(pred, classes, classes=[0, 1, 2])
+    assert scores.loc["mean", "IoU"] > 0.6, scores            # a tiny network, 10 epochs
+    areas = pd.read_csv(d / "out" / "new_classes.csv")
+    assert list(areas.Class) == ["background", "membrane", "organelle"]
+    assert areas.Fraction.sum() == pytest.approx(1)
+    assert areas.Pixels[2] == pytest.approx((pred == 2).sum())
+    objects = pd.read_csv(d / "out" / "new_organelle_results.csv")
+    assert 3 <= len(objects) <= 9 and {"Area", "Feret", "Circ."} <= set(objects.columns)
+    probs = [io.read_image(d / "out" / f"new_prob_{n}.tif")[0]
+             for n in ("background", "membrane", "organelle")]
+    assert np.allclose(np.sum(probs, 0), 1, atol=0.02)
+    assert np.array_equal(np.argmax(probs, 0), pred)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--class-map", "0=a"], "at least two classes"),
+    (["--class-map", "0=a;0=b"], "value 0 belongs to two classes"),
+    (["--class-map", "missing.txt"], "neither VALUES=NAME"),
+    (["--class-map", "0=a;255=b", "--semantic"], "not both"),
+    (["--instance-classes", "a"], "for semantic models"),
+    (["--class-map", "0,64,96=a;255=b"], "value(s) 128"),
+    (["--lr-decay", "4,10"], "FACTOR in (0, 1)"),
+    (["--encoder-weights", "imagenet"], "pretrained-encoder U-Nets"),
+])
+def test_bad_semantic_options_are_one_line(tmp_path, args, message):
+    image, coded, _ = coded_pair(0)
+    coded[0, 0] = 128
+    tifffile.imwrite(tmp_path / "a.tif", image)
+    from PIL import Image
+    Image.fromarray(coded).save(tmp_path / "a_m.png")
+    r = run("train", "--images", tmp_path / "a.tif", "--masks", tmp_path / "a_m.png",
+            "--pixel-size", "2", "-o", tmp_path / "run", *args)
+    assert r.returncode == 2 and message in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
