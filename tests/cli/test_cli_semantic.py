@@ -116,3 +116,29 @@ def test_bad_semantic_options_are_one_line(tmp_path, args, message):
             "--pixel-size", "2", "-o", tmp_path / "run", *args)
     assert r.returncode == 2 and message in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
+
+
+def test_evaluate_prints_per_class_jaccard_and_f1(trained, tmp_path):
+    d = trained
+    image, coded, classes = coded_pair(21)
+    io.write_image(tmp_path / "b.tif", image, 2.0)
+    r = run("segment", tmp_path / "b.tif", "--model", d / "models" / "tiny-classes",
+            "-o", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    from PIL import Image
+    Image.fromarray(coded).save(tmp_path / "b_m.png")
+    r = run("evaluate", "--pred", tmp_path / "out" / "b_classes.tif", "--truth",
+            tmp_path / "b_m.png", "--class-map", MAP, "-o", tmp_path / "scores.csv")
+    assert r.returncode == 0, r.stderr
+    assert "per class (Jaccard index = IoU, F1)" in r.stdout and "mean Jaccard index" in r.stdout
+    t = pd.read_csv(tmp_path / "scores.csv")
+    assert list(t.Class) == ["background", "membrane", "organelle", "mean"]
+    from emseg.metrics import class_scores
+    pred = io.read_image(tmp_path / "out" / "b_classes.tif")[0]
+    expected = class_scores(pred, classes, classes=[0, 1, 2])
+    assert t.IoU[:3].tolist() == pytest.approx(expected.IoU[:3].tolist())
+    assert t.F1[3] == pytest.approx(expected.loc["mean", "Dice"])
+    # coded truth without the map: the values are no class indices
+    r = run("evaluate", "--pred", tmp_path / "out" / "b_classes.tif", "--truth",
+            tmp_path / "b_m.png")
+    assert r.returncode == 2 and "give --class-map" in r.stderr

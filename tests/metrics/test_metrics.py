@@ -438,3 +438,22 @@ def test_evaluate_real_masks_against_themselves(bam_dir):
 def test_errors_name_the_argument(call, match):
     with pytest.raises((TypeError, ValueError), match=match):
         call()
+
+
+def test_confusion_matrix_pools_images_and_skips_no_class():
+    from emseg.metrics import confusion_matrix, confusion_scores
+
+    truth = np.array([[0, 0, 1, 1], [2, 2, 2, 255]], np.uint8)
+    pred = np.array([[0, 1, 1, 1], [2, 2, 0, 2]], np.uint8)
+    c = confusion_matrix(pred, truth, 3)
+    assert c.tolist() == [[1, 1, 0], [0, 2, 0], [1, 0, 2]]      # the 255 pixel is not counted
+    s = confusion_scores(c + c, ["a", "b", "c"])                 # two identical images pooled
+    assert s.loc["a", "IoU"] == pytest.approx(2 / 6)             # TP 2, FP 2, FN 2
+    assert s.loc["b", "Dice"] == pytest.approx(2 * 4 / (2 * 4 + 2))
+    assert s.loc["c", "Recall"] == pytest.approx(2 / 3) and s.loc["c", "Precision"] == 1
+    assert s.loc["mean", "IoU"] == pytest.approx(np.mean(s.IoU[:3]))
+    assert s.loc["mean", "Support"] == 14
+    with pytest.raises(ValueError, match="square matrix"):
+        confusion_scores(np.ones((2, 3), int))
+    with pytest.raises(ValueError, match="2 names for 3 classes"):
+        confusion_scores(c, ["a", "b"])

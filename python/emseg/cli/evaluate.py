@@ -19,7 +19,10 @@ def add_parsers(sub):
                            "Label volumes (MRC, TIFF stacks: vesicles in tomograms) get "
                            "CryoVesNet's table: mask Dice (with --prob), Dice, delta_d, Delta_c "
                            "(nm), TP, FN, FP, F1 (a vesicle is found when its centre lies in a "
-                           "true one)."))
+                           "true one). Class images of a semantic model (emseg segment with a "
+                           "multi-class model) get the WAE-Net paper's per-class Jaccard index "
+                           "and F1 with their means, per image and pooled; --class-map reads "
+                           "coded ground truth."))
     e.add_argument("--pred", nargs="+", metavar="P", default=[],
                    help="segmentations: label images or binary masks")
     e.add_argument("--truth", nargs="+", metavar="T", default=[],
@@ -41,6 +44,9 @@ def add_parsers(sub):
                         "p-values of diameter and roundness over all objects, SEG*, delta_d, "
                         "delta_r, TP, FP, FP ratio and the p-values over the correctly detected "
                         "ones) for every image and pooled over all of them")
+    e.add_argument("--class-map", metavar="MAP|FILE",
+                   help="class images: the ground truth's coded values, VALUES=NAME;... as for "
+                        "emseg train (or a file holding it)")
     e.add_argument("--output", "-o", metavar="CSV",
                    help="write every score of every image (and the means) to this CSV file")
     e.set_defaults(func=cmd_evaluate)
@@ -77,7 +83,8 @@ def cmd_evaluate(args):
     import pandas as pd
 
     from ..metrics import fru_net_scores
-    from ..workflows import evaluate_files, evaluation_table, pair_files, pooled_scores
+    from ..workflows import (evaluate_class_files, evaluate_files, evaluation_table, pair_files,
+                             pooled_scores)
 
     try:
         pairs = pair_files(args.pred, args.truth, args.prob)
@@ -85,11 +92,15 @@ def cmd_evaluate(args):
         raise UsageError(str(exc)) from None
     from ..workflows import evaluate_volume_files, volume_input
 
-    results, volumes, failures = [], [], []
+    names, class_map = _class_map(args.class_map)
+    results, volumes, classes, failures = [], [], [], []
     for name, pred, truth, prob in tqdm(pairs, desc="evaluate", unit="image",
                                         disable=len(pairs) < 2, file=sys.stderr):
         try:
-            if volume_input(truth):
+            if class_map is not None or _is_class_image(pred):
+                classes.append(evaluate_class_files(name, pred, truth, names=names,
+                                                    class_map=class_map))
+            elif volume_input(truth):
                 if args.pixel_size is not None and args.pixel_size[0] != args.pixel_size[1]:
                     raise ValueError(f"{truth}: give one voxel size for volumes")
                 volumes.append(evaluate_volume_files(
@@ -104,6 +115,8 @@ def cmd_evaluate(args):
             failures.append(f"{exc}")
     if volumes:
         _report_volumes(volumes, out if not results else None)
+    if classes:
+        _report_classes(classes, out if not results and not volumes else None)
 
     if results and args.table == "fru-net":
         _report_fru_net(results, out)
@@ -131,6 +144,53 @@ def cmd_evaluate(args):
         if out is not None:
             print(f"wrote {out}")
     return finish("evaluate", failures, len(pairs), "pair(s)")
+
+
+def _class_map(spec):
+    """``(names, value map)`` of ``--class-map`` (text or a file), ``(None, None)`` without."""
+    from pathlib import Path
+
+    if spec is None:
+        return None, None
+    from .. import io
+    from ..workflows import parse_class_map
+    if "=" not in spec:
+        if not Path(spec).is_file():
+            raise UsageError(f"--class-map {spec}: neither VALUES=NAME;... nor a file")
+        spec = io.read_text(spec)
+    try:
+        return parse_class_map(spec)
+    except ValueError as exc:
+        raise UsageError(f"--class-map: {exc}") from None
+
+
+def _is_class_image(path):
+    """Whether ``path`` is a class image EMSeg wrote (it names its classes)."""
+    from pathlib import Path
+
+    from ..io import read_class_names
+    if Path(path).suffix.lower() not in (".tif", ".tiff"):
+        return False
+    try:
+        return read_class_names(path) is not None
+    except Exception:       # unreadable: the evaluation says why
+        return False
+
+
+def _report_classes(results, out):
+    from .. import io
+    from ..workflows import class_evaluation_tables
+
+    per_image, pooled = class_evaluation_tables(results)
+    if out is not None:
+        io.write_table(out, pooled)
+    print(_format(per_image))
+    print(f"All {len(results)} image(s) pooled, per class (Jaccard index = IoU, F1):")
+    print(_format(pooled[["Class", "IoU", "F1", "Precision", "Recall", "Support"]]))
+    row = pooled.iloc[-1]
+    print(f"mean Jaccard index {row['IoU']:.4f}, mean F1 {row['F1']:.4f}")
+    if out is not None:
+        print(f"wrote {out}")
 
 
 def _format(table):

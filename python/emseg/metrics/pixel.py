@@ -9,7 +9,8 @@ import numpy as np
 from .._validate import check_label_array
 from ._common import _binary_scores, _pair, _unique_pairs
 
-__all__ = ["pixel_scores", "class_scores", "roc_curve", "youden_index", "pixel_error", "optimal_threshold"]
+__all__ = ["pixel_scores", "class_scores", "confusion_matrix", "confusion_scores", "roc_curve",
+           "youden_index", "pixel_error", "optimal_threshold"]
 
 
 def pixel_scores(pred, truth):
@@ -76,6 +77,50 @@ def class_scores(pred, truth, classes=None):
         fp = counts[(pv == c) & (tv != c)].sum()
         fn = counts[(pv != c) & (tv == c)].sum()
         rows[c] = {**_binary_scores(tp, fp, fn), "Support": int(tp + fn)}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    mean = table.drop(columns="Support").mean(skipna=True)
+    mean["Support"] = table["Support"].sum()
+    table.loc["mean"] = mean
+    table["Support"] = table["Support"].astype(np.int64)
+    return table
+
+
+def confusion_matrix(pred, truth, n_classes):
+    """Pixel counts ``C[t, p]`` of truth class ``t`` predicted as ``p`` (class indices
+    ``0..n_classes-1``); pixels where either map holds another value (255: no class, a
+    data bar) are not counted. Summing the matrices of several images pools them."""
+    pred, truth = _pair(pred, truth)
+    if not isinstance(n_classes, numbers.Integral) or n_classes < 1:
+        raise ValueError(f"n_classes must be a positive integer, got {n_classes!r}")
+    p, t = pred.ravel().astype(np.int64), truth.ravel().astype(np.int64)
+    ok = (p < n_classes) & (t < n_classes)
+    return np.bincount(t[ok] * n_classes + p[ok],
+                       minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def confusion_scores(confusion, names=None):
+    """Per-class Jaccard index (IoU), F1 (Dice), precision and recall from a confusion
+    matrix (:func:`confusion_matrix`), and their unweighted mean over the classes that
+    occur (NaNs skipped), as the WAE-Net paper reports.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by class name (or index): ``IoU``, ``Dice``, ``Precision``, ``Recall``,
+        ``Support`` (truth pixels); then a ``mean`` row.
+    """
+    import pandas as pd
+
+    c = np.asarray(confusion)
+    if c.ndim != 2 or c.shape[0] != c.shape[1] or c.dtype.kind not in "iu":
+        raise ValueError(f"confusion must be a square matrix of counts, got {c.shape} {c.dtype}")
+    names = list(range(len(c))) if names is None else list(names)
+    if len(names) != len(c):
+        raise ValueError(f"names: {len(names)} names for {len(c)} classes")
+    tp = np.diag(c)
+    rows = {n: {**_binary_scores(int(tp[i]), int(c[:, i].sum() - tp[i]),
+                                 int(c[i].sum() - tp[i])), "Support": int(c[i].sum())}
+            for i, n in enumerate(names)}
     table = pd.DataFrame.from_dict(rows, orient="index")
     mean = table.drop(columns="Support").mean(skipna=True)
     mean["Support"] = table["Support"].sum()

@@ -3,7 +3,7 @@
 Each function takes paths (or arrays with their pixel size), reads through
 :mod:`emseg.io`, computes with the pure algorithms and returns results; the
 caller decides what to write. One module per task: :mod:`~.measure`,
-:mod:`~.segment`, :mod:`~.filter`, :mod:`~.evaluate`, :mod:`~.compare` (samples' tables
+:mod:`~.segment`, :mod:`~.semantic` (multi-class models), :mod:`~.filter`, :mod:`~.evaluate`, :mod:`~.compare` (samples' tables
 against each other), :mod:`~.training`
 (reading training data), :mod:`~.info` (what a file holds); :mod:`~.files`
 holds what they share (checked loading, bundled samples, pairing by name).
@@ -11,9 +11,9 @@ holds what they share (checked loading, bundled samples, pairing by name).
 
 from .compare import compare_tables, sample_tables, sample_values, write_comparison
 from .convert import imagej_dtype, imagej_image
-from .evaluate import (EvaluateResult, VolumeEvaluation, evaluate_files, evaluate_volume_files,
-                       evaluation_table, fru_net_table, pooled_scores,
-                       volume_evaluation_table)
+from .evaluate import (ClassEvaluation, EvaluateResult, VolumeEvaluation, class_evaluation_tables,
+                       evaluate_class_files, evaluate_files, evaluate_volume_files,
+                       evaluation_table, fru_net_table, pooled_scores, volume_evaluation_table)
 from .files import (ROLE_SUFFIXES, example_files, expand_folders, file_calibration, load_image,
                     load_labels, pair_files, pair_key, sample_files)
 from .filter import FilterResult, filter_array, filter_file
@@ -21,7 +21,9 @@ from .info import FileInfo, file_info
 from .measure import MeasureResult, combine_tables, measure_file
 from .segment import (SegmentResult, VolumeResult, load_volume, segment_array, segment_file,
                       segment_volume_array, segment_volume_file, volume_input)
-from .training import classifier_triples, training_pairs
+from .semantic import (ClassResult, class_output_paths, segment_classes_array,
+                       segment_classes_file, write_class_outputs)
+from .training import apply_class_map, classifier_triples, parse_class_map, training_pairs
 from .vesicles import table_centres, volume_output_paths, write_volume_outputs
 
 __all__ = ["load_labels", "load_image", "file_calibration", "example_files", "sample_files",
@@ -33,4 +35,7 @@ __all__ = ["load_labels", "load_image", "file_calibration", "example_files", "sa
            "EvaluateResult", "evaluate_files", "VolumeEvaluation", "evaluate_volume_files",
            "volume_evaluation_table", "evaluation_table", "pooled_scores", "fru_net_table",
            "compare_tables", "sample_tables", "sample_values", "write_comparison", "FileInfo",
-           "file_info", "imagej_dtype", "imagej_image"]
+           "file_info", "imagej_dtype", "imagej_image", "ClassEvaluation", "evaluate_class_files",
+           "class_evaluation_tables", "ClassResult", "segment_classes_array",
+           "segment_classes_file", "class_output_paths", "write_class_outputs",
+           "parse_class_map", "apply_class_map"]

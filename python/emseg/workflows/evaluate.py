@@ -10,7 +10,8 @@ from .files import load_image, load_labels
 
 __all__ = ["EvaluateResult", "evaluate_files", "evaluation_table", "pooled_scores",
            "fru_net_table",
-           "VolumeEvaluation", "evaluate_volume_files", "volume_evaluation_table"]
+           "VolumeEvaluation", "evaluate_volume_files", "volume_evaluation_table",
+           "ClassEvaluation", "evaluate_class_files", "class_evaluation_tables"]
 
 
 @dataclass
@@ -196,3 +197,94 @@ def volume_evaluation_table(results):
     pooled = {"Tomogram": "pooled", **table.drop(columns="Tomogram").mean(skipna=True),
               **_pooled_detection(tp, fp, fn)}
     return pd.concat([table, pd.DataFrame([pooled])], ignore_index=True)
+
+
+@dataclass
+class ClassEvaluation:
+    """A class image scored against its ground truth (:func:`evaluate_class_files`)."""
+
+    name: str
+    pred_path: Path
+    truth_path: Path
+    names: list
+    confusion: np.ndarray
+
+
+def evaluate_class_files(name, pred_path, truth_path, *, names=None, class_map=None):
+    """Score a semantic segmentation (a class image) against a ground-truth class mask.
+
+    Parameters
+    ----------
+    name : str
+    pred_path, truth_path : path-like
+        The class image (``emseg segment`` with a semantic model: values are class indices,
+        255 no class) and the truth (class indices, or coded values with ``class_map``).
+    names : list of str, optional
+        The class names; default those the class image carries, else those of
+        ``class_map``'s order.
+    class_map : dict of int to int, optional
+        The truth's coded values to class indices (:func:`emseg.workflows.parse_class_map`).
+
+    Returns
+    -------
+    ClassEvaluation
+    """
+    from .. import io as _io
+    from ..metrics import confusion_matrix
+    from .training import apply_class_map
+
+    pred = load_labels(pred_path, allow_empty=True)[0]
+    truth = load_labels(truth_path, allow_empty=True)[0]
+    if pred.shape != truth.shape:
+        raise ValueError(f"{pred_path}: shape {pred.shape} differs from ground truth "
+                         f"{truth_path} {truth.shape}")
+    carried = _io.read_class_names(pred_path) if Path(pred_path).suffix.lower() in (
+        ".tif", ".tiff") else None
+    if names is None:
+        names = carried
+    elif carried is not None and list(carried) != list(names):
+        raise ValueError(f"{pred_path}: its classes ({', '.join(carried)}) are not "
+                         f"{', '.join(names)}")
+    if names is None:
+        raise ValueError(f"{pred_path}: not a class image written by EMSeg; give the classes "
+                         f"(--class-map)")
+    if class_map is not None:
+        truth = apply_class_map(truth, class_map, what=str(truth_path))
+    k = len(names)
+    for path, data, what in ((truth_path, truth, "ground truth"), (pred_path, pred, "classes")):
+        bad = (data >= k) & (data != _io.NO_CLASS)
+        if bad.any():
+            raise ValueError(f"{path}: {what} value {int(data[bad][0])} is no class index "
+                             f"(0..{k - 1}); give --class-map for coded masks")
+    return ClassEvaluation(name, Path(pred_path), Path(truth_path), list(names),
+                           confusion_matrix(pred, truth, k))
+
+
+def class_evaluation_tables(results):
+    """Per image: the mean Jaccard index and F1 and each class's Jaccard index; pooled over
+    all images' pixels: each class's Jaccard, F1, precision, recall and support, and the
+    means (:func:`emseg.metrics.confusion_scores`).
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+    """
+    import pandas as pd
+
+    from ..metrics import confusion_scores
+
+    if not results:
+        raise ValueError("results is empty: nothing to tabulate")
+    names = results[0].names
+    if any(r.names != names for r in results):
+        raise ValueError("the class images name different classes")
+    rows = []
+    for r in results:
+        s = confusion_scores(r.confusion, names)
+        rows.append({"Image": r.name, "mean IoU": s.loc["mean", "IoU"],
+                     "mean F1": s.loc["mean", "Dice"],
+                     **{f"IoU {n}": s.loc[n, "IoU"] for n in names}})
+    pooled = confusion_scores(sum(r.confusion for r in results), names)
+    pooled = pooled.rename(columns={"Dice": "F1"})
+    pooled.index.name = "Class"
+    return pd.DataFrame(rows), pooled.reset_index()
