@@ -19,8 +19,13 @@ __all__ = ["ARCHITECTURES", "ENCODER_ARCHITECTURES", "VOLUME_ARCHITECTURES", "TA
 ENCODER_ARCHITECTURES = ("unet_resnet34", "unet_seresnet34", "unet_vgg19", "unet_inceptionv3",
                          "unet_efficientnetb4")
 
-#: Architectures :func:`emseg.models.networks.build_model` knows.
-ARCHITECTURES = ("fru_net", "multires_unet", "unet", "unet3d") + ENCODER_ARCHITECTURES
+#: Architectures :func:`emseg.models.networks.build_model` knows ("ensemble": the weighted
+#: average of ``members``, WAE-Net).
+ARCHITECTURES = ("fru_net", "multires_unet", "unet", "unet3d") + ENCODER_ARCHITECTURES + (
+    "ensemble",)
+
+#: What an ensemble member may set for itself (all else it shares with the ensemble).
+MEMBER_KEYS = ("architecture", "base_filters", "depth", "dropout", "weight")
 
 #: Architectures that work on volumes (z, y, x); the others on images (y, x).
 VOLUME_ARCHITECTURES = ("unet3d",)
@@ -276,6 +281,12 @@ class ModelConfig:
     patch_size : int, optional
         Training patch side when it differs from ``tile_size`` (CryoVesNet
         trains on 32^3 patches and predicts 64^3 blocks).
+    members : list of dict, optional
+        Architecture "ensemble" (WAE-Net): the members, each ``{"architecture",
+        "base_filters", "depth", "dropout", "weight"}``; everything else (classes, task,
+        pixel size, tiles, normalisation, post-processing) they share with the
+        ensemble, whose output is the weighted average of theirs (weights >= 0,
+        summing to 1; ``depth`` is the deepest member's).
     report : list of str, optional
         2D segmentation: measurement columns whose distribution ``emseg segment``
         summarises and draws as a histogram per image (a vesicle model: the diameter
@@ -300,6 +311,7 @@ class ModelConfig:
     score_weights: list = None
     patch_size: int = None
     report: list = field(default_factory=list)
+    members: list = None
 
     def __post_init__(self):
         self.validate()
@@ -317,6 +329,7 @@ class ModelConfig:
     def validate(self):
         """Raise ValueError naming the first invalid field."""
         self._validate_report()
+        self._validate_members()
         if not isinstance(self.name, str) or not self.name or any(c in self.name for c in "/\\:"):
             raise ValueError(f"name must be a non-empty file-name-safe string, got {self.name!r}")
         if self.architecture not in ARCHITECTURES:
@@ -430,6 +443,40 @@ class ModelConfig:
             bad = [c for c in self.report if c not in NUMERIC_COLUMNS]
             if bad:
                 raise ValueError(f"report: unknown measurement(s) {', '.join(bad)}")
+
+    def _validate_members(self):
+        if (self.architecture == "ensemble") != (self.members is not None):
+            raise ValueError("members: an ensemble has members, and only an ensemble")
+        if self.members is None:
+            return
+        if not isinstance(self.members, (list, tuple)) or not self.members:
+            raise ValueError(f"members must be a non-empty list, got {self.members!r}")
+        members = []
+        for i, m in enumerate(self.members):
+            if not isinstance(m, dict) or set(m) != set(MEMBER_KEYS):
+                raise ValueError(f"members[{i}] must have the keys {', '.join(MEMBER_KEYS)}, "
+                                 f"got {m!r}")
+            if m["architecture"] in ("ensemble",) + VOLUME_ARCHITECTURES:
+                raise ValueError(f"members[{i}]: architecture {m['architecture']!r} cannot be "
+                                 f"an ensemble member")
+            _check_number(m["weight"], f"members[{i}] weight", low=0, high=1)
+            _check_number(m["depth"], f"members[{i}] depth", integer=True, low=1, high=6)
+            if isinstance(self.depth, int) and m["depth"] > self.depth:
+                raise ValueError(f"members[{i}] depth {m['depth']} exceeds the ensemble's "
+                                 f"depth {self.depth} (its tiles must suit every member)")
+            members.append({**m, "weight": float(m["weight"])})
+        total = sum(m["weight"] for m in members)
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"members: the weights must sum to 1, got {total:g}")
+        self.members = members
+
+    def member(self, i):
+        """The config of ensemble member ``i`` (to build, train or load it alone)."""
+        if self.members is None:
+            raise ValueError(f"{self.name} is not an ensemble")
+        m = self.members[i]
+        return dataclasses.replace(self, name=f"{self.name}-member{i + 1}", members=None,
+                                   **{k: v for k, v in m.items() if k != "weight"})
 
     def to_dict(self):
         return dataclasses.asdict(self)

@@ -42,9 +42,26 @@ def build_model(config, *, encoder_weights=None):
     """
     if not isinstance(config, ModelConfig):
         raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
+    if config.architecture == "ensemble":
+        return _ensemble(config)
     if config.architecture in ENCODER_ARCHITECTURES:
         return encoder_unet(config, encoder_weights=encoder_weights)
     if encoder_weights is not None:
         raise ValueError(f"encoder_weights: architecture {config.architecture} has no "
                          f"pretrained encoder")
     return _BUILDERS[config.architecture](config)
+
+
+def _ensemble(config):
+    """The weighted average of the members' outputs, one graph (WAE-Net): each member a
+    nested model built from its own config, its output scaled by its weight, summed."""
+    from .._tf import keras
+
+    layers = keras.layers
+    inputs = keras.Input((None, None, config.input_channels), name="image")
+    outs = []
+    for i, m in enumerate(config.members):
+        member = build_model(config.member(i))
+        outs.append(layers.Rescaling(m["weight"], name=f"weight{i + 1}")(member(inputs)))
+    outputs = outs[0] if len(outs) == 1 else layers.Add(name="weighted_average")(outs)
+    return keras.Model(inputs, outputs, name=config.name)
