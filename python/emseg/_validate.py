@@ -4,6 +4,10 @@ import numbers
 
 import numpy as np
 
+#: Value of a class image's pixels that belong to no class (a data bar's rows): class images
+#: (semantic segmentations) hold class indices 0..K-1 (K < 255) or this.
+NO_CLASS = 255
+
 
 def check_2d_array(value, name, *, allow_bool=True):
     """Return ``value`` as a 2D real-valued ndarray or raise naming ``name``."""

@@ -1,6 +1,6 @@
-"""``emseg train`` and ``train-classifier``."""
+"""``emseg train``, ``train-ensemble`` and ``train-classifier``."""
 
-from ..models.config import ARCHITECTURES
+from ..models.config import ARCHITECTURES, ENCODER_ARCHITECTURES
 from .common import EXIT_OK, UsageError, pixel_size_arg
 
 
@@ -27,7 +27,8 @@ def add_parsers(sub):
     t.add_argument("--output", "-o", required=True, metavar="DIR", help="training folder")
     t.add_argument("--config", metavar="JSON", help="model config JSON (replaces the options below)")
     t.add_argument("--name", default="model", help="model name (default: model)")
-    t.add_argument("--architecture", default="fru_net", choices=ARCHITECTURES,
+    t.add_argument("--architecture", default="fru_net",
+                   choices=[a for a in ARCHITECTURES if a != "ensemble"],
                    help="network (default fru_net; unet3d for volumes; unet_<encoder>: a U-Net "
                         "whose encoder is a pretrained classification network, WAE-Net)")
     t.add_argument("--classes", default="particle",
@@ -89,6 +90,51 @@ def add_parsers(sub):
                     help="connectivity of particles in binary instance masks (default 8)")
     _training_options(tc)
     tc.set_defaults(func=cmd_train_classifier)
+
+    te = sub.add_parser("train-ensemble", help="train WAE-Net: base learners and their "
+                                               "weighted-average ensemble",
+                        description=(
+                            "Train a weighted-average ensemble (WAE-Net) for a semantic "
+                            "model: every base learner (by default the five U-Nets with "
+                            "pretrained encoders) on the same data, ranked by validation "
+                            "mean Jaccard index; the best --top combined with weights "
+                            "grid-searched on the validation data (reported against each "
+                            "member and the equal-weight average). Writes member-<architecture>/ "
+                            "training folders and the ensemble (best.keras, config.json, "
+                            "ensemble.json) to --output; --resume skips finished members and "
+                            "continues an interrupted one. Export with 'emseg export'."))
+    te.add_argument("--images", nargs="+", required=True, metavar="IMG",
+                    help="training images (files or folders)")
+    te.add_argument("--masks", nargs="+", required=True, metavar="MASK",
+                    help="class masks (files or folders): coded (--class-map) or class indices")
+    te.add_argument("--output", "-o", required=True, metavar="DIR", help="training folder")
+    te.add_argument("--name", default="ensemble", help="model name (default: ensemble)")
+    te.add_argument("--class-map", metavar="MAP|FILE", help="as for emseg train")
+    te.add_argument("--classes", default="particle",
+                    help="with --semantic: comma-separated class names")
+    te.add_argument("--semantic", action="store_true",
+                    help="masks hold class indices 0..K-1 named by --classes")
+    te.add_argument("--instance-classes", metavar="NAMES",
+                    help="classes whose regions are objects measured one by one")
+    te.add_argument("--members", default=",".join(ENCODER_ARCHITECTURES), metavar="ARCH,...",
+                    help="base learners (default the five pretrained-encoder U-Nets)")
+    te.add_argument("--top", type=int, default=3,
+                    help="how many of the best members are combined (default 3, the paper's)")
+    te.add_argument("--step", type=float, default=0.1, help="weight grid spacing (default 0.1)")
+    te.add_argument("--encoder-weights", metavar="imagenet|FILE",
+                    help="initial encoder weights of every member ('imagenet': downloaded by "
+                         "Keras)")
+    te.add_argument("--model-pixel-size", type=float, metavar="NM",
+                    help="pixel size the model works at (default: that of the first image)")
+    te.add_argument("--tile-size", type=int, metavar="PX",
+                    help="training patch and inference tile size (default 256)")
+    te.add_argument("--base-filters", type=int, metavar="N",
+                    help="members without a pretrained encoder: feature maps at the first level")
+    te.add_argument("--depth", type=int, metavar="N",
+                    help="members without a pretrained encoder: down-sampling levels (default 5)")
+    _training_options(te)
+    te.set_defaults(func=cmd_train_ensemble, architecture=ENCODER_ARCHITECTURES[0],
+                    patch_size=None)
 
 
 
@@ -313,3 +359,50 @@ def _new_config(args, pairs, semantic):
                            **settings, **extra)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def cmd_train_ensemble(args):
+    from pathlib import Path
+
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--output {out} exists and is not a folder")
+    started = out.is_dir() and any(out.glob("member-*"))
+    if started and not args.resume:
+        raise UsageError(f"{out} holds an ensemble training already: use --resume or another "
+                         f"--output")
+    members = [m.strip() for m in args.members.split(",") if m.strip()]
+    bad = [m for m in members if m not in ARCHITECTURES or m in ("ensemble", "unet3d")]
+    if bad or not members:
+        raise UsageError(f"--members: unknown or unusable architecture(s) {', '.join(bad)}")
+    if not 1 <= args.top <= len(members):
+        raise UsageError(f"--top must be in 1..{len(members)}, got {args.top}")
+    semantic = _semantic_options(args)
+    if semantic is None:
+        raise UsageError("an ensemble is a semantic model: give --class-map or --semantic")
+    args.resume = False                     # members resume on their own (train_ensemble)
+    _, weights = _check_training_options(args)
+    lr_decay = _lr_decay(args.lr_decay) or (0.25, 10)       # the paper's schedule
+
+    from ..models.ensemble import train_ensemble
+    from ..workflows import training_pairs
+    pairs = list(training_pairs(args.images, args.masks, pixel_size=args.pixel_size,
+                                class_map=semantic[1]))
+    config = _new_config(args, pairs, semantic)
+    print(f"training {len(members)} base learners ({', '.join(members)}) on {len(pairs)} "
+          f"image(s) at {config.pixel_size:g} nm per pixel, classes {', '.join(config.classes)}")
+    r = train_ensemble(pairs, config, out, members, top=args.top, step=args.step,
+                       epochs=args.epochs, batch_size=args.batch_size,
+                       learning_rate=args.learning_rate, loss=args.loss or "focal_dice",
+                       class_weights=weights, patience=args.patience, seed=args.seed, verbose=2,
+                       encoder_weights=args.encoder_weights, lr_decay=lr_decay)
+    for arch, iou in r.ranking:
+        print(f"  {arch}: validation mean Jaccard index {iou:.4f}")
+    s = r.search
+    parts = ", ".join(f"{m['architecture']} {m['weight']:g}" for m in r.config.members)
+    print(f"ensemble of {parts}: validation mean Jaccard index {s.score:.4f} (equal weights {s.equal:.4f}; best "
+          f"member {max(s.members):.4f}); "
+          + ("it beats every member and the equal-weight average" if s.beats_all else
+             "it does NOT beat every member and the equal-weight average"))
+    print(f"wrote {out}; next: emseg export {out} --models models")
+    return EXIT_OK

@@ -11,7 +11,8 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from .._validate import check_label_array, check_nd_array, check_pixel_size, check_spacing
+from .._validate import (NO_CLASS, check_label_array, check_nd_array, check_pixel_size,
+                         check_spacing)
 from .calibration import UNIT_TO_NM, unit_to_nm
 from .errors import ImageReadError, collected_log
 from .files import atomic_write
@@ -260,9 +261,6 @@ def write_image(path, image, pixel_size=None, *, unit="nm", voxel_size=None):
     return atomic_write(path, lambda tmp: tifffile.imwrite(
         tmp, image, imagej=True, metadata=meta, compression="zlib", **kwargs))
 
-
-#: Value of a class image's pixels that belong to no class (a data bar's rows).
-NO_CLASS = 255
 
 #: The ImageJ property that names a class image's classes (``0=membrane;1=glia;...``).
 CLASS_PROPERTY = "emseg.classes"

@@ -17,6 +17,7 @@ from .config import ModelConfig
 from .registry import ModelInfo, find_model
 
 __all__ = ["export_model", "model_metadata", "update_postprocess", "SavedModelPredictor",
+           "load_keras_model", "KERAS_WEIGHTS",
            "load_predictor"]
 
 
@@ -72,6 +73,26 @@ def model_metadata(config, *, training=None, scores=None, description=None):
     return meta
 
 
+#: A semantic model's Keras weights beside its SavedModel (:func:`load_keras_model`).
+KERAS_WEIGHTS = "model.weights.h5"
+
+
+def load_keras_model(model):
+    """The Keras model of an exported semantic model (name, folder or ModelInfo), rebuilt
+    from its ``config.json`` and loaded with its weights: nothing in the files is run."""
+    from .networks import build_model
+
+    info = model if isinstance(model, ModelInfo) else find_model(model)
+    weights = Path(info.path) / KERAS_WEIGHTS
+    if not weights.is_file():
+        raise ValueError(f"model {info.name!r} has no Keras weights ({KERAS_WEIGHTS}); "
+                         f"export it again with this EMSeg version")
+    config = ModelConfig.from_json(io.read_text(Path(info.path) / "config.json"))
+    keras_model = build_model(config)
+    keras_model.load_weights(weights)
+    return keras_model, config
+
+
 def export_model(model, config, folder, *, training=None, scores=None, description=None,
                  overwrite=False):
     """Write a model folder: ``saved_model/``, ``config.json``, ``model.yaml``.
@@ -107,6 +128,9 @@ def export_model(model, config, folder, *, training=None, scores=None, descripti
         model = keras.models.load_model(path)
     with io.atomic_folder(folder) as tmp:
         model.export(os.fspath(tmp / "saved_model"), format="tf_saved_model", verbose=False)
+        if config.task == "semantic":
+            # the Keras weights too: Grad-CAM needs the layers, rebuilt from config.json
+            model.save_weights(tmp / KERAS_WEIGHTS)
         io.write_text(tmp / "config.json", config.to_json())
         io.write_yaml(tmp / "model.yaml", model_metadata(
             config, training=training, scores=scores, description=description))

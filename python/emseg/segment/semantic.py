@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import check_label_array, check_square_pixel_size
-from ..io.tiff import NO_CLASS
+from .._validate import NO_CLASS, check_label_array, check_square_pixel_size
 from .pipeline import _settings, predict_maps
 from .scaling import rescale
 
