@@ -142,3 +142,27 @@ def test_evaluate_prints_per_class_jaccard_and_f1(trained, tmp_path):
     r = run("evaluate", "--pred", tmp_path / "out" / "b_classes.tif", "--truth",
             tmp_path / "b_m.png")
     assert r.returncode == 2 and "give --class-map" in r.stderr
+
+
+def test_explain_heats_the_class_where_it_is(trained, tmp_path):
+    d = trained
+    image, _, classes = coded_pair(22)
+    io.write_image(tmp_path / "c.tif", image, 2.0)
+    r = run("explain", tmp_path / "c.tif", "--model", d / "models" / "tiny-classes",
+            "--class", "organelle", "-o", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "out" / "c_gradcam_organelle_unet.png").is_file()
+    from emseg.workflows.explain import explain_file
+    res = explain_file(tmp_path / "c.tif", d / "models" / "tiny-classes", "organelle")
+    heat = res.maps["unet"]
+    assert heat.shape == image.shape and heat.min() >= 0 and heat.max() == pytest.approx(1)
+    # the network's evidence for organelles lies on and around them, not in the background
+    from scipy import ndimage as ndi
+    near = ndi.binary_dilation(classes == 2, iterations=6)
+    assert heat[near].mean() > 2 * heat[~near].mean()
+    for args, message in ((["--class", "nucleus"], "not one of background"),
+                          (["--class", "organelle", "--model", "emseg-particles-sem"],
+                           "explain takes a semantic")):
+        r = run("explain", tmp_path / "c.tif", *(["--model", d / "models" / "tiny-classes"]
+                                                 if "--model" not in args else []), *args)
+        assert r.returncode == 2 and message in r.stderr, r.stderr

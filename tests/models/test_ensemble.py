@@ -118,3 +118,21 @@ def test_train_ensemble_ranks_members_searches_weights_and_resumes(tmp_path):
                            top=2, step=0.25, **kw)
     assert (tmp_path / "member-unet" / "best.keras").stat().st_mtime_ns == stamp
     assert again.ranking == r.ranking and again.config == r.config
+
+
+def test_grad_cam_of_an_ensemble_gives_each_member_and_their_average():
+    pytest.importorskip("tensorflow")
+    from emseg.models.ensemble import ensemble_from_members
+    from emseg.models.gradcam import explain, grad_cam
+    from emseg.models.networks import build_model
+
+    c = ensemble_config()
+    members = [build_model(c.member(i)) for i in range(2)]
+    model = ensemble_from_members(c, members)
+    image = three_class_image(3, 64)[0]
+    maps = explain(model, c, image[:60, :50], 1)            # padded to the divisor inside
+    assert set(maps) == {"unet", "fru_net", "ensemble"}
+    assert all(m.shape == (60, 50) and m.min() >= 0 and m.max() <= 1 for m in maps.values())
+    assert np.allclose(maps["ensemble"], 0.7 * maps["unet"] + 0.3 * maps["fru_net"])
+    with pytest.raises(ValueError, match="class_index must be in 0..2"):
+        grad_cam(members[0], image[None, :64, :64, None], 3)

@@ -8,13 +8,15 @@ it needs when it runs.
 import os
 import sys
 
-from . import compare, evaluate, imagej, info, measure, models, segment, synthesize, train
+from . import (compare, evaluate, explain, imagej, info, measure, models, segment, synthesize,
+               train)
 from .common import EXIT_FAILURE, EXIT_USAGE, Parser, UsageError
 
 __all__ = ["build_parser", "main"]
 
 #: Command families, in the order ``emseg --help`` lists them.
-_FAMILIES = (info, measure, evaluate, compare, segment, train, models, synthesize, imagej)
+_FAMILIES = (info, measure, evaluate, compare, segment, explain, train, models, synthesize,
+             imagej)
 
 
 def build_parser():

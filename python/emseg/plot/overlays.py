@@ -130,6 +130,45 @@ def class_overlay(image, classes, names, *, title=None, alpha=0.45, dpi=120):
     return fig
 
 
+def heat_overlay(image, heat, *, title=None, alpha=0.5, dpi=120):
+    """The micrograph with a heat map in [0, 1] (Grad-CAM) over it: blue least, red most
+    important ("jet", as the WAE-Net paper), and a colour bar.
+
+    Parameters
+    ----------
+    image : (M, N) ndarray
+    heat : (M, N) ndarray of float, values in [0, 1]
+    title : str, optional
+    alpha : float, optional
+        Opacity of the heat map.
+    dpi : int, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib import colormaps
+
+    from .._validate import check_2d_array
+
+    image = check_2d_array(image, "image", allow_bool=False)
+    heat = check_2d_array(heat, "heat", allow_bool=False)
+    if heat.shape != image.shape:
+        raise ValueError(f"heat shape {heat.shape} differs from image shape {image.shape}")
+    if not (np.isfinite(heat).all() and heat.min() >= 0 and heat.max() <= 1):
+        raise ValueError("heat must hold values in [0, 1]")
+    fig = _draw_outlines(image, [], title, dpi)
+    ax = fig.axes[0]
+    grey = ax.images[0].get_array().astype(np.float64)
+    jet = colormaps["jet"](heat)[..., :3] * 255
+    ax.images[0].set_data(((1 - alpha) * grey + alpha * jet).astype(np.uint8))
+    from matplotlib.cm import ScalarMappable
+    bar = fig.add_axes((0.93, 0.1, 0.02, 0.35))
+    fig.colorbar(ScalarMappable(cmap="jet"), cax=bar)
+    bar.tick_params(labelsize=6, colors="white")
+    return fig
+
+
 def _draw_outlines(image, layers, title, dpi):
     """Grey image with the inner outlines of each (labels, colour) layer, in order."""
     import matplotlib
