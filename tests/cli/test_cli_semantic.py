@@ -23,17 +23,11 @@ def run(*args, timeout=900):
 
 
 def coded_pair(seed, size=128):
-    """An image and its coded mask (0 background, 64/96 membrane, 255 organelle)."""
-    from skimage.draw import disk
+    """An 8-bit image and its coded mask (0 background, 64/96 membrane, 255 organelle)."""
+    from emseg.synthetic import organelle_classes
 
-    rng = np.random.default_rng(seed)
-    classes = np.zeros((size, size), np.uint8)
-    for _ in range(6):
-        r, c, rad = rng.integers(12, size - 12), rng.integers(12, size - 12), rng.integers(6, 11)
-        classes[disk((r, c), rad, shape=classes.shape)] = 1
-        classes[disk((r, c), rad - 3, shape=classes.shape)] = 2
-    image = np.choose(classes, [128, 25, 205]).astype(np.float64)
-    image = np.clip(image + rng.normal(0, 10, image.shape), 0, 255).astype(np.uint8)
+    grey, classes = organelle_classes((size, size), seed=seed, noise=0.04)
+    image = np.clip(grey * 255, 0, 255).astype(np.uint8)
     coded = np.choose(classes, [0, 64, 255]).astype(np.uint8)
     coded[(classes == 1) & (np.arange(size)[None, :] % 2 == 0)] = 96     # two membrane codes
     return image, coded, classes

@@ -77,16 +77,10 @@ def test_the_ensemble_graph_is_the_weighted_average_of_its_members():
 
 
 def three_class_image(seed, size=96):
-    from skimage.draw import disk
+    from emseg.synthetic import organelle_classes
 
-    rng = np.random.default_rng(seed)
-    labels = np.zeros((size, size), np.uint8)
-    for _ in range(5):
-        r, c, rad = rng.integers(12, size - 12), rng.integers(12, size - 12), rng.integers(6, 11)
-        labels[disk((r, c), rad, shape=labels.shape)] = 1
-        labels[disk((r, c), rad - 3, shape=labels.shape)] = 2
-    image = np.choose(labels, [0.5, 0.1, 0.8]).astype(np.float32)
-    return image + rng.normal(0, 0.05, image.shape).astype(np.float32), labels, 1.0
+    image, labels = organelle_classes((size, size), n=5, seed=seed)
+    return image, labels, 1.0
 
 
 def test_train_ensemble_ranks_members_searches_weights_and_resumes(tmp_path):

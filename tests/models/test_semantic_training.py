@@ -80,18 +80,9 @@ def test_categorical_focal_dice_rewards_the_right_class_and_weighs_classes():
 
 
 def three_class_image(seed, size=128):
-    """Background, ring-shaped membranes and filled organelles, told apart by grey value and
-    shape; labels exact."""
-    from skimage.draw import disk
+    from emseg.synthetic import organelle_classes
 
-    rng = np.random.default_rng(seed)
-    labels = np.zeros((size, size), np.uint8)
-    for _ in range(6):
-        r, c, rad = rng.integers(12, size - 12), rng.integers(12, size - 12), rng.integers(6, 11)
-        labels[disk((r, c), rad, shape=labels.shape)] = 1
-        labels[disk((r, c), rad - 3, shape=labels.shape)] = 2
-    image = np.choose(labels, [0.5, 0.1, 0.8]).astype(np.float32)
-    image += rng.normal(0, 0.05, image.shape).astype(np.float32)
+    image, labels = organelle_classes((size, size), seed=seed)
     return image, labels, 1.0
 
 

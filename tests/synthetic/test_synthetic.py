@@ -224,3 +224,19 @@ def test_sem_classifier_example_classes_follow_instances():
     assert (again.labels == ex.labels).all() and (again.image == ex.image).all()
     with pytest.raises(ValueError, match="min_visible"):
         sem_classifier_example((64, 64), min_visible=0)
+
+
+def test_organelle_classes_are_exact_rings_and_cores():
+    from emseg.synthetic import ORGANELLE_CLASSES, organelle_classes
+
+    image, classes = organelle_classes((96, 80), n=4, membrane=3, noise=0.0, seed=5)
+    assert image.shape == classes.shape == (96, 80) and classes.dtype == np.uint8
+    assert set(np.unique(classes)) == {0, 1, 2} and len(ORGANELLE_CLASSES) == 3
+    # every class has its own grey value (no noise), and every organelle lies in a membrane
+    for c, grey in enumerate((0.5, 0.1, 0.8)):
+        assert np.allclose(image[classes == c], grey)
+    from scipy import ndimage as ndi
+    core = classes == 2
+    assert not (ndi.binary_dilation(core) & (classes == 0)).any()
+    with pytest.raises(ValueError, match="membrane < radius"):
+        organelle_classes(membrane=8)

@@ -74,3 +74,20 @@ def exit_with_jvm(code):
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def class_map_arg(spec, option="--class-map"):
+    """``(class names, value map)`` of a class-map option: ``VALUES=NAME;...`` or a file
+    holding it (see :func:`emseg.workflows.parse_class_map`)."""
+    from pathlib import Path
+
+    from .. import io
+    from ..workflows.training import parse_class_map
+    if "=" not in spec:
+        if not Path(spec).is_file():
+            raise UsageError(f"{option} {spec}: neither VALUES=NAME;... nor a file")
+        spec = io.read_text(spec)
+    try:
+        return parse_class_map(spec)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None

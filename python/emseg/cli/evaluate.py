@@ -147,21 +147,10 @@ def cmd_evaluate(args):
 
 
 def _class_map(spec):
-    """``(names, value map)`` of ``--class-map`` (text or a file), ``(None, None)`` without."""
-    from pathlib import Path
+    """``(names, value map)`` of ``--class-map``, ``(None, None)`` without."""
+    from .common import class_map_arg
 
-    if spec is None:
-        return None, None
-    from .. import io
-    from ..workflows import parse_class_map
-    if "=" not in spec:
-        if not Path(spec).is_file():
-            raise UsageError(f"--class-map {spec}: neither VALUES=NAME;... nor a file")
-        spec = io.read_text(spec)
-    try:
-        return parse_class_map(spec)
-    except ValueError as exc:
-        raise UsageError(f"--class-map: {exc}") from None
+    return (None, None) if spec is None else class_map_arg(spec)
 
 
 def _is_class_image(path):

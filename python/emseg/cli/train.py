@@ -244,8 +244,6 @@ def cmd_train_classifier(args):
 
 def _semantic_options(args):
     """``(class names, mask value map or None)`` of a semantic training, or None."""
-    from pathlib import Path
-
     if args.class_map is None and not args.semantic:
         if args.instance_classes:
             raise UsageError("--instance-classes is for semantic models (--class-map, --semantic)")
@@ -253,17 +251,8 @@ def _semantic_options(args):
     if args.class_map is not None:
         if args.semantic:
             raise UsageError("give --class-map or --semantic, not both")
-        from .. import io
-        from ..workflows.training import parse_class_map
-        text = args.class_map
-        if "=" not in text:
-            if not Path(text).is_file():
-                raise UsageError(f"--class-map {text}: neither VALUES=NAME;... nor a file")
-            text = io.read_text(text)
-        try:
-            return parse_class_map(text)
-        except ValueError as exc:
-            raise UsageError(f"--class-map: {exc}") from None
+        from .common import class_map_arg
+        return class_map_arg(args.class_map)
     return [c.strip() for c in args.classes.split(",") if c.strip()], None
 
 

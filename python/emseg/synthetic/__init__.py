@@ -12,11 +12,14 @@ network on simulated images only). One module per modality:
   vesicles (:func:`synapse_tomogram`);
 - :mod:`~emseg.synthetic.fitness`: classifier-filter training data
   (segmentation errors and fitness classes);
+- :mod:`~emseg.synthetic.classes`: multi-class scenes with exact class labels
+  (:func:`organelle_classes`);
 - :mod:`~emseg.synthetic.noise`: smooth random fields (:func:`perlin_noise`);
 - :mod:`~emseg.synthetic.base`: the :class:`SyntheticImage` result.
 """
 
 from .base import SyntheticImage
+from .classes import ORGANELLE_CLASSES, organelle_classes
 from .cryoet import SyntheticTomogram, ctf_1d, synapse_tomogram
 from .fitness import FITNESS_CLASSES, ClassifierExample, segmentation_errors, sem_classifier_example
 from .noise import perlin_noise
@@ -26,4 +29,4 @@ from .tem import tem_vesicles
 __all__ = ["particle_labels", "render_micrograph", "perlin_noise", "SyntheticImage",
            "sem_agglomerates", "tem_vesicles", "FITNESS_CLASSES", "ClassifierExample",
            "segmentation_errors", "sem_classifier_example", "SyntheticTomogram",
-           "synapse_tomogram", "ctf_1d"]
+           "synapse_tomogram", "ctf_1d", "organelle_classes", "ORGANELLE_CLASSES"]
