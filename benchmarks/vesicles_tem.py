@@ -33,6 +33,7 @@ never assert timings.
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -166,8 +167,7 @@ def main(argv=None):
         print("no --unet model: the plain U-Net's rows are left out (train it with "
               "python/scripts/train_tem_model.py --architecture unet)")
     for other in args.also:
-        predictor = SavedModelPredictor(find_model(other))
-        methods[predictor.meta["name"]] = predictor
+        methods[other] = SavedModelPredictor(find_model(other))
     methods["classical baseline"] = None
     evaluations = {m: [] for m in methods}
     rows = []
@@ -184,7 +184,8 @@ def main(argv=None):
                   f"{s['delta_d']:.3f} delta_r {s['delta_r']:.3f} TP {s['TP']} FP {s['FP']} "
                   f"({seconds:.1f} s)", flush=True)
             if k == 0:
-                io.write_png(args.output / f"overlay_{method.split()[0].lower()}.png",
+                slug = re.sub(r"[^a-z0-9]+", "-", method.lower()).strip("-")[:48]
+                io.write_png(args.output / f"overlay_{slug}.png",
                              outline_overlay(image, labels, truth,
                                              title=f"{name}: {method}, SEG {s['SEG']:.2f}"))
     for method, items in evaluations.items():
