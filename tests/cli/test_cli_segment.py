@@ -180,7 +180,7 @@ def test_train_export_segment_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--class-weights", "1"], "--class-weights must be two positive numbers"),
+    (["--class-weights", "1"], "--class-weights must be positive numbers"),
     (["--epochs", "0"], "--epochs must be at least 1"),
     (["--resume"], "no training to resume"),
     (["--architecture", "resnet"], "invalid choice"),
