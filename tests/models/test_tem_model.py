@@ -34,6 +34,9 @@ def test_model_yaml_describes_the_fru_net_pipeline(tem_model):
     assert pp["min_area_nm2"] == pytest.approx(math.pi * 15 ** 2, abs=0.1)
     assert pp["smooth_sigma"] == 3.0 and pp["smooth_threshold"] == 0.4
     assert meta["report"] == ["ECD", "Circ."]
+    # the paper's per-patch stretch on the training's 256-pixel patches (it beat one stretch per
+    # image on the benchmark)
+    assert meta["normalization"]["mode"] == "patch" and meta["tile_size"] == 256
     assert meta["training"]["script"] == "python/scripts/train_tem_model.py"
     assert 0.2 <= meta["threshold"] <= 0.8
     size = sum(p.stat().st_size for p in tem_model.path.rglob("*") if p.is_file())
