@@ -57,7 +57,6 @@ def class_scores(pred, truth, classes=None):
         row ``"mean"`` with the unweighted mean over classes (NaNs skipped) and
         the total support.
     """
-    import pandas as pd
 
     pred, truth = _pair(pred, truth)
     if classes is None:
@@ -77,6 +76,14 @@ def class_scores(pred, truth, classes=None):
         fp = counts[(pv == c) & (tv != c)].sum()
         fn = counts[(pv != c) & (tv == c)].sum()
         rows[c] = {**_binary_scores(tp, fp, fn), "Support": int(tp + fn)}
+    return _with_mean(rows)
+
+
+def _with_mean(rows):
+    """A per-class table from ``{class: scores}`` and a ``mean`` row: the unweighted mean of
+    each score over the classes (NaN skipped), the total support."""
+    import pandas as pd
+
     table = pd.DataFrame.from_dict(rows, orient="index")
     mean = table.drop(columns="Support").mean(skipna=True)
     mean["Support"] = table["Support"].sum()
@@ -109,7 +116,6 @@ def confusion_scores(confusion, names=None):
         Indexed by class name (or index): ``IoU``, ``Dice``, ``Precision``, ``Recall``,
         ``Support`` (truth pixels); then a ``mean`` row.
     """
-    import pandas as pd
 
     c = np.asarray(confusion)
     if c.ndim != 2 or c.shape[0] != c.shape[1] or c.dtype.kind not in "iu":
@@ -121,12 +127,7 @@ def confusion_scores(confusion, names=None):
     rows = {n: {**_binary_scores(int(tp[i]), int(c[:, i].sum() - tp[i]),
                                  int(c[i].sum() - tp[i])), "Support": int(c[i].sum())}
             for i, n in enumerate(names)}
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    mean = table.drop(columns="Support").mean(skipna=True)
-    mean["Support"] = table["Support"].sum()
-    table.loc["mean"] = mean
-    table["Support"] = table["Support"].astype(np.int64)
-    return table
+    return _with_mean(rows)
 
 
 def _check_prob(prob, shape, name="prob"):
