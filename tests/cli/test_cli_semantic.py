@@ -84,6 +84,9 @@ def test_segment_writes_classes_probabilities_areas_and_objects(trained):
     assert areas.Pixels[2] == pytest.approx((pred == 2).sum())
     objects = pd.read_csv(d / "out" / "new_organelle_results.csv")
     assert 3 <= len(objects) <= 9 and {"Area", "Feret", "Circ."} <= set(objects.columns)
+    r = run("segment", d / "new.tif", "--model", d / "models" / "tiny-classes", "--threshold",
+            "0.5", "-o", d / "out2")
+    assert r.returncode == 2 and "most probable class" in r.stderr and not (d / "out2").exists()
     probs = [io.read_image(d / "out" / f"new_prob_{n}.tif")[0]
              for n in ("background", "membrane", "organelle")]
     assert np.allclose(np.sum(probs, 0), 1, atol=0.02)

@@ -220,6 +220,8 @@ def cmd_segment(args):
     semantic = named is not None and named.meta.get("task") == "semantic"
     if semantic and args.classifier:
         raise UsageError("--classifier filters particles; a semantic model gives classes")
+    if semantic and args.threshold is not None:
+        raise UsageError("--threshold: a semantic model gives each pixel its most probable class")
     from ..workflows.semantic import class_output_paths
     for stem in stems:
         for path in [*_segment_outputs(out, stem, report).values(),
