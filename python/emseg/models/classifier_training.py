@@ -200,7 +200,8 @@ def train_classifier(triples, config, folder, *, epochs=100, batch_size=8, learn
     if config.task != "classifier":
         raise ValueError("config: train_classifier needs task='classifier'")
     _check_options(folder, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                   loss=loss, class_weights=class_weights, patience=patience, resume=resume)
+                   loss=loss, class_weights=class_weights, patience=patience, resume=resume,
+                   lr_decay=lr_decay)
     folder = Path(folder)
     x, y, lab = prepare_classifier_patches(triples, config, overlap=overlap)
     if validation_triples is not None:

@@ -231,7 +231,7 @@ def train_model(pairs, config, folder, *, epochs=100, batch_size=8, learning_rat
     semantic = config.task == "semantic"
     _check_options(folder, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                    loss=loss, class_weights=class_weights, patience=patience, resume=resume,
-                   config=config)
+                   config=config, lr_decay=lr_decay)
     folder = Path(folder)
     x, y = prepare_patches(pairs, config, overlap=overlap, min_foreground=min_foreground)
     if validation_pairs is not None:
@@ -281,9 +281,10 @@ def balanced_class_weights(y, *, low=0.05, high=20.0):
 
 
 def _check_options(folder, *, epochs, batch_size, learning_rate, loss, class_weights, patience,
-                   resume, config=None):
+                   resume, config=None, lr_decay=None):
     """Check the training options before any data is prepared; return the
-    checked epochs, batch size, patience and the loss object."""
+    checked epochs, batch size, patience, the loss object and the learning-rate decay
+    ``(factor, epochs)``."""
     from .losses import make_loss
 
     semantic = config is not None and config.task == "semantic"
@@ -299,7 +300,15 @@ def _check_options(folder, *, epochs, batch_size, learning_rate, loss, class_wei
     loss_fn = make_loss(loss, class_weights, semantic=semantic)
     if resume and not (Path(folder) / LAST).exists():
         raise ValueError(f"resume: no checkpoint {Path(folder) / LAST} to resume from")
-    return epochs, batch_size, patience, loss_fn
+    decay = (0.5, max(2, patience // 3)) if lr_decay is None else lr_decay
+    try:
+        factor, lr_patience = decay
+        ok = 0 < factor < 1 and isinstance(lr_patience, numbers.Integral) and lr_patience >= 1
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"lr_decay must be (factor in (0, 1), epochs >= 1), got {lr_decay!r}")
+    return epochs, batch_size, patience, loss_fn, (factor, lr_patience)
 
 
 def _finish_log(folder, config, **results):
@@ -330,12 +339,10 @@ def fit_patches(x, y, xv, yv, config, folder, *, epochs=100, batch_size=8, learn
 
     if not isinstance(config, ModelConfig):
         raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
-    epochs, batch_size, patience, loss_fn = _check_options(
+    epochs, batch_size, patience, loss_fn, (factor, lr_patience) = _check_options(
         folder, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, loss=loss,
-        class_weights=class_weights, patience=patience, resume=resume, config=config)
-    factor, lr_patience = (0.5, max(2, patience // 3)) if lr_decay is None else lr_decay
-    if not (0 < factor < 1) or not isinstance(lr_patience, numbers.Integral) or lr_patience < 1:
-        raise ValueError(f"lr_decay must be (factor in (0, 1), epochs >= 1), got {lr_decay!r}")
+        class_weights=class_weights, patience=patience, resume=resume, config=config,
+        lr_decay=lr_decay)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     log_path = folder / LOG
