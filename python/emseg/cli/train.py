@@ -33,19 +33,7 @@ def add_parsers(sub):
                         "whose encoder is a pretrained classification network, WAE-Net)")
     t.add_argument("--classes", default="particle",
                    help="comma-separated classes; 'particle,boundary' learns contacts too")
-    t.add_argument("--class-map", metavar="MAP|FILE",
-                   help="semantic model from coded masks: VALUES=NAME;VALUES=NAME... (e.g. "
-                        "'0,32,64,96,128=membrane;159=extracellular;191=mitochondria;"
-                        "223=synapse;255=intracellular'), or a file holding it")
-    t.add_argument("--semantic", action="store_true",
-                   help="semantic model whose masks hold class indices 0..K-1 named by --classes")
-    t.add_argument("--instance-classes", metavar="NAMES",
-                   help="semantic: comma-separated classes whose regions are objects measured "
-                        "one by one (e.g. mitochondria)")
-    t.add_argument("--encoder-weights", metavar="imagenet|FILE",
-                   help="unet_<encoder>: initial encoder weights, 'imagenet' (Keras downloads "
-                        "them; VGG19, InceptionV3, EfficientNetB4) or a weights file "
-                        "(default: random)")
+    _semantic_options_args(t)
     t.add_argument("--base-filters", type=int, metavar="N",
                    help="feature maps at the first level (default 32; unet3d 16)")
     t.add_argument("--depth", type=int, metavar="N",
@@ -109,21 +97,14 @@ def add_parsers(sub):
                     help="class masks (files or folders): coded (--class-map) or class indices")
     te.add_argument("--output", "-o", required=True, metavar="DIR", help="training folder")
     te.add_argument("--name", default="ensemble", help="model name (default: ensemble)")
-    te.add_argument("--class-map", metavar="MAP|FILE", help="as for emseg train")
     te.add_argument("--classes", default="particle",
                     help="with --semantic: comma-separated class names")
-    te.add_argument("--semantic", action="store_true",
-                    help="masks hold class indices 0..K-1 named by --classes")
-    te.add_argument("--instance-classes", metavar="NAMES",
-                    help="classes whose regions are objects measured one by one")
+    _semantic_options_args(te)
     te.add_argument("--members", default=",".join(ENCODER_ARCHITECTURES), metavar="ARCH,...",
                     help="base learners (default the five pretrained-encoder U-Nets)")
     te.add_argument("--top", type=int, default=3,
                     help="how many of the best members are combined (default 3, the paper's)")
     te.add_argument("--step", type=float, default=0.1, help="weight grid spacing (default 0.1)")
-    te.add_argument("--encoder-weights", metavar="imagenet|FILE",
-                    help="initial encoder weights of every member ('imagenet': downloaded by "
-                         "Keras)")
     te.add_argument("--model-pixel-size", type=float, metavar="NM",
                     help="pixel size the model works at (default: that of the first image)")
     te.add_argument("--tile-size", type=int, metavar="PX",
@@ -136,6 +117,23 @@ def add_parsers(sub):
     te.set_defaults(func=cmd_train_ensemble, architecture=ENCODER_ARCHITECTURES[0],
                     patch_size=None)
 
+
+
+def _semantic_options_args(p):
+    """The options of semantic models and pretrained encoders (train and train-ensemble)."""
+    p.add_argument("--class-map", metavar="MAP|FILE",
+                   help="semantic model from coded masks: VALUES=NAME;VALUES=NAME... (e.g. "
+                        "'0,32,64,96,128=membrane;159=extracellular;191=mitochondria;"
+                        "223=synapse;255=intracellular'), or a file holding it")
+    p.add_argument("--semantic", action="store_true",
+                   help="semantic model whose masks hold class indices 0..K-1 named by --classes")
+    p.add_argument("--instance-classes", metavar="NAMES",
+                   help="semantic: comma-separated classes whose regions are objects measured "
+                        "one by one (e.g. mitochondria)")
+    p.add_argument("--encoder-weights", metavar="imagenet|FILE",
+                   help="unet_<encoder>: initial encoder weights, 'imagenet' (Keras downloads "
+                        "them; VGG19, InceptionV3, EfficientNetB4) or a weights file "
+                        "(default: random)")
 
 
 def _training_options(p):
