@@ -19,9 +19,11 @@ random weights, a handicap the paper's recipe was not designed for; the table sa
 ``--encoder-weights imagenet`` runs the paper's recipe where Keras can fetch them.
 
 CPU budget: the sections are brought to ``--model-pixel-size`` (default 9.2 nm, half
-resolution), ``--tile`` patches (128 px), few epochs. Resumable: every member of every fold
-keeps its training folder under ``--work``; run again to continue. Writes
-``em_multiclass.csv`` (every score), ``em_multiclass.md`` (the table) and a Grad-CAM picture of
+resolution), ``--tile`` patches (128 px), at most 20 epochs (about 30 networks to train on 2 cores: hours,
+across sessions). Resumable: every member of every fold keeps its training folder under
+``--work``, every finished fold its test confusions (``fold<k>/scores.npz``); run again to
+continue. After every fold it writes ``em_multiclass.csv`` (every score), ``em_multiclass.md``
+(the table, saying how many folds it pools) and, at the end, a Grad-CAM picture of
 mitochondria to ``--output``.
 
 Run: ``python benchmarks/em_multiclass.py [--quick]``; tests never assert its numbers.
@@ -31,7 +33,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -98,14 +99,11 @@ def main(argv=None):
     p.add_argument("--output", type=Path, default=REPO / "bench-output" / "em_multiclass")
     args = p.parse_args(argv)
     quick = dict(folds=2, members="unet_resnet34,unet_vgg19", epochs=3, top=2)
-    full = dict(folds=5, members=",".join(ENCODERS), epochs=30, top=3)
+    full = dict(folds=5, members=",".join(ENCODERS), epochs=20, top=3)
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    import pandas as pd
-
     from emseg import io
-    from emseg.metrics import confusion_scores
     from emseg.models import ModelConfig
     from emseg.models.ensemble import train_ensemble
     from emseg.models.training import train_model
@@ -134,12 +132,20 @@ def main(argv=None):
         fold = args.work / f"fold{k + 1}"
         print(f"fold {k + 1}/{args.folds}: test {[data[i][0] for i in test_idx]}, validation "
               f"{data[val[0]][0]}, training {len(train)} sections", flush=True)
-        t0 = time.perf_counter()
+        cached = fold / "scores.npz"
+        if cached.exists() and k + 1 < args.folds:
+            with np.load(cached) as saved:
+                for key in saved.files:
+                    (times if key.startswith("time ") else confusions).setdefault(
+                        key.removeprefix("time "), []).append(saved[key])
+            print("  scored in an earlier run", flush=True)
+            continue
         r = train_ensemble(pair, config, fold / "ensemble", members, top=args.top,
                            validation_pairs=vpair, **training)
-        times.setdefault("ensemble (all members)", []).append(time.perf_counter() - t0)
         from emseg.models._tf import keras
         for arch in members:
+            times.setdefault(arch, []).append(training_seconds(fold / "ensemble" /
+                                                               f"member-{arch}"))
             member_model = keras.models.load_model(fold / "ensemble" / f"member-{arch}" /
                                                    "best.keras")
             mc = ModelConfig.from_json(io.read_text(fold / "ensemble" / f"member-{arch}" /
@@ -151,7 +157,6 @@ def main(argv=None):
                                       "depth": 4})
         folder = fold / "plain-unet"
         log = folder / "log.json"
-        t0 = time.perf_counter()
         if log.exists() and "validation_iou" in json.loads(log.read_text()):
             umodel = keras.models.load_model(folder / "best.keras")
         else:
@@ -159,45 +164,73 @@ def main(argv=None):
                                  resume=(folder / "last.keras").exists(),
                                  **{k: v for k, v in training.items()
                                     if k != "encoder_weights"}).model
-        times.setdefault("plain U-Net", []).append(time.perf_counter() - t0)
+        times.setdefault("plain U-Net", []).append(training_seconds(folder))
         confusions.setdefault("plain U-Net", []).append(score(umodel, ucfg, tests))
         print(f"  ensemble {[(m['architecture'], m['weight']) for m in r.config.members]}, "
               f"beats members and equal weights: {r.search.beats_all}", flush=True)
+        np.savez(fold / "scores.npz", **{m: c[-1] for m, c in confusions.items()},
+                 **{f"time {m}": t[-1] for m, t in times.items()})
+        write_table(confusions, times, names, args, k + 1, len(data))
+    for what, ts in times.items():
+        print(f"training time, {what}: {np.sum(ts) / 60:.1f} min over {len(ts)} fold(s), "
+              f"{len(ts) and np.mean(ts) / 60:.1f} min per fold", flush=True)
+    gradcam_picture(r, tests[0], names, config, args)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def training_seconds(folder):
+    """Seconds a training spent in its epochs (from its log, so resumed runs add up)."""
+    log = json.loads((Path(folder) / "log.json").read_text())
+    return float(sum(e.get("seconds", 0.0) for e in log.get("epochs", [])))
+
+
+def write_table(confusions, times, names, args, done, n_sections):
+    """The pooled per-class table over the ``done`` folds so far."""
+    import pandas as pd
+
+    from emseg import io
+    from emseg.metrics import confusion_scores
+
     rows = []
     for method, cs in confusions.items():
         s = confusion_scores(sum(cs), names)
         rows.append({"Method": method, **{f"IoU {n}": s.loc[n, "IoU"] for n in names},
                      "mean IoU": s.loc["mean", "IoU"], "mean F1": s.loc["mean", "Dice"],
-                     **{f"F1 {n}": s.loc[n, "Dice"] for n in names}})
+                     **{f"F1 {n}": s.loc[n, "Dice"] for n in names},
+                     "train min/fold": (np.mean(times[method]) / 60 if method in times
+                                        else np.nan)})
     table = pd.DataFrame(rows).sort_values("mean IoU", ascending=False)
     args.output.mkdir(parents=True, exist_ok=True)
     io.write_table(args.output / "em_multiclass.csv", table)
-    cols = ["Method", "mean IoU", "mean F1"] + [f"IoU {n}" for n in names]
+    cols = ["Method", "mean IoU", "mean F1"] + [f"IoU {n}" for n in names] + ["train min/fold"]
     md = "\n".join(["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)] + [
         "| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row) + " |"
         for row in table[cols].itertuples(index=False)])
     weights = "ImageNet" if args.encoder_weights == "imagenet" else "random (no ImageNet)"
-    note = (f"\n\n{len(data)} real ssTEM sections, {args.folds}-fold cross-validation, "
+    folds = (f"{args.folds}-fold cross-validation" if done == args.folds else
+             f"{args.folds}-fold cross-validation, {done} of {args.folds} folds done")
+    note = (f"\n\n{n_sections} real ssTEM sections, {folds}, "
             f"{args.model_pixel_size:g} nm/pixel, {args.tile}-px tiles, at most {args.epochs} "
             f"epochs; encoder weights: {weights}; pooled over all test pixels.\n")
     io.write_text(args.output / "em_multiclass.md", md + note)
-    print("\n" + md + note)
-    for what, ts in times.items():
-        print(f"training time, {what}: {np.sum(ts) / 60:.1f} min over {len(ts)} fold(s)")
-    # Grad-CAM of mitochondria on the last fold's first test section
+    print("\n" + md + note, flush=True)
+
+
+def gradcam_picture(r, test, names, config, args):
+    """Grad-CAM of mitochondria on a test section, the ensemble's weighted map."""
+    from emseg import io
     from emseg.models.gradcam import explain
     from emseg.plot import heat_overlay
     from emseg.segment.scaling import normalize, rescale, rescale_factor
-    image = tests[0][1]
+    image = test[1]
     small = normalize(rescale(image.astype(np.float32),
                               rescale_factor(PIXEL_SIZE, config.pixel_size), order=1), 0.5, 99.5)
     maps = explain(r.model, r.config, small, names.index("mitochondria"))
     heat = np.clip(rescale(maps["ensemble"], shape=image.shape, order=1), 0, 1)
     io.write_png(args.output / "gradcam_mitochondria.png", heat_overlay(
-        image, heat.astype(np.float32), title=f"section {tests[0][0]}: Grad-CAM, mitochondria, "
+        image, heat.astype(np.float32), title=f"section {test[0]}: Grad-CAM, mitochondria, "
                                               f"WAE-Net ensemble"))
-    print(f"wrote {args.output}")
-    return 0
 
 
 if __name__ == "__main__":

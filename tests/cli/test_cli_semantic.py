@@ -69,7 +69,8 @@ def test_segment_writes_classes_probabilities_areas_and_objects(trained):
     names = {p.name for p in (d / "out").iterdir()}
     assert names == {"new_classes.tif", "new_classes.csv", "new_classes.png",
                      "new_prob_background.tif", "new_prob_membrane.tif",
-                     "new_prob_organelle.tif", "new_organelle_results.csv"}
+                     "new_prob_organelle.tif", "new_organelle_labels.tif",
+                     "new_organelle_results.csv"}
     assert "background" in r.stdout and "organelle objects" in r.stdout
     pred, size, _ = io.read_image(d / "out" / "new_classes.tif")
     assert size == (2.0, 2.0) and pred.dtype == np.uint8

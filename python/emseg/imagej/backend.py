@@ -43,6 +43,38 @@ def _segmentation_to_java(seg, table, width, height, source=None, report=()):
                                                bar, float(pw), float(ph), source, columns)
 
 
+def _class_segmentation_to_java(res, width, height, source=None):
+    """An ``org.emseg.fiji.Segmentation`` holding an ``org.emseg.fiji.ClassImage``: the same
+    content as the files of :func:`emseg.workflows.write_class_outputs`."""
+    import jpype
+
+    from ..plot import class_colours
+
+    java = _java()
+    seg = res.segmentation
+    k = len(seg.names)
+    classes = java.jarray("b", np.ascontiguousarray(seg.classes, np.uint8).view(np.int8).ravel())
+    names = jpype.JArray(jpype.JString)(list(seg.names))
+    rgb = class_colours(k).astype(np.int32)
+    colours = java.jarray("i", (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2])
+    prob = jpype.JArray(jpype.JFloat, 2)(k)
+    for i in range(k):
+        prob[i] = java.jarray("f", np.ascontiguousarray(seg.probabilities[..., i]).ravel())
+    instances = list(res.tables)
+    objects = jpype.JArray(jpype.JInt, 2)(len(instances))
+    tables = jpype.JArray(java.jclass(f"{_PKG}.Table"))(len(instances))
+    for i, name in enumerate(instances):
+        objects[i] = java.jarray("i", np.ascontiguousarray(seg.objects[name], np.int32).ravel())
+        tables[i] = _java_table(res.tables[name])
+    image = java.jclass(f"{_PKG}.ClassImage")(width, height, classes, names, colours, prob,
+                                              _java_table(res.areas),
+                                              jpype.JArray(jpype.JString)(instances), objects,
+                                              tables)
+    bar = -1 if seg.databar_row is None else int(seg.databar_row)
+    pw, ph = seg.pixel_size
+    return java.jclass(f"{_PKG}.Segmentation")(image, bar, float(pw), float(ph), source)
+
+
 def _volume_data(volume, size, title, path=None):
     """An ``org.emseg.fiji.VolumeData`` of a uint8/uint16/float32 (z, y, x) volume, one Java
     array per slice; ``size`` (z, y, x) nm or None."""
@@ -122,6 +154,7 @@ def _backend_class():
         def segment(self, image, options, progress):
             from ..workflows.files import file_calibration
             from ..workflows.segment import segment_array
+            from ..workflows.semantic import segment_classes_array
             try:
                 array, size = _image_data_to_numpy(image)
                 source = None
@@ -131,11 +164,22 @@ def _backend_class():
                 if size is None:
                     raise ValueError(f"{image.title}: no pixel size; give it in nm")
                 predictor = self._predictor(str(options.model), None if options.modelsDir is None
-                                            else str(options.modelsDir))
+                                            else str(options.modelsDir), task=None)
+                if predictor.info.task not in ("segmentation", "semantic"):
+                    raise ValueError(f"model {predictor.info.name!r} is a {predictor.info.task} "
+                                     "model, not a segmentation model")
                 threshold = None if np.isnan(options.threshold) else float(options.threshold)
 
                 def tiles(done, total):
                     progress.update(int(done), int(total), "tiles")
+                if predictor.meta.get("task") == "semantic":
+                    if threshold is not None:
+                        raise ValueError("threshold: a multi-class model gives each pixel its "
+                                         "most probable class; leave it 0")
+                    res = segment_classes_array(array, predictor, pixel_size=size,
+                                                keep_databar=bool(options.keepDatabar),
+                                                progress=tiles)
+                    return _class_segmentation_to_java(res, image.width, image.height, source)
                 seg, table = segment_array(array, predictor, pixel_size=size, threshold=threshold,
                                            keep_databar=bool(options.keepDatabar), progress=tiles)
                 return _segmentation_to_java(seg, table, image.width, image.height, source,

@@ -269,8 +269,9 @@ CLASS_PROPERTY = "emseg.classes"
 def write_class_image(path, classes, names, pixel_size=None, *, unit="nm"):
     """Write a semantic segmentation: pixel value ``i`` is class ``names[i]`` (255: no class).
 
-    An 8-bit ImageJ TIFF with the scale, a label LUT (one colour per class, black for
-    "no class"), the class names as the ImageJ property ``emseg.classes``
+    An 8-bit ImageJ TIFF with the scale, a label LUT as the TIFF's palette (one colour per
+    class, black for "no class"; ImageJ 1.x reads a single image's LUT from the palette, not
+    from its ImageJ metadata), the class names as the ImageJ property ``emseg.classes``
     (``0=membrane;1=glia``, read back by :func:`read_class_names`) and in the image's Info.
 
     Parameters
@@ -300,14 +301,15 @@ def write_class_image(path, classes, names, pixel_size=None, *, unit="nm"):
     lut = np.zeros((3, 256), np.uint8)
     lut[:, :len(names)] = class_colours(len(names)).T
     listing = ";".join(f"{i}={n}" for i, n in enumerate(names))
-    meta = {"LUTs": [lut], "Properties": {CLASS_PROPERTY: listing},
+    meta = {"Properties": {CLASS_PROPERTY: listing},
             "Info": "EMSeg class image\n" + "\n".join(f"{i} = {n}" for i, n in enumerate(names))
             + f"\n{NO_CLASS} = no class\n"}
     if unit_meta:
         meta["unit"] = unit_meta
     data = classes.astype(np.uint8)
     return atomic_write(path, lambda tmp: tifffile.imwrite(
-        tmp, data, imagej=True, metadata=meta, compression="zlib", **kwargs))
+        tmp, data, imagej=True, metadata=meta, compression="zlib", photometric="palette",
+        colormap=lut.astype(np.uint16) * 257, **kwargs))
 
 
 def read_class_names(path):

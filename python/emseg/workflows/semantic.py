@@ -70,7 +70,8 @@ def segment_classes_file(path, predictor, *, pixel_size=None, keep_databar=False
 def class_output_paths(out, stem, meta):
     """The files :func:`write_class_outputs` writes for a semantic model's ``model.yaml``:
     ``classes`` (the class image), ``areas`` (CSV), ``overlay`` (PNG), ``prob <class>`` (one
-    map per class) and ``table <class>`` (the objects of each instance class)."""
+    map per class), and for each instance class ``labels <class>`` (its objects numbered) and
+    ``table <class>`` (their measurements)."""
     from .files import file_part
 
     out = Path(out)
@@ -80,6 +81,7 @@ def class_output_paths(out, stem, meta):
     for name in names:
         paths[f"prob {name}"] = out / f"{stem}_prob_{file_part(name)}.tif"
     for name in (meta.get("postprocess") or {}).get("instance_classes", []):
+        paths[f"labels {name}"] = out / f"{stem}_{file_part(name)}_labels.tif"
         paths[f"table {name}"] = out / f"{stem}_{file_part(name)}_results.csv"
     return paths
 
@@ -98,6 +100,7 @@ def write_class_outputs(res, paths):
                        seg.pixel_size)
     io.write_table(paths["areas"], res.areas)
     for name, table in res.tables.items():
+        io.write_labels(paths[f"labels {name}"], seg.objects[name], seg.pixel_size)
         io.write_table(paths[f"table {name}"], table)
     title = None if res.path is None else res.path.name
     io.write_png(paths["overlay"], class_overlay(res.image, seg.classes, seg.names, title=title))

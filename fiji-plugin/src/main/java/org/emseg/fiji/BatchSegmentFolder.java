@@ -16,7 +16,11 @@ import java.util.Map;
 /**
  * Plugins > EMSeg > Batch Segment Folder...: segments every image of a folder and writes, per
  * image, {@code <name>_labels.tif}, {@code <name>_results.csv} and {@code <name>_overlay.png},
- * plus {@code summary.csv} with every particle. Unreadable files are logged and skipped.
+ * plus {@code summary.csv} with every particle. With a multi-class model: {@code <name>_classes.tif}
+ * (label LUT, class names), {@code <name>_classes.csv} (class areas), the objects of each instance
+ * class ({@code <name>_<class>_labels.tif}, {@code _<class>_results.csv}), the overlay, and one
+ * row per image in {@code summary.csv} (each class's area and fraction, each instance class's
+ * number of objects). Unreadable files are logged and skipped.
  */
 public class BatchSegmentFolder implements PlugIn {
     static final String[] SUFFIXES = {".tif", ".tiff", ".png", ".jpg", ".jpeg"};
@@ -67,7 +71,8 @@ public class BatchSegmentFolder implements PlugIn {
         Arrays.sort(all);
         for (File file : all) {
             String n = file.getName().toLowerCase(Locale.ROOT);
-            if (!file.isFile() || n.startsWith(".") || n.endsWith("_labels.tif") || n.endsWith("_prob.tif")) {
+            if (!file.isFile() || n.startsWith(".") || n.endsWith("_labels.tif") || n.endsWith("_prob.tif")
+                    || n.endsWith("_classes.tif") || n.contains("_prob_")) {
                 continue;
             }
             for (String s : SUFFIXES) {
@@ -99,6 +104,28 @@ public class BatchSegmentFolder implements PlugIn {
             }
             return sb.toString();
         }
+    }
+
+    /** A multi-class model's files for one image; returns the number of objects. */
+    private static int saveClasses(Segmentation seg, ImagePlus imp, File out, String stem) throws IOException {
+        ClassImage c = seg.classes;
+        MacroFunctions.saveImage(new File(out, stem + "_classes.tif"), seg.classImage(stem + "_classes"), false);
+        MacroFunctions.writeAtomically(new File(out, stem + "_classes.csv"), c.areas.toCsv());
+        int objects = 0;
+        for (int k = 0; k < c.instanceClasses.length; k++) {
+            String part = stem + "_" + Segmentation.fileName(c.instanceClasses[k]);
+            MacroFunctions.saveImage(new File(out, part + "_labels.tif"),
+                    seg.objectImage(c.instanceClasses[k], part + "_labels"), false);
+            MacroFunctions.writeAtomically(new File(out, part + "_results.csv"), c.objectTables[k].toCsv());
+            objects += c.objectTables[k].rows();
+        }
+        ij.gui.Overlay ov = new ij.gui.Overlay();
+        for (Roi r : c.rois(c.instanceClasses)) {
+            ov.add(r);
+        }
+        imp.setOverlay(ov);
+        MacroFunctions.saveImage(new File(out, stem + "_overlay.png"), imp.flatten(), true);
+        return objects;
     }
 
     /** Segments every image of {@code in} into {@code out}; goes on past bad files. */
@@ -138,6 +165,12 @@ public class BatchSegmentFolder implements PlugIn {
                 Segmentation seg = backend.segment(data, opts, Progress.NONE);
                 Commands.noteCalibration(file.getName(), seg);
                 String stem = SegmentParticles.stem(file.getName());
+                if (seg.isClasses()) {
+                    report.particles += saveClasses(seg, imp, out, stem);
+                    all.add(seg.classes.summaryRow().withText("File", file.getName()));
+                    report.images++;
+                    continue;
+                }
                 MacroFunctions.saveImage(new File(out, stem + "_labels.tif"), seg.labelImage(stem + "_labels"), false);
                 MacroFunctions.writeAtomically(new File(out, stem + "_results.csv"), seg.table.toCsv());
                 Map<Integer, Roi> rois = LabelRois.fromLabels(seg.labels, seg.width, seg.height);

@@ -173,6 +173,9 @@ public final class CommandLineBackend implements Backend {
             File out = new File(dir, "out");
             String stdout = run(segmentCommand(in, out, options, image.pixelWidth, image.pixelHeight,
                     image.sourcePath), null, progress);
+            if (new File(out, "image_classes.tif").isFile()) {
+                return classSegmentation(image, out, stdout);
+            }
             ImagePlus lab = open(new File(out, "image_labels.tif"));
             ImagePlus prob = open(new File(out, "image_prob.tif"));
             Table table = Table.parseCsv(read(new File(out, "image_results.csv")));
@@ -194,6 +197,59 @@ public final class CommandLineBackend implements Backend {
         } finally {
             deleteTree(dir);
         }
+    }
+
+    /**
+     * A multi-class model's files ({@code image_classes.tif} with the class names and LUT,
+     * {@code image_prob_<class>.tif}, {@code image_classes.csv}, and {@code image_<class>_labels.tif}
+     * with {@code image_<class>_results.csv} for each instance class) as one Segmentation.
+     */
+    private static Segmentation classSegmentation(ImageData image, File out, String stdout)
+            throws BackendException {
+        ImagePlus cls = open(new File(out, "image_classes.tif"));
+        String[] names;
+        try {
+            names = ClassImage.parseListing(cls.getProp(ClassImage.PROPERTY));
+        } catch (IllegalArgumentException e) {
+            throw new BackendException("image_classes.tif: " + e.getMessage());
+        }
+        int n = image.width * image.height;
+        float[][] prob = new float[names.length][];
+        List<String> instances = new ArrayList<>();
+        List<int[]> objects = new ArrayList<>();
+        List<Table> tables = new ArrayList<>();
+        for (int i = 0; i < names.length; i++) {
+            String part = Segmentation.fileName(names[i]);
+            ImagePlus p = open(new File(out, "image_prob_" + part + ".tif"));
+            prob[i] = (float[]) p.getProcessor().convertToFloat().getPixels();
+            File results = new File(out, "image_" + part + "_results.csv");
+            if (results.isFile()) {
+                instances.add(names[i]);
+                objects.add(Segmentation.labelsOf(open(new File(out, "image_" + part + "_labels.tif")).getProcessor()));
+                tables.add(Table.parseCsv(read(results)));
+            }
+        }
+        byte[] classes = (byte[]) cls.getProcessor().getPixels();
+        if (classes.length != n) {
+            throw new BackendException("image_classes.tif: " + classes.length + " pixels, expected " + n);
+        }
+        ClassImage c = new ClassImage(image.width, image.height, classes, names,
+                ClassImage.coloursOf(cls.getProcessor(), names.length), prob,
+                Table.parseCsv(read(new File(out, "image_classes.csv"))), instances.toArray(new String[0]),
+                objects.toArray(new int[0][]), tables.toArray(new Table[0]));
+        Matcher m = DATABAR.matcher(stdout);
+        int bar = m.find() ? Integer.parseInt(m.group(1)) : -1;
+        double pw = image.pixelWidth;
+        double ph = image.pixelHeight;
+        String source = null;
+        if (!image.isCalibrated()) {  // the size emseg read from the original file
+            ij.measure.Calibration cal = cls.getCalibration();
+            pw = Units.toNm(cal.pixelWidth, cal.getUnit());
+            ph = Units.toNm(cal.pixelHeight, cal.getYUnit());
+            Matcher f = FROM_FILE.matcher(stdout);
+            source = f.find() ? f.group(1) : "the file";
+        }
+        return new Segmentation(c, bar, pw, ph, source);
     }
 
     @Override

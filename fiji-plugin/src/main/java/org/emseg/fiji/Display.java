@@ -201,6 +201,55 @@ public final class Display {
         IJ.showStatus("EMSeg: " + table.rows() + " particles");
     }
 
+    /** Title of the class-area table of a multi-class model. */
+    public static final String CLASS_AREAS = "EMSeg Class Areas";
+
+    /**
+     * Everything Segment Particles shows for a multi-class model: the class image with its label
+     * LUT and legend, the class areas ("EMSeg Class Areas"), the objects of the instance classes
+     * with their class ("EMSeg Results"), the probability of each class as a stack, and the
+     * selections of the chosen classes (outlined on {@code target} in the class colours, in the
+     * ROI Manager by class group).
+     *
+     * @param chosen the classes to select (see {@link ClassImage#chooseClasses})
+     */
+    public static void presentClasses(ImagePlus target, Segmentation seg, String stem, String[] chosen,
+                                      boolean useRoiManager, boolean probability) {
+        ClassImage c = seg.classes;
+        IJ.showStatus("EMSeg: outlining " + String.join(", ", chosen));
+        java.util.List<Roi> rois = c.rois(chosen);
+        Map<Integer, Roi> byIndex = new java.util.LinkedHashMap<>();
+        for (Roi r : rois) {
+            byIndex.put(byIndex.size() + 1, r);
+        }
+        synchronized (Display.class) {
+            lastRois = byIndex;
+        }
+        results(c.areas, CLASS_AREAS);
+        results(c.objectTable(), RESULTS);
+        if (target != null) {
+            Overlay ov = new Overlay();
+            for (Roi r : rois) {
+                ov.add((Roi) r.clone());
+            }
+            target.setOverlay(ov);
+        }
+        show(seg.classImage(stem + "_classes"));
+        if (probability) {
+            show(seg.classProbabilityImage(stem + "_prob"));
+        }
+        if (useRoiManager && target != null) {
+            roiManager(target, rois);
+        }
+        StringBuilder status = new StringBuilder("EMSeg:");
+        double[] fraction = c.areas.column("Fraction");
+        for (int i = 0; i < c.names.length; i++) {
+            status.append(i == 0 ? " " : ", ").append(c.names[i]).append(' ')
+                    .append(String.format(java.util.Locale.ROOT, "%.1f%%", 100 * fraction[i]));
+        }
+        IJ.showStatus(status.toString());
+    }
+
     /** Colour of the vesicles' circles. */
     public static final Color VESICLE = Color.YELLOW;
 

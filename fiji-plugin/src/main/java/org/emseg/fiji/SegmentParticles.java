@@ -7,7 +7,9 @@ import ij.plugin.PlugIn;
 /**
  * Plugins > EMSeg > Segment Particles...: segment the current image with a trained model. On a
  * stack (a tomogram) it runs the volume pipeline: vesicle label stack, vesicle table and each
- * vesicle drawn as a circle on the slices it crosses.
+ * vesicle drawn as a circle on the slices it crosses. With a multi-class model (organelles) it
+ * shows the class image with its label LUT and legend, the class areas, the objects of the
+ * instance classes and the selections of the chosen classes.
  */
 public class SegmentParticles implements PlugIn {
     /** The default model for stacks. */
@@ -34,6 +36,9 @@ public class SegmentParticles implements PlugIn {
             f.addCheckbox("ROI_Manager", true);
             f.addCheckbox("Probability_map", true);
             f.addCheckbox("Histogram", true);
+            f.addString("ROI_classes", "", 20);
+            f.addMessage("ROI classes: multi-class models only; empty = the model's instance classes, "
+                    + "'all', or names separated by commas");
             f.addHelp("https://github.com/emseg/emseg#use-in-fiji");
             if (!f.show()) {
                 return;
@@ -45,6 +50,7 @@ public class SegmentParticles implements PlugIn {
             boolean rois = f.nextBoolean();
             boolean prob = f.nextBoolean();
             boolean hist = f.nextBoolean();
+            String roiClasses = f.nextString();
             data = Commands.withPixelSize(data, pixel);
             if (!data.isCalibrated() && data.sourcePath == null) {
                 throw new IllegalArgumentException(imp.getTitle() + " has no pixel size in nm: give Pixel_size "
@@ -57,6 +63,11 @@ public class SegmentParticles implements PlugIn {
             Segmentation seg = backend.segment(data, opts, new IJProgress("EMSeg: segmenting"));
             Commands.noteCalibration(imp.getTitle(), seg);
             String stem = stem(imp.getTitle());
+            if (seg.isClasses()) {
+                Display.presentClasses(imp, seg, stem, seg.classes.chooseClasses(roiClasses), rois, prob);
+                IJ.showProgress(1.0);
+                return;
+            }
             Display.present(imp, seg.labels, seg.width, seg.height, seg.table,
                     seg.labelImage(stem + "_labels"), prob ? seg.probabilityImage(stem + "_prob") : null,
                     rois, hist, seg.report);

@@ -5,15 +5,18 @@ import ij.process.FloatProcessor;
 import ij.process.ImageProcessor;
 import ij.process.ShortProcessor;
 
-/** What a backend returns for one image: instance labels, probability map and measurements. */
+/**
+ * What a backend returns for one image: instance labels, probability map and measurements; for
+ * a multi-class (semantic) model, its {@link #classes} instead.
+ */
 public final class Segmentation {
     public final int width;
     public final int height;
-    /** Instance labels row by row, 0 = background. */
+    /** Instance labels row by row, 0 = background; null for a multi-class model. */
     public final int[] labels;
     /** Foreground probability row by row, or null (measure only). */
     public final float[] probability;
-    /** Measurements of every particle, one row per label. */
+    /** Measurements of every particle, one row per label; a multi-class model's class areas. */
     public final Table table;
     /** First row of the excluded data bar, or -1. */
     public final int databarRow;
@@ -31,6 +34,8 @@ public final class Segmentation {
      * names none.
      */
     public final String[] report;
+    /** A multi-class model's classes, areas and objects; null for a particle model. */
+    public final ClassImage classes;
 
     public Segmentation(int width, int height, int[] labels, float[] probability, Table table,
                         int databarRow, double pixelWidth, double pixelHeight) {
@@ -67,6 +72,31 @@ public final class Segmentation {
         this.pixelHeight = pixelHeight;
         this.pixelSizeSource = pixelSizeSource;
         this.report = report == null ? new String[0] : report.clone();
+        this.classes = null;
+    }
+
+    /** The result of a multi-class model: its classes, with the class areas as the table. */
+    public Segmentation(ClassImage classes, int databarRow, double pixelWidth, double pixelHeight,
+                        String pixelSizeSource) {
+        if (classes == null) {
+            throw new IllegalArgumentException("classes: missing");
+        }
+        this.width = classes.width;
+        this.height = classes.height;
+        this.labels = null;
+        this.probability = null;
+        this.table = classes.areas;
+        this.databarRow = databarRow;
+        this.pixelWidth = pixelWidth;
+        this.pixelHeight = pixelHeight;
+        this.pixelSizeSource = pixelSizeSource;
+        this.report = new String[0];
+        this.classes = classes;
+    }
+
+    /** True for the result of a multi-class model (see {@link #classes}). */
+    public boolean isClasses() {
+        return classes != null;
     }
 
     /**
@@ -124,6 +154,9 @@ public final class Segmentation {
 
     /** The labels as a 16-bit processor, or 32-bit when a label exceeds 65535. */
     public ImageProcessor labelProcessor() {
+        if (labels == null) {
+            throw new IllegalStateException("a multi-class model gives classes, not particle labels");
+        }
         return labelProcessor(width, height, labels);
     }
 
@@ -184,14 +217,56 @@ public final class Segmentation {
     public ImagePlus labelImage(String title) {
         ImagePlus imp = new ImagePlus(title, labelProcessor());
         calibrate(imp);
-        if (pixelSizeSource != null && !pixelSizeSource.isEmpty()) {
-            // Image > Show Info, and saved with the labels TIFF
-            imp.setProperty("Info", "EMSeg pixel size source: " + pixelSizeSource + "\n");
+        notePixelSizeSource(imp, "");
+        return imp;
+    }
+
+    /**
+     * A multi-class model's class image (label LUT, class names, legend overlay), calibrated
+     * in nm.
+     */
+    public ImagePlus classImage(String title) {
+        if (classes == null) {
+            throw new IllegalStateException("a particle model gives labels, not classes");
+        }
+        ImagePlus imp = classes.image(title);
+        calibrate(imp);
+        notePixelSizeSource(imp, (String) imp.getProperty("Info"));
+        return imp;
+    }
+
+    /** A multi-class model's probability of each class, one calibrated slice per class, or null. */
+    public ImagePlus classProbabilityImage(String title) {
+        ImagePlus imp = classes == null ? null : classes.probabilityStack(title);
+        if (imp != null) {
+            calibrate(imp);
         }
         return imp;
     }
 
-    /** The probability map (32-bit, 0..1), or null. */
+    /** The label image of instance class {@code name}'s objects, calibrated in nm. */
+    public ImagePlus objectImage(String name, String title) {
+        if (classes == null) {
+            throw new IllegalStateException("a particle model gives labels, not classes");
+        }
+        int k = java.util.Arrays.asList(classes.instanceClasses).indexOf(name);
+        if (k < 0) {
+            throw new IllegalArgumentException(name + " is not an instance class of the model");
+        }
+        ImagePlus imp = new ImagePlus(title, labelProcessor(width, height, classes.objects[k]));
+        calibrate(imp);
+        return imp;
+    }
+
+    private void notePixelSizeSource(ImagePlus imp, String info) {
+        if (pixelSizeSource != null && !pixelSizeSource.isEmpty()) {
+            // Image > Show Info, and saved with the TIFF
+            imp.setProperty("Info", (info == null ? "" : info) + "EMSeg pixel size source: "
+                    + pixelSizeSource + "\n");
+        }
+    }
+
+    /** The probability map (32-bit, 0..1), or null (a multi-class model: see classes). */
     public ImagePlus probabilityImage(String title) {
         if (probability == null) {
             return null;
