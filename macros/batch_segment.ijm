@@ -17,6 +17,10 @@
 // <name>_labels.tif (label stack), <name>_vesicles.csv (one refined sphere per vesicle) and
 // <name>_overlay.png (the middle slice with the vesicles' circles); vesicle_summary.csv holds
 // every vesicle. Add no_refine to keep the segments instead of refined spheres.
+// A multi-class model (organelles) writes <name>_classes.tif (class indices, label LUT, class
+// names), <name>_classes.csv (class areas), <name>_<class>_labels.tif and _<class>_results.csv
+// for its instance classes, and <name>_overlay.png; summary.csv then has one row per image
+// (each class's area and fraction, each instance class's number of objects).
 // Without arguments a dialog asks for them.
 
 args = getArgument();
@@ -116,6 +120,17 @@ for (i = 0; i < list.length; i++) {
         closeAll();
         continue;
     }
+    if (isOpen(stem + "_classes")) {
+        // a multi-class model: the class image, class areas, objects of the instance classes
+        check(call(F + "saveClassResults", output, stem));
+        selectImage(image);
+        check(call(F + "saveFlattened", output + stem + "_overlay.png"));
+        check(call(F + "appendTable", "EMSeg Class Summary", "EMSeg Summary", name));
+        particles += parseInt(call(F + "tableSize", "EMSeg Results"));
+        done++;
+        closeAll();
+        continue;
+    }
     selectImage(stem + "_labels");
     labels = getImageID();
     saveAs("Tiff", output + stem + "_labels.tif");
@@ -175,7 +190,8 @@ function folder(path) {
 function isImageName(name) {
     n = toLowerCase(name);
     if (startsWith(n, ".") || endsWith(n, "_labels.tif") || endsWith(n, "_prob.tif")
-        || endsWith(n, "_kept.tif")) return false;
+        || endsWith(n, "_kept.tif") || endsWith(n, "_classes.tif") || indexOf(n, "_prob_") >= 0)
+        return false;
     if (isMicroscopeName(name)) return true;
     return endsWith(n, ".tif") || endsWith(n, ".tiff") || endsWith(n, ".png") || endsWith(n, ".jpg") || endsWith(n, ".jpeg");
 }

@@ -164,3 +164,62 @@ def test_batch_segment_folder_with_a_multiclass_model(fiji_ij, class_model, cli_
     for name, fraction in zip(areas.Class, areas.Fraction):
         assert summary[f"{name} Fraction"][0] == fraction
     assert summary["organelle objects"][0] == len(pd.read_csv(cli / "new_organelle_results.csv"))
+
+
+def test_batch_segment_macro_with_a_multiclass_model(fiji_ij, class_model, cli_classes, tmp_path):
+    """``macros/batch_segment.ijm`` headless with a multi-class model: the files of
+    ``emseg segment`` and one summary row per image."""
+    from conftest import REPO
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_image(folder / "new.tif", read_image(cli_classes / "new.tif")[0], 2.0)
+    out = tmp_path / "macro out"
+    r = run("imagej", "--headless", "--macro", REPO / "macros" / "batch_segment.ijm",
+            "--args", f"input=[{folder}] output=[{out}] model=[{class_model}]")
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert "1 image(s)" in r.stdout and "0 skipped" in r.stdout
+    cli = cli_classes / "out"
+    np.testing.assert_array_equal(read_image(out / "new_classes.tif")[0],
+                                  read_image(cli / "new_classes.tif")[0])
+    np.testing.assert_array_equal(read_image(out / "new_organelle_labels.tif")[0],
+                                  read_image(cli / "new_organelle_labels.tif")[0])
+    numeric_equal(pd.read_csv(out / "new_organelle_results.csv"), cli / "new_organelle_results.csv")
+    numeric_equal(pd.read_csv(out / "new_classes.csv"), cli / "new_classes.csv")
+    assert (out / "new_overlay.png").stat().st_size > 0
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.File) == ["new.tif"]
+    assert summary["organelle objects"][0] == len(pd.read_csv(cli / "new_organelle_results.csv"))
+
+
+def test_class_image_window_under_xvfb(class_model, cli_classes, tmp_path):
+    """In ImageJ's GUI the class image shows its class colours and legend, the class areas and
+    objects their tables, the ROI Manager every chosen class."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import skip_or_fail
+    if shutil.which("xvfb-run") is None:
+        skip_or_fail("xvfb-run not installed (Debian: apt-get install xvfb)")
+    r = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", sys.executable,
+                        str(Path(__file__).with_name("fiji_gui_classes_check.py")),
+                        str(cli_classes / "new.tif"), str(class_model), str(tmp_path)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert {"EMSeg Results", "EMSeg Class Areas"} <= set(report["windows"])
+    assert {"new_classes", "new_prob"} <= set(report["images"])
+    assert report["legend"] == 1 + 2 * len(NAMES)
+    organelles = int(read_image(cli_classes / "out" / "new_organelle_labels.tif")[0].max())
+    assert report["roi_manager"][:2] == ["background", "membrane"]
+    assert len(report["roi_manager"]) == 2 + organelles
+    from PIL import Image
+
+    from emseg.plot import class_colours
+    shot = np.asarray(Image.open(tmp_path / "classes.png").convert("RGB")).astype(int)
+    for colour in class_colours(len(NAMES)):        # every class's LUT colour is on screen
+        assert np.all(np.abs(shot - colour) <= 2, axis=-1).sum() > 50, colour
+    white = np.all(shot > 240, axis=-1).sum()
+    assert white > 20                               # the legend's text

@@ -106,8 +106,24 @@ public class BatchSegmentFolder implements PlugIn {
         }
     }
 
-    /** A multi-class model's files for one image; returns the number of objects. */
+    /** A multi-class model's files for one image, with the overlay; returns the number of objects. */
     private static int saveClasses(Segmentation seg, ImagePlus imp, File out, String stem) throws IOException {
+        int objects = writeClassFiles(seg, out, stem);
+        ij.gui.Overlay ov = new ij.gui.Overlay();
+        for (Roi r : seg.classes.rois(seg.classes.instanceClasses)) {
+            ov.add(r);
+        }
+        imp.setOverlay(ov);
+        MacroFunctions.saveImage(new File(out, stem + "_overlay.png"), imp.flatten(), true);
+        return objects;
+    }
+
+    /**
+     * The files {@code emseg segment} writes for a multi-class model, except the picture:
+     * {@code <stem>_classes.tif}, {@code _classes.csv}, {@code _<class>_labels.tif} and
+     * {@code _<class>_results.csv}; returns the number of objects.
+     */
+    static int writeClassFiles(Segmentation seg, File out, String stem) throws IOException {
         ClassImage c = seg.classes;
         MacroFunctions.saveImage(new File(out, stem + "_classes.tif"), seg.classImage(stem + "_classes"), false);
         MacroFunctions.writeAtomically(new File(out, stem + "_classes.csv"), c.areas.toCsv());
@@ -119,12 +135,6 @@ public class BatchSegmentFolder implements PlugIn {
             MacroFunctions.writeAtomically(new File(out, part + "_results.csv"), c.objectTables[k].toCsv());
             objects += c.objectTables[k].rows();
         }
-        ij.gui.Overlay ov = new ij.gui.Overlay();
-        for (Roi r : c.rois(c.instanceClasses)) {
-            ov.add(r);
-        }
-        imp.setOverlay(ov);
-        MacroFunctions.saveImage(new File(out, stem + "_overlay.png"), imp.flatten(), true);
         return objects;
     }
 

@@ -203,6 +203,14 @@ public final class Display {
 
     /** Title of the class-area table of a multi-class model. */
     public static final String CLASS_AREAS = "EMSeg Class Areas";
+    /** Title of the one-row table of the last multi-class image (a batch summary's row). */
+    public static final String CLASS_SUMMARY = "EMSeg Class Summary";
+    private static Segmentation lastClasses;
+
+    /** The last multi-class segmentation Segment Particles showed, or null. */
+    public static synchronized Segmentation lastClasses() {
+        return lastClasses;
+    }
 
     /**
      * Everything Segment Particles shows for a multi-class model: the class image with its label
@@ -224,8 +232,10 @@ public final class Display {
         }
         synchronized (Display.class) {
             lastRois = byIndex;
+            lastClasses = seg;
         }
         results(c.areas, CLASS_AREAS);
+        keep(CLASS_SUMMARY, c.summaryRow());
         results(c.objectTable(), RESULTS);
         if (target != null) {
             Overlay ov = new Overlay();

@@ -103,6 +103,24 @@ public final class MacroFunctions {
         return "";
     }
 
+    /**
+     * Writes the last multi-class segmentation's files into folder {@code dir} as
+     * {@code emseg segment} names them ({@code <stem>_classes.tif}, {@code _classes.csv},
+     * {@code _<class>_labels.tif}, {@code _<class>_results.csv}).
+     */
+    public static String saveClassResults(String dir, String stem) {
+        Segmentation seg = Display.lastClasses();
+        if (seg == null) {
+            return "no multi-class segmentation to save (Segment Particles with a multi-class model)";
+        }
+        try {
+            BatchSegmentFolder.writeClassFiles(seg, new File(dir), stem);
+            return "";
+        } catch (IOException e) {
+            return "cannot write into " + dir + ": " + e.getMessage();
+        }
+    }
+
     /** Forgets table {@code title} (start of a new batch). */
     public static String clearTable(String title) {
         Display.keep(title, null);
