@@ -217,3 +217,42 @@ def test_a_3d_model_is_packaged_validated_and_reproduced(tmp_path):
     info = import_bioimageio(package / "rdf.yaml", models_dir=tmp_path / "m")
     assert info.meta["input"]["axes"] == "bzyxc" and info.meta["pixel_size_nm"] == 2.2
     assert info.meta["scores"][TEST_KEY] <= 1e-5
+
+
+@pytest.fixture(scope="module")
+def semantic_model(tmp_path_factory):
+    """A tiny multi-class U-Net (untrained weights suffice: the package must reproduce them)."""
+    from emseg.models import ModelConfig
+    from emseg.models.networks import build_model
+    from emseg.models.saved import export_model
+    config = ModelConfig(name="tiny-organelles", architecture="unet", task="semantic",
+                         classes=["cytoplasm", "membrane", "mitochondria"], base_filters=4,
+                         depth=2, tile_size=64, halo=8, pixel_size=5.0, dropout=0.0,
+                         postprocess={"chain": "classes", "instance_classes": ["mitochondria"]})
+    folder = tmp_path_factory.mktemp("semantic") / "tiny-organelles"
+    return export_model(build_model(config), config, folder, training={"data": "test"})
+
+
+def test_a_multiclass_model_is_packaged_reproduced_and_imported(semantic_model, tmp_path):
+    package = export_bioimageio(semantic_model, tmp_path / "pkg")
+    descr = validated(package / "rdf.yaml")
+    out = descr.outputs[0]
+    assert [str(c) for c in out.axes[-1].channel_names] == ["cytoplasm", "membrane",
+                                                             "mitochondria"]
+    assert "softmax" in out.description
+    assert "most probable class" in (package / "README.md").read_text()
+    for weights in ("tensorflow_saved_model_bundle", "keras_v3"):
+        summary = core.test_model(package / "rdf.yaml", weight_format=weights)
+        assert summary.status == "passed", summary.format()
+    info = import_bioimageio(package / "rdf.yaml", models_dir=tmp_path / "models")
+    assert info.task == "semantic" and "threshold" not in info.meta
+    assert info.meta["output"]["activation"] == "softmax"
+    assert info.meta["postprocess"] == {"chain": "classes", "instance_classes": ["mitochondria"],
+                                        "min_area_nm2": 0.0}
+    from emseg.synthetic import organelle_classes
+    from emseg.workflows import segment_classes_array
+    grey, _ = organelle_classes((96, 96), seed=3)
+    a = segment_classes_array(grey, SavedModelPredictor(semantic_model), pixel_size=5.0)
+    b = segment_classes_array(grey, SavedModelPredictor(info), pixel_size=5.0)
+    np.testing.assert_array_equal(a.segmentation.classes, b.segmentation.classes)
+    assert list(b.areas.Class) == ["cytoplasm", "membrane", "mitochondria"]

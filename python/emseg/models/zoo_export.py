@@ -164,6 +164,22 @@ def _cover(raw, prob, target):
     plt.close(fig)
 
 
+def _activation(meta):
+    return str(meta.get("output", {}).get("activation", "sigmoid"))
+
+
+def _afterwards(meta):
+    """The documentation's line on what EMSeg does with the probabilities."""
+    post = meta.get("postprocess") or {}
+    restore = "(in `config.emseg`; `emseg import-model bioimageio rdf.yaml` restores it)."
+    if meta.get("task") == "semantic":
+        inst = ", ".join(post.get("instance_classes") or []) or "none"
+        return ("- Classes: every pixel takes its most probable class; the connected regions of "
+                f"the instance classes ({inst}) are measured as ImageJ does " + restore)
+    return (f"- Instances: threshold {meta.get('threshold')} and EMSeg's "
+            f"`{post.get('chain', '')}` post-processing chain " + restore)
+
+
 def _documentation(meta, spatial, authors, license_, cite):
     lines = [f"# {meta['name']}", "", str(meta.get("description", "")), "",
              "Exported from [EMSeg](https://github.com/emseg/emseg) " + __version__ + ".", "",
@@ -175,11 +191,8 @@ def _documentation(meta, spatial, authors, license_, cite):
              "to [0, 1] and clipped (the package's `scale_range` + `clip`).",
              f"- Predict in tiles of {meta.get('tile_size')} pixels with a halo of "
              f"{meta.get('halo')} pixels (discarded at tile borders); output channels "
-             f"{', '.join(meta.get('output', {}).get('classes', []))} (sigmoid probabilities).",
-             f"- Instances: threshold {meta.get('threshold')} and EMSeg's "
-             f"`{meta.get('postprocess', {}).get('chain', '')}` post-processing chain "
-             "(in `config.emseg`; `emseg import-model bioimageio rdf.yaml` restores it).", "",
-             "## Training", ""]
+             f"{', '.join(meta.get('output', {}).get('classes', []))} ({_activation(meta)} "
+             "probabilities).", _afterwards(meta), "", "## Training", ""]
     for k, v in (meta.get("training") or {}).items():
         lines.append(f"- {k}: {v}")
     scores = (meta.get("scores") or {}).get("mean") or {}
@@ -253,7 +266,7 @@ def _rdf(meta, spatial, sizes, files, tf_version, keras_version, authors, licens
         "outputs": [{"id": _OUTPUT, "axes": out_axes, "test_tensor": {"source": files["output"]},
                      "sample_tensor": {"source": files["sample_output"]},
                      "data": {"type": "float32", "range": [0.0, 1.0]},
-                     "description": "probability of each class (sigmoid)"}],
+                     "description": f"probability of each class ({_activation(meta)})"}],
         "weights": weights,
         "config": {"bioimageio": {"reproducibility_tolerance": [
             {"absolute_tolerance": 1e-5, "relative_tolerance": 0.0,
@@ -305,10 +318,11 @@ def export_bioimageio(model, output, *, overwrite=False):
 
     info = model if isinstance(model, ModelInfo) else find_model(model)
     meta = info.meta
-    if info.task != "segmentation":
+    if info.task not in ("segmentation", "semantic"):
         raise ValueError(f"model {info.name!r} is a {info.task} model: its input stacks the image "
                          "with instance outlines, which the Zoo's per-tensor pre-processing "
-                         "cannot normalise; only segmentation models are packaged")
+                         "cannot normalise; only segmentation and multi-class (semantic) models "
+                         "are packaged")
     output = Path(output)
     if output.exists() and not overwrite:
         raise ValueError(f"{output} exists (use overwrite=True / --overwrite to replace it)")

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__, io
-from .config import POSTPROCESS_DEFAULTS
+from .config import CLASS_DEFAULTS, POSTPROCESS_DEFAULTS
 from .registry import ModelInfo, model_dirs
 
 __all__ = ["import_bioimageio", "TEST_KEY"]
@@ -183,18 +183,23 @@ def _model_yaml(descr, name, spatial, in_axes, out_axes, pixel, normalization, e
     classes = [str(c) for c in next(a for a in out_axes if a.type == "channel").channel_names]
     tile = int(emseg.get("tile_size") or max(4 * halo, 512))
     letters = "".join(spatial)
-    post = {**POSTPROCESS_DEFAULTS, **dict(emseg.get("postprocess") or {})}
-    if post.get("remove_border") is None:
-        post["remove_border"] = False
-    return {
-        "name": name, "task": "segmentation",
+    semantic = emseg.get("task") == "semantic"
+    if semantic:
+        # a multi-class model: the "classes" chain, softmax, no threshold
+        post = {**CLASS_DEFAULTS, **dict(emseg.get("postprocess") or {})}
+    else:
+        post = {**POSTPROCESS_DEFAULTS, **dict(emseg.get("postprocess") or {})}
+        if post.get("remove_border") is None:
+            post["remove_border"] = False
+    meta = {
+        "name": name, "task": "semantic" if semantic else "segmentation",
         "description": str(descr.description),
         "format": "tensorflow_saved_model",
         "architecture": str(emseg.get("architecture") or "bioimageio"),
         "input": {"axes": f"b{letters}c", "dtype": "float32",
                   "channels": len(channels.channel_names), "range": [0.0, 1.0], "divisor": step},
-        "output": {"axes": f"b{letters}c", "dtype": "float32", "activation": "sigmoid",
-                   "classes": classes},
+        "output": {"axes": f"b{letters}c", "dtype": "float32",
+                   "activation": "softmax" if semantic else "sigmoid", "classes": classes},
         "pixel_size_nm": pixel, "tile_size": tile, "halo": int(emseg.get("halo", halo)),
         "normalization": normalization,
         "threshold": float(emseg.get("threshold", 0.5)),
@@ -206,6 +211,9 @@ def _model_yaml(descr, name, spatial, in_axes, out_axes, pixel, normalization, e
         "scores": {},
         "software": {"emseg": __version__},
     }
+    if semantic:
+        del meta["threshold"]
+    return meta
 
 
 def import_bioimageio(source, *, name=None, models_dir=None, pixel_size=None, overwrite=False):
