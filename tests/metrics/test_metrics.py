@@ -457,3 +457,16 @@ def test_confusion_matrix_pools_images_and_skips_no_class():
         confusion_scores(np.ones((2, 3), int))
     with pytest.raises(ValueError, match="2 names for 3 classes"):
         confusion_scores(c, ["a", "b"])
+
+
+def test_mean_class_iou_scores_the_argmax_over_all_classes():
+    from emseg.metrics import class_scores, mean_class_iou
+
+    truth = np.array([[0, 0, 1, 1], [2, 2, 2, 0]])
+    pred = np.array([[0, 1, 1, 1], [2, 2, 0, 2]])
+    prob = np.eye(3)[pred] * 0.6 + 0.1                           # arg-max = pred
+    expected = class_scores(pred, truth, classes=[0, 1, 2]).loc["mean", "IoU"]
+    assert mean_class_iou(prob, truth) == pytest.approx(expected)
+    assert mean_class_iou(np.eye(3)[truth], truth) == 1.0
+    with pytest.raises(ValueError, match="probabilities must have a last axis"):
+        mean_class_iou(np.zeros((2, 4, 1)), truth)

@@ -102,6 +102,8 @@ def test_train_ensemble_ranks_members_searches_weights_and_resumes(tmp_path):
     ious = [iou for _, iou in r.ranking]
     assert ious == sorted(ious, reverse=True)
     assert r.search.score >= max(r.search.members) - 1e-9   # the search includes each alone
+    # the search scores each chosen member on the patches its training was scored on
+    assert list(r.search.members) == pytest.approx([iou for _, iou in r.ranking[:2]])
     saved = json.loads((tmp_path / "ensemble.json").read_text())
     assert saved["chosen"] == [a for a, _ in r.ranking[:2]] and len(saved["grid"]) == 5
     assert (tmp_path / "best.keras").exists()

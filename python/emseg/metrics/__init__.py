@@ -46,7 +46,8 @@ from .instance import (Matching, center_detection, center_matches, instance_iou,
                        match_instances)
 from .isbi import InformationError, RandError, information_error, rand_error
 from .vesicles import VESICLE_SCORES, vesicle_scores
-from .pixel import (class_scores, confusion_matrix, confusion_scores, optimal_threshold,
+from .pixel import (class_scores, confusion_matrix, confusion_scores, mean_class_iou,
+                    optimal_threshold,
                     pixel_error, pixel_scores, roc_curve, youden_index)
 
 __all__ = [
@@ -55,6 +56,6 @@ __all__ = [
     "rand_error", "information_error", "ratio_error", "morphology_errors", "wilcoxon_mc",
     "center_detection", "center_matches", "vesicle_scores", "VESICLE_SCORES",
     "distribution_errors", "evaluate", "Evaluation", "fru_net_scores", "FRU_NET_COLUMNS",
-    "matched_values", "confusion_matrix", "confusion_scores",
+    "matched_values", "confusion_matrix", "confusion_scores", "mean_class_iou",
     "CTC_WEIGHTS", "keep_reference", "optimal_threshold", "RandError", "InformationError",
 ]

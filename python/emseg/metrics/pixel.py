@@ -9,7 +9,8 @@ import numpy as np
 from .._validate import check_label_array
 from ._common import _binary_scores, _pair, _unique_pairs
 
-__all__ = ["pixel_scores", "class_scores", "confusion_matrix", "confusion_scores", "roc_curve",
+__all__ = ["pixel_scores", "class_scores", "confusion_matrix", "confusion_scores", "mean_class_iou",
+           "roc_curve",
            "youden_index", "pixel_error", "optimal_threshold"]
 
 
@@ -128,6 +129,30 @@ def confusion_scores(confusion, names=None):
                                  int(c[i].sum() - tp[i])), "Support": int(c[i].sum())}
             for i, n in enumerate(names)}
     return _with_mean(rows)
+
+
+def mean_class_iou(probabilities, truth):
+    """Mean Jaccard index over all K classes of a softmax's arg-max: how a semantic network
+    is scored on validation data (training, ensemble ranking and weight search alike).
+
+    Parameters
+    ----------
+    probabilities : (..., K) ndarray
+        Class probabilities (any score whose arg-max is the class).
+    truth : (...) ndarray of int
+        Class indices 0..K-1.
+
+    Returns
+    -------
+    float
+    """
+    probabilities = np.asarray(probabilities)
+    if probabilities.ndim < 2 or probabilities.shape[-1] < 2:
+        raise ValueError(f"probabilities must have a last axis of K >= 2 classes, got shape "
+                         f"{probabilities.shape}")
+    k = probabilities.shape[-1]
+    confusion = confusion_matrix(probabilities.argmax(-1), truth, k)
+    return float(confusion_scores(confusion).loc["mean", "IoU"])
 
 
 def _check_prob(prob, shape, name="prob"):

@@ -50,12 +50,6 @@ class WeightSearch:
     grid: list
 
 
-def _mean_jaccard(prob, truth, k):
-    from ..metrics import confusion_matrix, confusion_scores
-
-    return float(confusion_scores(confusion_matrix(prob.argmax(-1), truth, k)).loc["mean", "IoU"])
-
-
 def search_weights(probabilities, truth, *, step=0.1):
     """Grid-search the members' weights (0..1 in ``step``, summing to 1) for the best mean
     Jaccard index of the weighted average's arg-max (WAE-Net).
@@ -84,18 +78,19 @@ def search_weights(probabilities, truth, *, step=0.1):
     n = round(1 / step) if step > 0 else 0
     if not 0 < step <= 1 or abs(n * step - 1) > 1e-9:
         raise ValueError(f"step must divide 1 (0.1, 0.25, ...), got {step!r}")
-    k = probs[0].shape[-1]
-    members = tuple(_mean_jaccard(p, truth, k) for p in probs)
+    from ..metrics import mean_class_iou
+
+    members = tuple(mean_class_iou(p, truth) for p in probs)
     m = len(probs)
-    equal = _mean_jaccard(sum(probs) / m, truth, k)
+    equal = mean_class_iou(sum(probs) / m, truth)
     combos = [c for c in itertools.product(range(n + 1), repeat=m) if sum(c) == n]
     # ties: the most even weighting wins (less fitted to the validation pixels)
     combos.sort(key=lambda c: np.var(c))
     grid = []
     for c in combos:
         w = tuple(v / n for v in c)
-        score = members[w.index(1.0)] if 1.0 in w else _mean_jaccard(
-            sum(wi * p for wi, p in zip(w, probs) if wi), truth, k)
+        score = members[w.index(1.0)] if 1.0 in w else mean_class_iou(
+            sum(wi * p for wi, p in zip(w, probs) if wi), truth)
         grid.append((w, score))
     best_w, best = max(grid, key=lambda g: g[1])
     return WeightSearch(best_w, best, equal, members, best > max(members) and best > equal, grid)
@@ -185,6 +180,7 @@ def train_ensemble(pairs, config, folder, architectures, *, top=3, step=0.1,
     folder = Path(folder)
     base = {k: v for k, v in config.to_dict().items() if k != "members"}
     ranking, models, configs = [], {}, {}
+    validation = None     # the members' validation patches, all alike (same data, same seed)
     for arch in architectures:
         member_config = ModelConfig.from_dict({**base, "architecture": arch,
                                                "name": f"{config.name}-{arch}",
@@ -198,11 +194,14 @@ def train_ensemble(pairs, config, folder, architectures, *, top=3, step=0.1,
             result = train_model(pairs, member_config, sub, validation_pairs=validation_pairs,
                                  resume=resume and (sub / LAST).exists(), **training)
             model, iou = result.model, result.threshold_iou
+            validation = validation or result.validation
         ranking.append((arch, iou))
         models[arch], configs[arch] = model, member_config
     ranking.sort(key=lambda r: -r[1])
     chosen = [a for a, _ in ranking[:top]]
-    if validation_pairs is not None:
+    if validation is not None:
+        xv, yv = validation
+    elif validation_pairs is not None:      # every member was trained in an earlier run
         xv, yv = prepare_patches(validation_pairs, config)
     else:
         from .training import _hold_out

@@ -46,7 +46,11 @@ class TrainingResult:
         One entry per epoch: loss, val_loss, learning_rate, seconds and, for
         segmentation, val_dice (Dice of the validation masks at 0.5).
     threshold_iou : float
-        Validation foreground IoU at the tuned threshold.
+        Validation foreground IoU at the tuned threshold (a semantic model: the mean Jaccard
+        index over its classes).
+    validation : tuple of ndarray or None
+        The validation patches and targets it was scored on (an ensemble's weight search
+        reuses them).
     """
 
     config: ModelConfig
@@ -54,6 +58,7 @@ class TrainingResult:
     folder: Path
     history: list
     threshold_iou: float
+    validation: tuple = None
 
 
 def prepare_patches(pairs, config, *, overlap=None, min_foreground=None):
@@ -248,15 +253,14 @@ def train_model(pairs, config, folder, *, epochs=100, batch_size=8, learning_rat
                                  encoder_weights=encoder_weights, lr_decay=lr_decay)
     prob = model.predict(xv, batch_size=batch_size, verbose=0)
     if semantic:
-        from ..metrics import class_scores
-        scores = class_scores(prob.argmax(-1), yv.argmax(-1), classes=range(len(config.classes)))
-        iou = float(scores.loc["mean", "IoU"])
+        from ..metrics import mean_class_iou
+        iou = mean_class_iou(prob, yv.argmax(-1))
         _finish_log(folder, config, validation_iou=iou)
-        return TrainingResult(config, model, folder, history, iou)
+        return TrainingResult(config, model, folder, history, iou, (xv, yv))
     threshold, iou = optimal_threshold(prob[..., 0], yv[..., 0] > 0.5)
     config = replace(config, threshold=round(float(threshold), 3))
     _finish_log(folder, config, threshold=config.threshold, validation_iou=float(iou))
-    return TrainingResult(config, model, folder, history, float(iou))
+    return TrainingResult(config, model, folder, history, float(iou), (xv, yv))
 
 
 def _hold_out(arrays, fraction, seed):
