@@ -147,7 +147,7 @@ def main(argv=None):
             times.setdefault(arch, []).append(training_seconds(fold / "ensemble" /
                                                                f"member-{arch}"))
             member_model = keras.models.load_model(fold / "ensemble" / f"member-{arch}" /
-                                                   "best.keras")
+                                                   "best.keras", compile=False)
             mc = ModelConfig.from_json(io.read_text(fold / "ensemble" / f"member-{arch}" /
                                                     "config.json"))
             confusions.setdefault(arch, []).append(score(member_model, mc, tests))
@@ -158,7 +158,7 @@ def main(argv=None):
         folder = fold / "plain-unet"
         log = folder / "log.json"
         if log.exists() and "validation_iou" in json.loads(log.read_text()):
-            umodel = keras.models.load_model(folder / "best.keras")
+            umodel = keras.models.load_model(folder / "best.keras", compile=False)
         else:
             umodel = train_model(pair, ucfg, folder, validation_pairs=vpair,
                                  resume=(folder / "last.keras").exists(),

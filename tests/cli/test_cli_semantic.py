@@ -2,6 +2,7 @@
 map, export, segment (class image with names and LUT, a probability map per class, class areas,
 objects of instance classes), and the one-line errors."""
 
+import json
 import subprocess
 import sys
 
@@ -33,6 +34,11 @@ def coded_pair(seed, size=128):
     return image, coded, classes
 
 
+TRAIN = ["--instance-classes", "organelle", "--architecture", "unet", "--base-filters", "8",
+         "--depth", "2", "--tile-size", "64", "--pixel-size", "2", "--batch-size", "4",
+         "--learning-rate", "3e-3", "--lr-decay", "0.25,10", "--name", "tiny-classes"]
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     d = tmp_path_factory.mktemp("semantic")
@@ -45,10 +51,7 @@ def trained(tmp_path_factory):
         Image.fromarray(coded).save(d / "labels" / f"{s:02d}.png")
     (d / "map.txt").write_text(MAP.replace(";", "\n"))
     r = run("train", "--images", d / "raw", "--masks", d / "labels", "--class-map", d / "map.txt",
-            "--instance-classes", "organelle", "--architecture", "unet", "--base-filters", "8",
-            "--depth", "2", "--tile-size", "64", "--pixel-size", "2", "--epochs", "10",
-            "--batch-size", "4", "--learning-rate", "3e-3", "--lr-decay", "0.25,10",
-            "--name", "tiny-classes", "-o", d / "run")
+            *TRAIN, "--epochs", "10", "-o", d / "run")
     assert r.returncode == 0, r.stderr
     assert "classes background, membrane, organelle" in r.stdout
     assert "validation mean Jaccard index" in r.stdout
@@ -164,3 +167,56 @@ def test_explain_heats_the_class_where_it_is(trained, tmp_path):
         r = run("explain", tmp_path / "c.tif", *(["--model", d / "models" / "tiny-classes"]
                                                  if "--model" not in args else []), *args)
         assert r.returncode == 2 and message in r.stderr, r.stderr
+
+
+def test_train_ensemble_export_segment_and_explain(trained, tmp_path):
+    """``emseg train-ensemble`` end to end with two tiny members: ranking, weight search,
+    --resume without training again, one exported model that segments and is explained per
+    member; and its one-line usage errors."""
+    d = trained
+    base = ["train-ensemble", "--images", d / "raw", "--masks", d / "labels", "--class-map",
+            d / "map.txt", "--instance-classes", "organelle", "--members", "unet,fru_net",
+            "--top", "2", "--step", "0.5", "--depth", "2", "--base-filters", "4",
+            "--tile-size", "64", "--pixel-size", "2", "--epochs", "2", "--batch-size", "4",
+            "--learning-rate", "3e-3", "-o", tmp_path / "ens"]
+    r = run(*base)
+    assert r.returncode == 0, r.stderr
+    assert "unet: validation mean Jaccard index" in r.stdout
+    assert "fru_net: validation mean Jaccard index" in r.stdout
+    assert "ensemble of" in r.stdout and "equal weights" in r.stdout
+    saved = json.loads((tmp_path / "ens" / "ensemble.json").read_text())
+    assert sorted(saved["chosen"]) == ["fru_net", "unet"] and len(saved["grid"]) == 3
+    stamp = (tmp_path / "ens" / "member-unet" / "best.keras").stat().st_mtime_ns
+    r = run(*base)                          # an ensemble is there: --resume or another folder
+    assert r.returncode == 2 and "--resume" in r.stderr and r.stderr.count("\n") == 1
+    r = run(*base, "--resume")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "ens" / "member-unet" / "best.keras").stat().st_mtime_ns == stamp
+    assert json.loads((tmp_path / "ens" / "ensemble.json").read_text())["weights"] == \
+        saved["weights"]
+    r = run("export", tmp_path / "ens", "--models", tmp_path / "models")
+    assert r.returncode == 0, r.stderr
+    meta = io.read_yaml(tmp_path / "models" / "ensemble" / "model.yaml")
+    assert meta["architecture"] == "ensemble" and meta["task"] == "semantic"
+    image, _, _ = coded_pair(23)
+    io.write_image(tmp_path / "e.tif", image, 2.0)
+    r = run("segment", tmp_path / "e.tif", "--model", tmp_path / "models" / "ensemble",
+            "-o", tmp_path / "seg")
+    assert r.returncode == 0, r.stderr
+    assert io.read_class_names(tmp_path / "seg" / "e_classes.tif") == ["background", "membrane",
+                                                                       "organelle"]
+    r = run("explain", tmp_path / "e.tif", "--model", tmp_path / "models" / "ensemble",
+            "--class", "membrane", "-o", tmp_path / "why")
+    assert r.returncode == 0, r.stderr
+    kept = [m for m, w in zip(saved["chosen"], saved["weights"]) if w > 0]
+    assert {p.name for p in (tmp_path / "why").iterdir()} == {
+        f"e_gradcam_membrane_{m}.png" for m in kept + ["ensemble"]}
+    for args, message in ((["--members", "unet_resnet34", "--top", "1", "--depth", "3"],
+                           "--depth applies"),
+                          (["--members", "unet,nonet"], "unknown or unusable"),
+                          (["--top", "3"], "--top must be in 1..2")):
+        bad = base[:-2] + ["-o", tmp_path / "bad", *args]
+        r = run(*bad)
+        assert r.returncode == 2 and message in r.stderr, r.stderr
+        assert r.stderr.count("\n") == 1 and not (tmp_path / "bad").exists()
+

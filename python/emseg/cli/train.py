@@ -364,6 +364,12 @@ def cmd_train_ensemble(args):
         raise UsageError(f"--members: unknown or unusable architecture(s) {', '.join(bad)}")
     if not 1 <= args.top <= len(members):
         raise UsageError(f"--top must be in 1..{len(members)}, got {args.top}")
+    # the shared settings are checked as those of a member that --depth applies to
+    plain = [m for m in members if m not in ENCODER_ARCHITECTURES]
+    if not plain and args.depth not in (None, 5):
+        raise UsageError("--depth applies to members without a pretrained encoder; the "
+                         "pretrained-encoder U-Nets down-sample 5 times")
+    args.architecture = plain[0] if plain else ENCODER_ARCHITECTURES[0]
     semantic = _semantic_options(args)
     if semantic is None:
         raise UsageError("an ensemble is a semantic model: give --class-map or --semantic")

@@ -188,7 +188,8 @@ def train_ensemble(pairs, config, folder, architectures, *, top=3, step=0.1,
         sub = folder / f"member-{arch}"
         log = json.loads(io.read_text(sub / LOG)) if (sub / LOG).exists() else {}
         if resume and "validation_iou" in log:
-            model = keras.models.load_model(sub / "best.keras")
+            # inference only: no optimizer or loss (EMSeg's losses need not be registered)
+            model = keras.models.load_model(sub / "best.keras", compile=False)
             iou = float(log["validation_iou"])
         else:
             result = train_model(pairs, member_config, sub, validation_pairs=validation_pairs,

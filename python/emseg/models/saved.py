@@ -125,7 +125,7 @@ def export_model(model, config, folder, *, training=None, scores=None, descripti
         path = Path(model)
         if not path.is_file():
             raise ValueError(f"model: no such checkpoint {path}")
-        model = keras.models.load_model(path)
+        model = keras.models.load_model(path, compile=False)     # the network only
     with io.atomic_folder(folder) as tmp:
         model.export(os.fspath(tmp / "saved_model"), format="tf_saved_model", verbose=False)
         if config.task == "semantic":
