@@ -5,7 +5,6 @@ OUTDIR/report.json and OUTDIR/screenshot.png (the whole virtual screen).
 """
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -85,12 +84,5 @@ def main(out):
 
 
 if __name__ == "__main__":
-    try:
-        main(Path(sys.argv[1]))
-        code = 0
-    except SystemExit as exc:
-        print(exc, file=sys.stderr)
-        code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)  # AWT threads would keep the JVM (and this process) alive
+    from fiji_helpers import run_gui_check
+    run_gui_check(main, Path(sys.argv[1]))

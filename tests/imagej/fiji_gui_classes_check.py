@@ -7,7 +7,6 @@ image's window, legend included).
 """
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -51,12 +50,5 @@ def main(image, model, out):
 
 
 if __name__ == "__main__":
-    try:
-        main(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
-        code = 0
-    except SystemExit as exc:
-        print(exc, file=sys.stderr)
-        code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)  # AWT threads would keep the JVM (and this process) alive
+    from fiji_helpers import run_gui_check
+    run_gui_check(main, Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))

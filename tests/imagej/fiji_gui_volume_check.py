@@ -7,7 +7,6 @@ screen, the stack at a slice through many vesicles).
 """
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -65,12 +64,5 @@ def main(tomogram, out):
 
 
 if __name__ == "__main__":
-    try:
-        main(Path(sys.argv[1]), Path(sys.argv[2]))
-        code = 0
-    except SystemExit as exc:
-        print(exc, file=sys.stderr)
-        code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)  # AWT threads would keep the JVM (and this process) alive
+    from fiji_helpers import run_gui_check
+    run_gui_check(main, Path(sys.argv[1]), Path(sys.argv[2]))

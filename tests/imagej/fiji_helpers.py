@@ -68,3 +68,18 @@ def close_all(ij):
         if img is not None:
             img.changes = False
             img.close()
+
+
+def run_gui_check(main, *args):
+    """Run a GUI check script's ``main(*args)`` and leave the process at once: 0 when it
+    finished, 1 (its message on stderr) when it raised SystemExit."""
+    import os
+    try:
+        main(*args)
+        code = 0
+    except SystemExit as exc:
+        print(exc, file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # AWT threads would keep the JVM (and this process) alive

@@ -62,6 +62,24 @@ def numeric_equal(ours, csv):
             assert list(ours[c]) == list(expected[c]), c
 
 
+def same_class_files(out, cli):
+    """A batch's files for ``new.tif`` equal those of ``emseg segment`` in ``cli``; its
+    summary has the image's row."""
+    from emseg.io import read_class_names
+    for name in ("new_classes.tif", "new_organelle_labels.tif"):
+        np.testing.assert_array_equal(read_image(out / name)[0], read_image(cli / name)[0])
+    assert read_class_names(out / "new_classes.tif") == NAMES
+    for name in ("new_organelle_results.csv", "new_classes.csv"):
+        numeric_equal(pd.read_csv(out / name), cli / name)
+    assert (out / "new_overlay.png").stat().st_size > 0
+    summary = pd.read_csv(out / "summary.csv")
+    areas = pd.read_csv(cli / "new_classes.csv")
+    assert list(summary.File) == ["new.tif"]
+    for name, fraction in zip(areas.Class, areas.Fraction):
+        assert summary[f"{name} Fraction"][0] == fraction
+    assert summary["organelle objects"][0] == len(pd.read_csv(cli / "new_organelle_results.csv"))
+
+
 @pytest.mark.parametrize("backend", ["in-process", "command-line"])
 def test_segment_particles_with_a_multiclass_model(fiji_ij, class_model, cli_classes, backend):
     from emseg.imagej.fiji import from_imageplus
@@ -148,22 +166,7 @@ def test_batch_segment_folder_with_a_multiclass_model(fiji_ij, class_model, cli_
     ij.IJ.run("Batch Segment Folder...", f"input=[{folder}] output=[{out}] "
                                          f"model=[{class_model}] pixel_size=0 threshold=0")
     assert last_error() == "1 file(s) failed; see the Log"
-    cli = cli_classes / "out"
-    np.testing.assert_array_equal(read_image(out / "new_classes.tif")[0],
-                                  read_image(cli / "new_classes.tif")[0])
-    from emseg.io import read_class_names
-    assert read_class_names(out / "new_classes.tif") == NAMES
-    np.testing.assert_array_equal(read_image(out / "new_organelle_labels.tif")[0],
-                                  read_image(cli / "new_organelle_labels.tif")[0])
-    numeric_equal(pd.read_csv(out / "new_organelle_results.csv"), cli / "new_organelle_results.csv")
-    numeric_equal(pd.read_csv(out / "new_classes.csv"), cli / "new_classes.csv")
-    assert (out / "new_overlay.png").stat().st_size > 0
-    summary = pd.read_csv(out / "summary.csv")
-    areas = pd.read_csv(cli / "new_classes.csv")
-    assert list(summary.File) == ["new.tif"]
-    for name, fraction in zip(areas.Class, areas.Fraction):
-        assert summary[f"{name} Fraction"][0] == fraction
-    assert summary["organelle objects"][0] == len(pd.read_csv(cli / "new_organelle_results.csv"))
+    same_class_files(out, cli_classes / "out")
 
 
 def test_batch_segment_macro_with_a_multiclass_model(fiji_ij, class_model, cli_classes, tmp_path):
@@ -178,17 +181,7 @@ def test_batch_segment_macro_with_a_multiclass_model(fiji_ij, class_model, cli_c
             "--args", f"input=[{folder}] output=[{out}] model=[{class_model}]")
     assert r.returncode == 0, r.stderr + r.stdout
     assert "1 image(s)" in r.stdout and "0 skipped" in r.stdout
-    cli = cli_classes / "out"
-    np.testing.assert_array_equal(read_image(out / "new_classes.tif")[0],
-                                  read_image(cli / "new_classes.tif")[0])
-    np.testing.assert_array_equal(read_image(out / "new_organelle_labels.tif")[0],
-                                  read_image(cli / "new_organelle_labels.tif")[0])
-    numeric_equal(pd.read_csv(out / "new_organelle_results.csv"), cli / "new_organelle_results.csv")
-    numeric_equal(pd.read_csv(out / "new_classes.csv"), cli / "new_classes.csv")
-    assert (out / "new_overlay.png").stat().st_size > 0
-    summary = pd.read_csv(out / "summary.csv")
-    assert list(summary.File) == ["new.tif"]
-    assert summary["organelle objects"][0] == len(pd.read_csv(cli / "new_organelle_results.csv"))
+    same_class_files(out, cli_classes / "out")
 
 
 def test_class_image_window_under_xvfb(class_model, cli_classes, tmp_path):

@@ -179,21 +179,11 @@ public final class CommandLineBackend implements Backend {
             ImagePlus lab = open(new File(out, "image_labels.tif"));
             ImagePlus prob = open(new File(out, "image_prob.tif"));
             Table table = Table.parseCsv(read(new File(out, "image_results.csv")));
-            Matcher m = DATABAR.matcher(stdout);
-            int bar = m.find() ? Integer.parseInt(m.group(1)) : -1;
             float[] p = (float[]) prob.getProcessor().convertToFloat().getPixels();
-            double pw = image.pixelWidth;
-            double ph = image.pixelHeight;
-            String source = null;
-            if (!image.isCalibrated()) {  // the size emseg read from the original file
-                ij.measure.Calibration cal = lab.getCalibration();
-                pw = Units.toNm(cal.pixelWidth, cal.getUnit());
-                ph = Units.toNm(cal.pixelHeight, cal.getYUnit());
-                Matcher f = FROM_FILE.matcher(stdout);
-                source = f.find() ? f.group(1) : "the file";
-            }
+            Used used = new Used(image, lab, stdout);
             return new Segmentation(image.width, image.height, Segmentation.labelsOf(lab.getProcessor()),
-                    p, table, bar, pw, ph, source, Segmentation.reported(out, "image", table));
+                    p, table, used.databarRow, used.pixelWidth, used.pixelHeight, used.source,
+                    Segmentation.reported(out, "image", table));
         } finally {
             deleteTree(dir);
         }
@@ -237,19 +227,35 @@ public final class CommandLineBackend implements Backend {
                 ClassImage.coloursOf(cls.getProcessor(), names.length), prob,
                 Table.parseCsv(read(new File(out, "image_classes.csv"))), instances.toArray(new String[0]),
                 objects.toArray(new int[0][]), tables.toArray(new Table[0]));
-        Matcher m = DATABAR.matcher(stdout);
-        int bar = m.find() ? Integer.parseInt(m.group(1)) : -1;
-        double pw = image.pixelWidth;
-        double ph = image.pixelHeight;
-        String source = null;
-        if (!image.isCalibrated()) {  // the size emseg read from the original file
-            ij.measure.Calibration cal = cls.getCalibration();
-            pw = Units.toNm(cal.pixelWidth, cal.getUnit());
-            ph = Units.toNm(cal.pixelHeight, cal.getYUnit());
-            Matcher f = FROM_FILE.matcher(stdout);
-            source = f.find() ? f.group(1) : "the file";
+        Used used = new Used(image, cls, stdout);
+        return new Segmentation(c, used.databarRow, used.pixelWidth, used.pixelHeight, used.source);
+    }
+
+    /**
+     * What {@code emseg segment} used for an image: the data bar it excluded (from its output)
+     * and the pixel size, read from a TIFF it wrote when ImageJ had none, with where it found it.
+     */
+    private static final class Used {
+        final int databarRow;
+        final double pixelWidth;
+        final double pixelHeight;
+        final String source;
+
+        Used(ImageData image, ImagePlus written, String stdout) {
+            Matcher m = DATABAR.matcher(stdout);
+            databarRow = m.find() ? Integer.parseInt(m.group(1)) : -1;
+            if (image.isCalibrated()) {
+                pixelWidth = image.pixelWidth;
+                pixelHeight = image.pixelHeight;
+                source = null;
+            } else {  // the size emseg read from the original file
+                ij.measure.Calibration cal = written.getCalibration();
+                pixelWidth = Units.toNm(cal.pixelWidth, cal.getUnit());
+                pixelHeight = Units.toNm(cal.pixelHeight, cal.getYUnit());
+                Matcher f = FROM_FILE.matcher(stdout);
+                source = f.find() ? f.group(1) : "the file";
+            }
         }
-        return new Segmentation(c, bar, pw, ph, source);
     }
 
     @Override
