@@ -1,4 +1,4 @@
-"""The README's Grad-CAM example (``docs/images/gradcam_example.png``), made with the commands
+"""The README's Grad-CAM example (``docs/images/gradcam_example.jpg``), made with the commands
 a user runs: ``emseg train-ensemble`` on synthetic organelle scenes, ``emseg export``, then
 ``emseg explain --class organelle`` on a new scene; the per-member maps and their weighted
 average are put side by side.
@@ -31,7 +31,7 @@ def emseg(*args):
 
 def scene(seed, size=256):
     from emseg.synthetic import organelle_classes
-    grey, classes = organelle_classes((size, size), n=9, radius=(12, 22), membrane=4,
+    grey, classes = organelle_classes((size, size), n=9 * (size // 256) ** 2, radius=(12, 22), membrane=4,
                                       noise=0.08, seed=seed)
     return np.clip(grey * 255, 0, 255).astype(np.uint8), classes
 
@@ -40,7 +40,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--work", type=Path, default=REPO / "build" / "gradcam-example")
     p.add_argument("--epochs", type=int, default=12)
-    p.add_argument("--output", type=Path, default=REPO / "docs" / "images" / "gradcam_example.png")
+    p.add_argument("--output", type=Path, default=REPO / "docs" / "images" / "gradcam_example.jpg")
     args = p.parse_args(argv)
     from emseg import io
     work = args.work
@@ -56,7 +56,7 @@ def main(argv=None):
           "--batch-size", "4", "--learning-rate", "3e-4", "--name", "organelles-example",
           "--output", work / "training", "--resume")
     emseg("export", work / "training", "--models", work / "models", "--overwrite")
-    image, _ = scene(99)
+    image, _ = scene(99, size=512)           # a larger scene than the training tiles
     io.write_image(work / "new.tif", image, 4.0)
     emseg("explain", work / "new.tif", "--model", work / "models" / "organelles-example",
           "--class", "organelle", "-o", work / "explained")
@@ -64,15 +64,16 @@ def main(argv=None):
     pngs = sorted((work / "explained").glob("new_gradcam_organelle_*.png"),
                   key=lambda f: (f.stem.endswith("_ensemble"), f.stem))
     tiles = [Image.open(f).convert("RGB") for f in pngs]
-    height = min(t.height for t in tiles)
-    tiles = [t.resize((round(t.width * height / t.height), height)) for t in tiles]
-    montage = Image.new("RGB", (sum(t.width for t in tiles), height), "white")
-    x = 0
-    for t in tiles:
-        montage.paste(t, (x, 0))
-        x += t.width
+    w, h = tiles[0].size
+    cols = 2
+    rows = -(-len(tiles) // cols)
+    montage = Image.new("RGB", (cols * w, rows * h), "white")     # members, then the ensemble
+    for i, t in enumerate(tiles):
+        montage.paste(t.resize((w, h)), ((i % cols) * w, (i // cols) * h))
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    montage.save(args.output, optimize=True)
+    # JPEG: the noisy micrograph under the maps makes a PNG ten times larger
+    montage = montage.resize((montage.width * 3 // 4, montage.height * 3 // 4), Image.LANCZOS)
+    montage.save(args.output, quality=85, optimize=True)
     print(f"wrote {args.output} from {', '.join(f.name for f in pngs)}")
     return 0
 
