@@ -185,6 +185,14 @@ def training_seconds(folder):
     return float(sum(e.get("seconds", 0.0) for e in log.get("epochs", [])))
 
 
+def train_minutes(times, method):
+    """Minutes per fold a method's training took; the ensemble's: all its base learners'."""
+    if method in times:
+        return float(np.mean(times[method]) / 60)
+    members = [m for m in ENCODERS if m in times]
+    return float(sum(np.mean(times[m]) for m in members) / 60) if members else np.nan
+
+
 def write_table(confusions, times, names, args, done, n_sections):
     """The pooled per-class table over the ``done`` folds so far."""
     import pandas as pd
@@ -198,8 +206,7 @@ def write_table(confusions, times, names, args, done, n_sections):
         rows.append({"Method": method, **{f"IoU {n}": s.loc[n, "IoU"] for n in names},
                      "mean IoU": s.loc["mean", "IoU"], "mean F1": s.loc["mean", "Dice"],
                      **{f"F1 {n}": s.loc[n, "Dice"] for n in names},
-                     "train min/fold": (np.mean(times[method]) / 60 if method in times
-                                        else np.nan)})
+                     "train min/fold": train_minutes(times, method)})
     table = pd.DataFrame(rows).sort_values("mean IoU", ascending=False)
     args.output.mkdir(parents=True, exist_ok=True)
     io.write_table(args.output / "em_multiclass.csv", table)
