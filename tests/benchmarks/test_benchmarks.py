@@ -242,3 +242,39 @@ def test_bam_postprocess_whole_files_is_what_emseg_segment_keeps(bam_dir, tmp_pa
     assert row["1-8 kept"] == len(kept)
     assert row["1-8 mean err"] == pytest.approx(errors["mean"], abs=1e-9)
     assert row["1-8 D50 err"] == pytest.approx(errors["median"], abs=1e-9)
+
+
+def test_em_multiclass_table_pools_the_folds_done(tmp_path):
+    """The multi-class benchmark's table: confusions pooled over the folds done so far, the
+    ensemble's training time that of all its members, and a note saying how many folds."""
+    import argparse
+
+    import numpy as np
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import em_multiclass as bench
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    from emseg.metrics import confusion_scores
+    names = ["a", "b"]
+    fold1 = {"unet_resnet34": np.array([[8, 2], [1, 9]]),
+             "WAE-Net ensemble": np.array([[9, 1], [1, 9]])}
+    fold2 = {"unet_resnet34": np.array([[5, 0], [5, 10]]),
+             "WAE-Net ensemble": np.array([[6, 0], [2, 12]])}
+    confusions = {m: [fold1[m], fold2[m]] for m in fold1}
+    times = {"unet_resnet34": [600.0, 900.0], "unet_vgg19": [300.0, 300.0]}
+    args = argparse.Namespace(output=tmp_path, folds=5, model_pixel_size=9.2, tile=128,
+                              epochs=20, encoder_weights=None)
+    bench.write_table(confusions, times, names, args, 2, 12)
+    table = pd.read_csv(tmp_path / "em_multiclass.csv").set_index("Method")
+    expected = confusion_scores(fold1["WAE-Net ensemble"] + fold2["WAE-Net ensemble"], names)
+    assert table.loc["WAE-Net ensemble", "mean IoU"] == pytest.approx(expected.loc["mean", "IoU"])
+    assert table.loc["WAE-Net ensemble", "IoU b"] == pytest.approx(expected.loc["b", "IoU"])
+    assert list(table.index) == ["WAE-Net ensemble", "unet_resnet34"]    # best first
+    assert table.loc["unet_resnet34", "train min/fold"] == pytest.approx(12.5)
+    assert table.loc["WAE-Net ensemble", "train min/fold"] == pytest.approx(17.5)  # all members
+    md = (tmp_path / "em_multiclass.md").read_text()
+    assert "2 of 5 folds done" in md and "random (no ImageNet)" in md
+    r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "em_multiclass.py"), "--data",
+                        str(tmp_path / "nothing")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "no sections in" in r.stderr
