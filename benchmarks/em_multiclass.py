@@ -19,8 +19,8 @@ random weights, a handicap the paper's recipe was not designed for; the table sa
 ``--encoder-weights imagenet`` runs the paper's recipe where Keras can fetch them.
 
 CPU budget: the sections are brought to ``--model-pixel-size`` (default 9.2 nm, half
-resolution), ``--tile`` patches (128 px), at most 20 epochs (about 30 networks to train on 2 cores: hours,
-across sessions). Resumable: every member of every fold keeps its training folder under
+resolution), ``--tile`` patches (128 px), at most 20 epochs: 30 networks to train, about 2 hours
+per fold on 2 CPU cores. Resumable: every member of every fold keeps its training folder under
 ``--work``, every finished fold its test confusions (``fold<k>/scores.npz``); run again to
 continue. After every fold it writes ``em_multiclass.csv`` (every score), ``em_multiclass.md``
 (the table, saying how many folds it pools) and, at the end, a Grad-CAM picture of

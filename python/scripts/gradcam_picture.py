@@ -31,8 +31,8 @@ def emseg(*args):
 
 def scene(seed, size=256):
     from emseg.synthetic import organelle_classes
-    grey, classes = organelle_classes((size, size), n=9 * (size // 256) ** 2, radius=(12, 22), membrane=4,
-                                      noise=0.08, seed=seed)
+    grey, classes = organelle_classes((size, size), n=9 * (size // 256) ** 2, radius=(12, 22),
+                                      membrane=4, noise=0.08, seed=seed)
     return np.clip(grey * 255, 0, 255).astype(np.uint8), classes
 
 

@@ -109,11 +109,13 @@ def test_segment_particles_with_a_multiclass_model(fiji_ij, class_model, cli_cla
     for i, name in enumerate(NAMES):
         assert str(prob.getStack().getSliceLabel(i + 1)) == name
         np.testing.assert_array_equal(
-            np.asarray(prob.getStack().getProcessor(i + 1).getPixels(), np.float32).reshape(128, 128),
+            np.asarray(prob.getStack().getProcessor(i + 1).getPixels(),
+                       np.float32).reshape(128, 128),
             read_image(out / f"new_prob_{name}.tif")[0])
     # class areas and the instance class's objects, value for value
     from emseg.imagej.fiji import _table_to_pandas
-    numeric_equal(_table_to_pandas(J("Display").table("EMSeg Class Areas")), out / "new_classes.csv")
+    numeric_equal(_table_to_pandas(J("Display").table("EMSeg Class Areas")),
+                  out / "new_classes.csv")
     objects = results()
     assert set(objects["Class"]) == {"organelle"}
     numeric_equal(objects.drop(columns="Class"), out / "new_organelle_results.csv")
