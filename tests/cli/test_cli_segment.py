@@ -145,6 +145,16 @@ def test_segment_bad_options_one_line(images, tmp_path, args, message):
     assert not (tmp_path / "o").exists()
 
 
+def test_segment_refuses_a_classifier_model(images, tiny_classifier, tmp_path):
+    src, _ = images
+    r = run("segment", src / "good.tif", "--output", tmp_path / "o", "--model",
+            tiny_classifier.path)
+    assert r.returncode == 2 and no_traceback(r)
+    assert "is a classifier model, not a segmentation model" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
 def test_train_export_segment_round_trip(tmp_path):
     data, masks = tmp_path / "data", tmp_path / "masks"
     data.mkdir()

@@ -59,6 +59,13 @@ def test_train_classifier_learns_and_exports(tiny_classifier):
     predictor = load_predictor(tiny_classifier.path, task="classifier")
     with pytest.raises(ValueError, match="not a segmentation model"):
         load_predictor(tiny_classifier.path, task="segmentation")
+    from emseg.models.saved import SEGMENTING_TASKS
+    with pytest.raises(ValueError, match="is a classifier model, not a segmentation model"):
+        load_predictor(tiny_classifier.path, task=SEGMENTING_TASKS)
+    assert load_predictor(tiny_classifier.path, task=("semantic", "classifier"),
+                          lazy=True).info.task == "classifier"
+    with pytest.raises(ValueError, match="task must be"):
+        load_predictor(tiny_classifier.path, task=())
     image, labels, keep, px = next(classifier_examples(1, size=128, seed=100))
     res = classify(image, labels, predictor, predictor.meta, pixel_size=px)
     present = np.unique(labels[labels > 0])

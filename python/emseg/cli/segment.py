@@ -117,15 +117,10 @@ def _model_options(p):
 
 
 def _load_model(name):
-    from ..models.saved import load_predictor
+    from ..models.saved import SEGMENTING_TASKS, load_predictor
 
     # found and checked now (ValueError lists the installed models), loaded at the first tile
-    predictor = load_predictor(name, task=None if name is not None else "segmentation",
-                               lazy=True)
-    if predictor.info.task not in ("segmentation", "semantic"):
-        raise ValueError(f"model {predictor.info.name!r} is a {predictor.info.task} model, not "
-                         f"a segmentation model")
-    return predictor
+    return load_predictor(name, task=SEGMENTING_TASKS, lazy=True)
 
 
 def _write_volume(res, paths, name):

@@ -163,11 +163,9 @@ def _backend_class():
                     size, source = file_calibration(str(image.sourcePath))
                 if size is None:
                     raise ValueError(f"{image.title}: no pixel size; give it in nm")
+                from ..models.saved import SEGMENTING_TASKS
                 predictor = self._predictor(str(options.model), None if options.modelsDir is None
-                                            else str(options.modelsDir), task=None)
-                if predictor.info.task not in ("segmentation", "semantic"):
-                    raise ValueError(f"model {predictor.info.name!r} is a {predictor.info.task} "
-                                     "model, not a segmentation model")
+                                            else str(options.modelsDir), task=SEGMENTING_TASKS)
                 threshold = None if np.isnan(options.threshold) else float(options.threshold)
 
                 def tiles(done, total):

@@ -243,12 +243,27 @@ class SavedModelPredictor:
         return np.asarray(out, np.float32)
 
 
+#: the tasks whose models segment an image: a foreground and its objects, or classes
+SEGMENTING_TASKS = ("segmentation", "semantic")
+
+
 def load_predictor(model=None, *, task=None, lazy=False):
-    """A :class:`SavedModelPredictor` for a model name, folder or ModelInfo
-    (the default model of ``task`` when None; any task when ``task`` is None
-    and a model is named). With ``lazy`` the model is found and its
-    ``model.yaml`` read now, TensorFlow loaded at the first call."""
-    info = model if isinstance(model, ModelInfo) else find_model(model, task=task)
-    if task is not None and info.task != task:
-        raise ValueError(f"model {info.name!r} is a {info.task} model, not a {task} model")
+    """A :class:`SavedModelPredictor` for a model name, folder or ModelInfo.
+
+    Parameters
+    ----------
+    model : str, path or ModelInfo, optional
+        The model; None for the default model of ``task`` (its first task when a tuple).
+    task : str or tuple of str, optional
+        The task(s) the model must do, e.g. :data:`SEGMENTING_TASKS`; any when None.
+    lazy : bool
+        Find the model and read its ``model.yaml`` now, load TensorFlow at the first call.
+    """
+    tasks = (task,) if task is None or isinstance(task, str) else tuple(task)
+    if not tasks or not all(t is None or isinstance(t, str) for t in tasks):
+        raise ValueError(f"task must be a task name or a tuple of them, got {task!r}")
+    info = model if isinstance(model, ModelInfo) else find_model(
+        model, task=tasks[0] if model is None or len(tasks) == 1 else None)
+    if tasks[0] is not None and info.task not in tasks:
+        raise ValueError(f"model {info.name!r} is a {info.task} model, not a {tasks[0]} model")
     return SavedModelPredictor(info, lazy=lazy)
