@@ -6,7 +6,8 @@ import os
 import sys
 
 __all__ = ["EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "UsageError", "Parser", "pixel_size_arg",
-           "finish", "tile_bar", "file_stem", "exit_with_jvm"]
+           "finish", "tile_bar", "exit_with_jvm", "output_folder", "unique_stems",
+           "check_outputs", "dask_option", "run_batch"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -59,13 +60,103 @@ def tile_bar(desc, *, disable=False):
     return tiles, progress
 
 
-def file_stem(path):
-    """File name without its image extension (``a.ome.tif`` -> ``a``, ``a.b.tif`` -> ``a.b``)."""
-    name = path.name
-    for ext in (".ome.tiff", ".ome.tif"):
-        if name.lower().endswith(ext):
-            return name[:-len(ext)]
-    return path.stem
+def output_folder(text, option="--output"):
+    """The output folder ``text`` as a Path (created later, when there is something to write);
+    a UsageError when it names an existing file."""
+    from pathlib import Path
+
+    out = Path(text)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{option} {out} exists and is not a folder")
+    return out
+
+
+def unique_stems(paths):
+    """The inputs' output stems; a UsageError when two would write the same files."""
+    from ..workflows.files import file_stem
+
+    stems = [file_stem(p) for p in paths]
+    dup = {s for s in stems if stems.count(s) > 1}
+    if dup:
+        raise UsageError(f"several inputs are named {sorted(dup)[0]!r}: their outputs would collide")
+    return stems
+
+
+def check_outputs(paths, inputs):
+    """A UsageError when one of ``paths`` is one of the ``inputs`` (resolved paths)."""
+    for path in paths:
+        if path.resolve() in inputs:
+            raise UsageError(f"output {path} would overwrite an input file")
+
+
+def _dask_address(text):
+    import re
+
+    if text == "local" or re.fullmatch(r"[a-z][a-z0-9+]*://\S+|[\w.-]+:\d+", text):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"--dask takes a scheduler address (tcp://HOST:PORT) or 'local', got {text!r} (put "
+        "--dask after the files, or write --dask=local)")
+
+
+def dask_option(p):
+    """Add ``--dask [ADDRESS]`` and ``--dask-workers N`` to a batch command's parser."""
+    p.add_argument("--dask", nargs="?", const="local", type=_dask_address, metavar="ADDRESS",
+                   help="run the files as Dask tasks: without ADDRESS on a local cluster (one "
+                        "worker process per core, the model loaded once per worker), with "
+                        "ADDRESS (tcp://HOST:PORT) on a running Dask scheduler's workers, "
+                        "which must see the files, the output folder and the model at the "
+                        "same paths")
+    p.add_argument("--dask-workers", type=int, metavar="N",
+                   help="with --dask and no ADDRESS: the local cluster's workers (default: one "
+                        "per core)")
+
+
+def run_batch(args, command, job, calls, *, unit="file", tiles=True):
+    """Run a batch command's file jobs (serially, or on Dask with ``--dask``), print each
+    file's lines as it finishes under a progress bar over the files.
+
+    Returns
+    -------
+    (list of FileOutcome, list of str)
+        The outcomes in the order of ``calls`` and the failed files' errors.
+    """
+    from contextlib import nullcontext
+
+    from tqdm import tqdm
+
+    from ..workflows.cluster import dask_client, run_jobs
+
+    address = getattr(args, "dask", None)
+    workers = getattr(args, "dask_workers", None)
+    if workers is not None and (workers < 1 or address != "local"):
+        raise UsageError("--dask-workers needs --dask without an address, and at least 1 worker"
+                         if workers >= 1 else f"--dask-workers must be at least 1, got {workers}")
+    bar = tqdm(total=len(calls), desc=command, unit=unit, file=sys.stderr,
+               disable=len(calls) < 2)
+
+    def done(i, outcome):
+        bar.update(1)
+        for line in outcome.lines:
+            tqdm.write(line, file=sys.stdout)
+
+    def serial(*a, **kw):       # here (not on Dask), each file shows its tiles' progress
+        name = getattr(a[0], "name", a[0])
+        bar_, progress = tile_bar(f"  {name}")
+        try:
+            return job(*a, progress=progress, **kw)
+        finally:
+            bar_.close()
+
+    context = (nullcontext() if address is None
+               else dask_client(None if address == "local" else address, workers=workers))
+    try:
+        with context as client:
+            outcomes = run_jobs(job if client is not None or not tiles else serial, calls,
+                                client=client, on_done=done)
+    finally:
+        bar.close()
+    return outcomes, [o.error for o in outcomes if o.error is not None]
 
 
 def exit_with_jvm(code):

@@ -31,7 +31,7 @@ def add_parsers(sub):
 def cmd_explain(args):
     from pathlib import Path
 
-    from .common import file_stem
+    from ..workflows.files import file_stem
 
     out = Path(args.output)
     if out.exists() and not out.is_dir():

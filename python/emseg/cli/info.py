@@ -3,7 +3,7 @@
 
 import sys
 
-from .common import UsageError, file_stem, finish
+from .common import UsageError, finish
 
 
 def add_parsers(sub):
@@ -53,6 +53,7 @@ def cmd_convert(args):
 
     from .. import io
     from ..workflows.convert import imagej_image, imagej_volume
+    from ..workflows.files import file_stem
     from ..workflows.segment import volume_input
 
     out = Path(args.output)

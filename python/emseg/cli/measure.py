@@ -1,8 +1,6 @@
 """``emseg measure``: ImageJ-identical measurements of label images."""
 
-import sys
-
-from .common import UsageError, finish, pixel_size_arg
+from .common import UsageError, check_outputs, dask_option, finish, pixel_size_arg, run_batch
 
 
 def add_parsers(sub):
@@ -29,13 +27,12 @@ def add_parsers(sub):
     m.add_argument("--plot", action="store_true", help="also write a MinFeret histogram PNG")
     m.add_argument("--columns", default="MinFeret,ECD", metavar="COLS",
                    help="comma-separated columns to summarise (default MinFeret,ECD)")
+    dask_option(m)
     m.set_defaults(func=cmd_measure)
 
 
 def cmd_measure(args):
     from pathlib import Path
-
-    from ..io import describe_size
 
     labels = [Path(p) for p in args.labels]
     images = [Path(p) for p in args.image] if args.image else None
@@ -62,50 +59,36 @@ def cmd_measure(args):
     if combined and not out.parent.exists():
         raise UsageError(f"--output folder {out.parent} does not exist")
     inputs = {p.resolve() for p in labels + (images or [])}
-
-    from tqdm import tqdm
+    stems = [p.stem for p in labels]
+    dup = {s for s in stems if stems.count(s) > 1}
+    if dup and not combined:
+        raise UsageError(f"several inputs are named {sorted(dup)[0]!r}: their outputs would collide")
+    if combined:
+        check_outputs([out, out.parent / f"{out.stem}_minferet.png"], inputs)
+    else:
+        check_outputs([out / f"{s}_{kind}" for s in stems
+                       for kind in ("measurements.csv", "minferet.png")], inputs)
 
     from .. import io
     from ..measure import summarize
-    from ..workflows import combine_tables, measure_file
+    from ..workflows import combine_tables
+    from ..workflows.batch import measure_to_folder
 
-    results, failures = [], []
-    for i, lab in enumerate(tqdm(labels, desc="measure", unit="file", disable=len(labels) < 2,
-                                 file=sys.stderr)):
-        try:
-            res = measure_file(lab, images[i] if images else None,
-                               pixel_size=args.pixel_size, connectivity=args.connectivity)
-        except (ValueError, TypeError, OSError) as exc:
-            failures.append(f"{exc}")
-            continue
-        results.append(res)
-
-    def target(name):
-        path = (out.parent if combined else out) / name
-        if path.resolve() in inputs:
-            raise UsageError(f"output {path} would overwrite an input file")
-        return path
-
-    written = []
-    if results:
-        if combined:
-            plan = [(target(out.name), combine_tables(results, file_column=len(results) > 1),
-                     target(out.stem + "_minferet.png"))]
-        else:
-            plan = [(target(f"{r.labels_path.stem}_measurements.csv"), r.table,
-                     target(f"{r.labels_path.stem}_minferet.png")) for r in results]
-            out.mkdir(parents=True, exist_ok=True)
-        for csv_path, table, png_path in plan:
-            io.write_table(csv_path, table)
-            written.append(csv_path)
-            if args.plot:
-                from ..plot import size_histogram
-                io.write_png(png_path, size_histogram(table, "MinFeret"))
-                written.append(png_path)
-
-    for r in results:
-        print(f"{r.labels_path}: {len(r.table)} particles, pixel size "
-              f"{describe_size(r.pixel_size, r.pixel_size_source)}")
+    calls = [((lab, None if combined else out, images[i] if images else None),
+              dict(plot=args.plot, pixel_size=args.pixel_size, connectivity=args.connectivity))
+             for i, lab in enumerate(labels)]
+    outcomes, failures = run_batch(args, "measure", measure_to_folder, calls, tiles=False)
+    results = [o.result for o in outcomes if o.error is None]
+    written = [p for o in outcomes for p in o.written]
+    if results and combined:
+        table = combine_tables(results, file_column=len(results) > 1)
+        io.write_table(out, table)
+        written.append(out)
+        if args.plot:
+            from ..plot import size_histogram
+            png = out.parent / f"{out.stem}_minferet.png"
+            io.write_png(png, size_histogram(table, "MinFeret"))
+            written.append(png)
     if results:
         every = combine_tables(results, file_column=False)
         summary = summarize(every, columns)

@@ -18,7 +18,7 @@ from .registry import ModelInfo, find_model
 
 __all__ = ["export_model", "model_metadata", "update_postprocess", "SavedModelPredictor",
            "load_keras_model", "KERAS_WEIGHTS",
-           "load_predictor"]
+           "load_predictor", "shared_predictor", "SEGMENTING_TASKS"]
 
 
 def _versions():
@@ -198,8 +198,15 @@ class SavedModelPredictor:
         self.info = info
         self.meta = info.meta
         self._serve = None
+        #: how many times this object loaded TensorFlow's SavedModel (0 until the first call)
+        self.loads = 0
         if not lazy:
             self.load()
+
+    def __reduce__(self):
+        # sent to another process (a Dask worker) as its folder: there it becomes that
+        # process's one predictor of the folder, so a worker loads each model once
+        return shared_predictor, (os.fspath(self.info.path),)
 
     def load(self):
         """Load the SavedModel now (once); raises ValueError for a damaged one."""
@@ -214,6 +221,7 @@ class SavedModelPredictor:
                              f"({exc.__class__.__name__})") from None
         self._loaded = loaded
         self._tf = tf
+        self.loads += 1
         if hasattr(loaded, "serve"):           # Keras' export: serve(x)
             self._serve = loaded.serve
         elif "serving_default" in getattr(loaded, "signatures", {}):
@@ -241,6 +249,26 @@ class SavedModelPredictor:
                                  "needs one")
             (out,) = out.values()
         return np.asarray(out, np.float32)
+
+
+_SHARED = {}
+
+
+def shared_predictor(folder):
+    """This process's one lazy :class:`SavedModelPredictor` of the model in ``folder``.
+
+    What a predictor becomes when it is sent to another process (a Dask worker): every task
+    there that names the same folder uses the same loaded model. A model whose ``model.yaml``
+    changed since is found anew.
+    """
+    folder = Path(folder).resolve()
+    yaml = folder / "model.yaml"
+    if not yaml.is_file():
+        raise ValueError(f"{folder}: not an exported model (no model.yaml)")
+    key = (os.fspath(folder), yaml.stat().st_mtime_ns)
+    if key not in _SHARED:
+        _SHARED[key] = SavedModelPredictor(find_model(folder), lazy=True)
+    return _SHARED[key]
 
 
 #: the tasks whose models segment an image: a foreground and its objects, or classes

@@ -7,8 +7,13 @@ caller decides what to write. One module per task: :mod:`~.measure`,
 against each other), :mod:`~.training`
 (reading training data), :mod:`~.info` (what a file holds); :mod:`~.files`
 holds what they share (checked loading, bundled samples, pairing by name).
+:mod:`~.batch` turns one input file into its written result files (the jobs of ``emseg
+segment``, ``filter`` and ``measure``) and :mod:`~.cluster` runs such jobs one after the
+other or as Dask tasks.
 """
 
+from .batch import FileOutcome, filter_to_folder, measure_to_folder, segment_to_folder
+from .cluster import dask_client, run_jobs
 from .compare import compare_tables, sample_tables, sample_values, write_comparison
 from .convert import imagej_dtype, imagej_image
 from .evaluate import (ClassEvaluation, EvaluateResult, VolumeEvaluation, class_evaluation_tables,
@@ -38,4 +43,5 @@ __all__ = ["load_labels", "load_image", "file_calibration", "example_files", "sa
            "file_info", "imagej_dtype", "imagej_image", "ClassEvaluation", "evaluate_class_files",
            "class_evaluation_tables", "ClassResult", "segment_classes_array",
            "segment_classes_file", "class_output_paths", "write_class_outputs",
-           "parse_class_map", "apply_class_map"]
+           "parse_class_map", "apply_class_map", "FileOutcome", "segment_to_folder",
+           "filter_to_folder", "measure_to_folder", "dask_client", "run_jobs"]

@@ -11,7 +11,8 @@ import numpy as np
 from .. import io as _io
 
 __all__ = ["load_labels", "load_image", "file_calibration", "example_files", "sample_files",
-           "expand_folders", "ROLE_SUFFIXES", "pair_key", "pair_files", "file_part"]
+           "expand_folders", "ROLE_SUFFIXES", "pair_key", "pair_files", "file_part",
+           "file_stem"]
 
 
 def _squeeze_2d(array, path, what, axes=""):
@@ -110,6 +111,16 @@ def expand_folders(paths):
 ROLE_SUFFIXES = ("m", "mask", "masks", "gt", "truth", "groundtruth", "label", "labels",
                  "instances", "pred", "prediction", "seg", "segmentation", "prob",
                  "probability", "probabilities", "cm")
+
+
+def file_stem(path):
+    """File name without its image extension (``a.ome.tif`` -> ``a``, ``a.b.tif`` -> ``a.b``)."""
+    path = Path(path)
+    name = path.name
+    for ext in (".ome.tiff", ".ome.tif"):
+        if name.lower().endswith(ext):
+            return name[:-len(ext)]
+    return path.stem
 
 
 def file_part(name):
