@@ -278,3 +278,11 @@ def test_em_multiclass_table_pools_the_folds_done(tmp_path):
     r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "em_multiclass.py"), "--data",
                         str(tmp_path / "nothing")], capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and "no sections in" in r.stderr
+
+
+def test_scale_bench_batch_compares_serial_and_dask():
+    r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "scale_bench.py"), "--quick"],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "batch: 4 images of 256x256 px" in r.stdout
+    assert "dask/serial throughput:" in r.stdout and "identical CSVs: yes (4 files)" in r.stdout

@@ -52,7 +52,8 @@ def _components(labels, connectivity):
     return comp, n, values
 
 
-def measure(labels, image=None, *, pixel_size=None, connectivity=8, unit=None):
+def measure(labels, image=None, *, pixel_size=None, connectivity=8, unit=None, origin=None,
+            image_shape=None):
     """Measure every particle of a label image or binary mask as ImageJ does.
 
     Parameters
@@ -73,6 +74,12 @@ def measure(labels, image=None, *, pixel_size=None, connectivity=8, unit=None):
     unit : str, optional
         Length unit recorded in ``table.attrs["unit"]``; defaults to "nm" when
         ``pixel_size`` is given, else "pixel".
+    origin : (int, int), optional
+        ``labels`` (and ``image``) are a crop whose first pixel is at (row, column)
+        ``origin`` of a larger image: positions (X, Y, BX, BY, FeretX, FeretY) are given in
+        that image, with the same values as measuring it whole (chunked segmentation).
+    image_shape : (int, int), optional
+        The larger image's shape, for ``Border`` (default: ``labels``' own).
 
     Returns
     -------
@@ -104,10 +111,18 @@ def measure(labels, image=None, *, pixel_size=None, connectivity=8, unit=None):
     if unit is None:
         unit = "nm" if calibrated else "pixel"
 
+    oy, ox = _origin(origin)
+    height, width = labels.shape if image_shape is None else _shape(image_shape, labels, oy, ox)
+
     comp, n, label_values = _components(labels, connectivity)
     comp = np.ascontiguousarray(comp, dtype=np.int32)
     count, bx, by, bw, bh, sx, sy = _k.component_stats(comp, n)
     geo = _k.particle_geometry(comp, n, count, bx, by, bw, bh, sx, sy, pw, ph)
+    if ox or oy:
+        # the kernels work in the crop's frame: differences of integer coordinates, so shifted
+        # positions are exactly those of the whole image
+        geo[:, _k.G_FERET_X] += ox
+        geo[:, _k.G_FERET_Y] += oy
 
     ids = np.arange(1, n + 1)
     if label_values is None:
@@ -131,9 +146,8 @@ def measure(labels, image=None, *, pixel_size=None, connectivity=8, unit=None):
         ar = major / minor
         rnd = 4.0 * area / (math.pi * major * major)
         solidity = cnt / g[:, _k.G_HULL_AREA]
-    height, width = labels.shape
-    border = ((bx[1:] == 0) | (by[1:] == 0) | (bx[1:] + bw[1:] == width)
-              | (by[1:] + bh[1:] == height))
+    gx, gy = bx[1:] + ox, by[1:] + oy
+    border = (gx == 0) | (gy == 0) | (gx + bw[1:] == width) | (gy + bh[1:] == height)
 
     cols = {
         "Label": lab,
@@ -148,11 +162,11 @@ def measure(labels, image=None, *, pixel_size=None, connectivity=8, unit=None):
         for i, name in enumerate(INTENSITY_COLUMNS):
             cols[name] = stats[:, i]
     cols.update({
-        "X": (bx[1:] + g[:, _k.G_XM] + 0.5) * pw,
-        "Y": (by[1:] + g[:, _k.G_YM] + 0.5) * ph,
+        "X": (gx + g[:, _k.G_XM] + 0.5) * pw,
+        "Y": (gy + g[:, _k.G_YM] + 0.5) * ph,
         "Perim.": perim,
-        "BX": bx[1:] * pw,
-        "BY": by[1:] * ph,
+        "BX": gx * pw,
+        "BY": gy * ph,
         "Width": bw[1:] * pw,
         "Height": bh[1:] * ph,
         "Major": major,
@@ -174,6 +188,29 @@ def measure(labels, image=None, *, pixel_size=None, connectivity=8, unit=None):
     table.attrs["unit"] = unit
     table.attrs["pixel_size"] = (pw, ph)
     return table
+
+
+def _origin(origin):
+    if origin is None:
+        return 0, 0
+    try:
+        oy, ox = (int(v) for v in origin)
+    except (TypeError, ValueError):
+        raise ValueError(f"origin must be (row, column) integers, got {origin!r}") from None
+    if oy < 0 or ox < 0 or (oy, ox) != tuple(origin):
+        raise ValueError(f"origin must be non-negative integers, got {origin!r}")
+    return oy, ox
+
+
+def _shape(image_shape, labels, oy, ox):
+    try:
+        height, width = (int(v) for v in image_shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"image_shape must be (rows, columns), got {image_shape!r}") from None
+    if oy + labels.shape[0] > height or ox + labels.shape[1] > width:
+        raise ValueError(f"image_shape {tuple(image_shape)}: the crop at {(oy, ox)} of shape "
+                         f"{labels.shape} does not fit in it")
+    return height, width
 
 
 def summarize(table, columns=("MinFeret", "ECD")):
