@@ -83,7 +83,7 @@ def test_chunked_labels_in_3d():
     def label_fn(block):
         return ndi.label(block)[0]
     whole = raster_order(label_fn(fg))
-    results, numbers = label_in_chunks(fg, label_fn, chunk_shape=(32, 32, 32), margin=20)
+    results, numbers = label_in_chunks(fg, label_fn, chunk_shape=(32, 32, 32), margin=32)
     assert len(results) == 2 * 3 * 4
     np.testing.assert_array_equal(paint_all(results, numbers, shape), whole)
     assert sum(len(r.pieces) for r in results) == whole.max() > 25

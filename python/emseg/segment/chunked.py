@@ -4,8 +4,10 @@ Each chunk (a *core* of the array, in raster order) is labelled with a margin of
 every side (its *block*). Every object is kept by exactly one chunk: the one whose core holds
 the object's *anchor*, its first pixel in raster order. With a margin larger than the largest
 object, that chunk sees the object whole, so the object gets one label and is measured once,
-with the pixels and values a whole-array run gives it (the labelling must be local: what it
-does to an object depends only on the object's surroundings within the margin).
+with the pixels and values a whole-array run gives it. The labelling must be local: what it
+does to an object depends only on its cluster (the objects touching it) and their
+surroundings; a kept object whose cluster reaches a cut side of its block raises
+:class:`MarginTooSmall` rather than being labelled differently from the whole array.
 
 Objects are numbered by their anchors in raster order: ImageJ's particle analyzer's order.
 Pure NumPy: the caller reads blocks (lazily, from disk) and writes results.
@@ -116,22 +118,29 @@ def owned_pieces(block_labels, block, core, shape):
         raise ValueError(f"block_labels has shape {block_labels.shape}, the block "
                          f"{tuple(b.stop - b.start for b in block)}")
     origin = np.array([b.start for b in block])
+    # the labelling of an object depends on its cluster (the touching objects around it): the
+    # cluster must lie wholly in the block
+    clusters = ndi.label(block_labels > 0, structure=np.ones((3,) * block_labels.ndim, bool))[0]
+    cluster_boxes = ndi.find_objects(clusters)
     pieces = []
     for value, box in enumerate(ndi.find_objects(block_labels), start=1):
         if box is None:
             continue
         mask = block_labels[box] == value
         first = np.unravel_index(int(np.argmax(mask)), mask.shape)    # raster-first pixel
-        anchor = tuple(int(o + s.start + f) for o, s, f in zip(origin, box, first))
+        local = tuple(s.start + f for s, f in zip(box, first))
+        anchor = tuple(int(o + a) for o, a in zip(origin, local))
         if not all(c.start <= a < c.stop for a, c in zip(anchor, core)):
             continue
-        for axis, (s, b, n) in enumerate(zip(box, block, shape)):
+        cluster = cluster_boxes[clusters[local] - 1]
+        for axis, (s, b, n) in enumerate(zip(cluster, block, shape)):
             cut_low = b.start > 0 and s.start == 0
             cut_high = b.stop < n and s.stop == b.stop - b.start
             if cut_low or cut_high:
                 raise MarginTooSmall(
-                    f"an object at {anchor} reaches the edge of its chunk's margin along axis "
-                    f"{axis}: give a margin larger than the largest object")
+                    f"the object at {anchor} (or the objects touching it) reaches the edge of "
+                    f"its chunk's margin along axis {axis}: give a margin larger than the "
+                    "largest object or cluster of touching objects")
         start = tuple(int(o + s.start) for o, s in zip(origin, box))
         pieces.append(ChunkPiece(int(np.ravel_multi_index(anchor, shape)), start, mask))
     pieces.sort(key=lambda p: p.anchor)

@@ -7,7 +7,7 @@ from .._validate import check_2d_array
 __all__ = ["detect_databar"]
 
 
-def detect_databar(image, *, min_fraction=0.6, min_height=0.02, max_height=0.35):
+def detect_databar(image, *, min_fraction=0.6, min_height=0.02, max_height=0.35, height=None):
     """First row of the microscope's data bar at the bottom of an image, or None.
 
     Data bars (SEM/TEM info panels with text and a scale bar) are drawn on a
@@ -24,19 +24,26 @@ def detect_databar(image, *, min_fraction=0.6, min_height=0.02, max_height=0.35)
         Fraction of a row's pixels that must share the row's most common value.
     min_height, max_height : float, optional
         Allowed bar height as a fraction of the image height.
+    height : int, optional
+        ``image`` holds only the bottom rows of an image of ``height`` rows (at least its
+        bottom ``max_height``: all this function reads); the row returned is the whole's.
 
     Returns
     -------
     int or None
     """
     image = check_2d_array(image, "image", allow_bool=False)
-    rows = image.shape[0]
+    rows = image.shape[0] if height is None else int(height)
+    top = rows - image.shape[0]
     if rows < 20:
         return None
     flat = np.zeros(rows, bool)
     lo = int(rows * (1 - max_height)) - 1
+    if top < 0 or max(lo, 0) < top:
+        raise ValueError(f"height: the image holds {image.shape[0]} rows, not the bottom "
+                         f"{rows - max(lo, 0)} of {rows}")
     for r in range(rows - 1, max(lo, 0) - 1, -1):
-        _, counts = np.unique(image[r], return_counts=True)
+        _, counts = np.unique(image[r - top], return_counts=True)
         flat[r] = counts.max() >= min_fraction * image.shape[1]
     idx = np.nonzero(flat)[0]
     if idx.size == 0 or idx[-1] < rows * 0.95 - 1:

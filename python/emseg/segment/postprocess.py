@@ -145,10 +145,17 @@ def threshold_mask(prob, threshold=0.5):
     return prob >= threshold
 
 
-def remove_border_objects(labels):
-    """Set objects touching the image border to background (copy)."""
+def remove_border_objects(labels, edges=((True, True), (True, True))):
+    """Set objects touching the image border to background (copy).
+
+    ``edges``: per axis, whether the array's (first, last) side is the image's border (a
+    chunk of a larger image has sides that are not).
+    """
     labels = check_labels(labels, "labels")
-    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    (top, bottom), (left, right) = edges
+    sides = [side for side, on in ((labels[0], top), (labels[-1], bottom), (labels[:, 0], left),
+                                   (labels[:, -1], right)) if on]
+    edge = np.unique(np.concatenate(sides)) if sides else np.zeros(0, labels.dtype)
     out = labels.copy()
     out[np.isin(labels, edge[edge > 0])] = 0
     return out
@@ -309,7 +316,8 @@ def smooth_boundaries(labels, sigma=3.0, threshold=0.4):
     return out
 
 
-def postprocess(prob, pixel_size, options, *, threshold=0.5, boundary=None, output_shape=None):
+def postprocess(prob, pixel_size, options, *, threshold=0.5, boundary=None, output_shape=None,
+                resize=None, edges=((True, True), (True, True))):
     """Labelled objects from a foreground probability map, by a model's chain.
 
     Parameters
@@ -328,6 +336,12 @@ def postprocess(prob, pixel_size, options, *, threshold=0.5, boundary=None, outp
     output_shape : (int, int), optional
         Shape of the original image: labels are rescaled to it (nearest
         neighbour) before the boundary smoothing, as in FRU-Net.
+    resize : callable, optional
+        Does that rescaling instead (a chunk of a large image: its part of the whole
+        image's rescaled labels, :func:`emseg.segment.scaling.rescaled_region`).
+    edges : ((bool, bool), (bool, bool)), optional
+        Per axis, whether ``prob``'s (first, last) side is the image's border, for the
+        removal of border objects (a chunk's inner sides are not).
 
     Returns
     -------
@@ -349,27 +363,28 @@ def postprocess(prob, pixel_size, options, *, threshold=0.5, boundary=None, outp
     min_area = o["min_area_nm2"] / pixel_size ** 2
     remove_border = o["chain"] == "fru_net" if o["remove_border"] is None else bool(o["remove_border"])
     mask = threshold_mask(prob, threshold)
+
+    def back(labels):
+        if resize is not None:
+            return resize(labels)
+        return labels if output_shape is None else rescale(labels, shape=output_shape, order=0)
     if o["chain"] == "bam":
         cut = None if boundary is None else check_2d_array(boundary, "boundary") >= o["boundary_threshold"]
         labels = distance_watershed(fill_holes(mask), h=o["neck_nm"] / pixel_size, boundary=cut)
         if remove_border:
-            labels = remove_border_objects(labels)
+            labels = remove_border_objects(labels, edges)
         labels = remove_small_objects(labels, min_area)
-        if output_shape is not None:
-            labels = rescale(labels, shape=output_shape, order=0)
-        return _renumber(labels)
+        return _renumber(back(labels))
     # FRU-Net chain
     from skimage.measure import label as sk_label
 
     labels = sk_label(mask, connectivity=2)
     if remove_border:
-        labels = remove_border_objects(labels)
+        labels = remove_border_objects(labels, edges)
     mask = fill_holes(closing(labels > 0, int(o["closing_radius"])))
     labels = remove_small_objects(sk_label(mask, connectivity=2), min_area)
     labels = radon_split(labels, depth=o["radon_depth"], min_area=min_area)
-    if output_shape is not None:
-        labels = rescale(labels, shape=output_shape, order=0)
-    return _renumber(smooth_boundaries(labels, o["smooth_sigma"], o["smooth_threshold"]))
+    return _renumber(smooth_boundaries(back(labels), o["smooth_sigma"], o["smooth_threshold"]))
 
 
 def _renumber(labels):

@@ -8,7 +8,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["rescale_factor", "rescale", "normalize", "standardize", "intensity_stats"]
+__all__ = ["rescale_factor", "rescale", "rescaled_region", "source_indices", "normalize",
+           "standardize", "intensity_stats"]
 
 
 def _positive(v, name):
@@ -83,8 +84,6 @@ def rescale(array, factor=None, *, order=1, shape=None, channel_axis=None):
     -------
     ndarray
     """
-    from scipy import ndimage as ndi
-
     array = np.asarray(array)
     if channel_axis not in (None, -1, array.ndim - 1):
         raise ValueError(f"channel_axis must be None or -1 (last axis), got {channel_axis!r}")
@@ -108,9 +107,90 @@ def rescale(array, factor=None, *, order=1, shape=None, channel_axis=None):
         raise ValueError(f"shape must have {nsp} values, got {shape!r}")
     if shape == spatial:
         return array
-    zoom = [t / s for t, s in zip(shape, spatial)] + [1] * (array.ndim - nsp)
-    out = ndi.zoom(array, zoom, order=order, mode="nearest", grid_mode=True)
-    return out[tuple(slice(0, t) for t in shape)]
+    # in bands of output planes/rows: the float work arrays stay small
+    out = np.empty(shape + array.shape[nsp:], array.dtype)
+    band = max(1, int(2 ** 22 // max(1, int(np.prod(out.shape[1:])))))
+    for a in range(0, shape[0], band):
+        region = (slice(a, min(a + band, shape[0])),) + tuple(slice(0, n) for n in shape[1:])
+        out[region[0]] = rescaled_region(array, shape, region, order=order)
+    return out
+
+
+def source_indices(n_in, n_out, start, stop, order):
+    """Where output pixels ``start..stop-1`` of an axis resized from ``n_in`` to ``n_out``
+    pixels take their values: ``(i0, i1, w)`` for linear interpolation (``order`` 1:
+    ``(1 - w) * a[i0] + w * a[i1]``), ``(i0, i0, None)`` for the nearest pixel (``order`` 0).
+
+    Pixel centres are aligned (output pixel ``i`` is at input coordinate
+    ``(i + 0.5) n_in / n_out - 0.5``), edges clamped. Each value depends on ``i`` alone, so
+    any region of a resized image is computed exactly as in the whole one.
+    """
+    i = np.arange(start, stop, dtype=np.float64)
+    c = (i + 0.5) * (n_in / n_out) - 0.5
+    if order == 0:
+        i0 = np.clip(np.floor(c + 0.5), 0, n_in - 1).astype(np.intp)
+        return i0, i0, None
+    c = np.clip(c, 0, n_in - 1)
+    i0 = np.floor(c).astype(np.intp)
+    return i0, np.minimum(i0 + 1, n_in - 1), (c - i0).astype(np.float32)
+
+
+def rescaled_region(source, shape, region=None, *, order=1, in_shape=None, origin=None):
+    """A region of ``source`` resized to ``shape``, reading only the pixels it needs.
+
+    Parameters
+    ----------
+    source : array-like
+        The input (ndarray, memory map, zarr or Dask array: anything that slices), spatial
+        axes first, optionally a last channel axis (not resized); or, with ``in_shape`` and
+        ``origin``, a window of a larger input.
+    shape : tuple of int
+        The resized spatial shape of the whole input.
+    region : tuple of slices, optional
+        The part of the resized image to compute (default: all of it).
+    order : {0, 1}
+        Nearest pixel (labels, masks) or linear interpolation (images, probabilities).
+    in_shape : tuple of int, optional
+        The whole input's spatial shape when ``source`` is a window of it.
+    origin : tuple of int, optional
+        The window's first pixel in the whole input.
+
+    Returns
+    -------
+    ndarray
+        The region, in the input's dtype (integers rounded).
+    """
+    if order not in (0, 1):
+        raise ValueError(f"order must be 0 or 1, got {order!r}")
+    nsp = len(shape)
+    in_shape = tuple(source.shape[:nsp]) if in_shape is None else tuple(in_shape)
+    origin = (0,) * nsp if origin is None else tuple(int(o) for o in origin)
+    region = tuple(slice(0, n) for n in shape) if region is None else tuple(region)
+    if len(in_shape) != nsp or len(region) != nsp or len(origin) != nsp:
+        raise ValueError(f"shape, region, in_shape and origin need {nsp} axes each")
+    axes = [source_indices(n_in, n_out, r.start, r.stop, order)
+            for n_in, n_out, r in zip(in_shape, shape, region)]
+    # the window of the source this region reads
+    lo = [int(a[0].min()) if a[0].size else 0 for a in axes]
+    hi = [int(a[1].max()) + 1 if a[1].size else 0 for a in axes]
+    if any(a < o or h > o + n for a, h, o, n in zip(lo, hi, origin, source.shape[:nsp])):
+        raise ValueError("source: the window does not hold the pixels this region needs")
+    block = np.asarray(source[tuple(slice(a - o, h - o) for a, h, o in zip(lo, hi, origin))])
+    dtype = block.dtype
+    work = block if order == 0 or block.dtype.kind == "f" else block.astype(np.float32)
+    for axis, ((i0, i1, w), a) in enumerate(zip(axes, lo)):
+        if order == 0:
+            work = np.take(work, i0 - a, axis=axis)
+            continue
+        shape_w = (-1,) + (1,) * (work.ndim - axis - 1)
+        w = w.reshape(shape_w).astype(work.dtype if work.dtype.kind == "f" else np.float32)
+        work = np.take(work, i0 - a, axis=axis) * (1 - w) + np.take(work, i1 - a, axis=axis) * w
+    if dtype.kind in "iub" and order == 1:
+        info = np.iinfo(dtype) if dtype.kind in "iu" else None
+        work = np.rint(work)
+        if info is not None:
+            work = np.clip(work, info.min, info.max)
+    return work.astype(dtype, copy=False)
 
 
 def normalize(image, low=1.0, high=99.8, *, limits=None):

@@ -19,7 +19,8 @@ from .._memory import release_pages
 from .._validate import check_nd_array
 from .scaling import intensity_stats, normalize, standardize
 
-__all__ = ["blend_weights", "fit_tile", "patch_starts", "predict_tiled"]
+__all__ = ["blend_weights", "fit_tile", "patch_starts", "predict_tiled", "normalization_limits",
+           "region_window"]
 
 
 def blend_weights(length, size, halo):
@@ -78,7 +79,8 @@ def _pad_to(block, shape, mode):
 
 
 def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization=None,
-                  batch_size=4, progress=None, divisor=None, multichannel=False):
+                  batch_size=4, progress=None, divisor=None, multichannel=False, region=None,
+                  full_shape=None, origin=None, limits=None):
     """Probability map of a whole image or volume from a network applied to tiles.
 
     The same code tiles 2D images and 3D volumes: tiles, halo and the
@@ -120,10 +122,20 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
         The network's size divisor (``2**depth``); enables fitted tiles.
     multichannel : bool, optional
         ``image`` has a last axis of input channels.
+    region : tuple of slices, optional
+        Compute only this part of the map (of the whole image), with exactly the values the
+        whole map has there: the same tiles, blended the same way (chunked segmentation).
+    full_shape, origin : tuple of int, optional
+        ``image`` is the window at ``origin`` of an image of ``full_shape``: it must hold
+        every tile that reaches ``region`` (see :func:`region_window`).
+    limits : tuple of float, optional
+        The normalisation's values computed beforehand (mode "image": the intensities at the
+        low and high percentiles; "standardize": mean and SD), required with ``full_shape``.
 
     Returns
     -------
     (M, N, channels) or (P, M, N, channels) ndarray of float32
+        The map (of ``region`` when given).
     """
     image, extra = np.asarray(image), None
     if multichannel:
@@ -149,20 +161,23 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
         raise ValueError(f"halo must be an integer in [0, tile_size / 4], got {halo!r}")
     if not callable(predict_fn):
         raise TypeError("predict_fn must be callable")
-    shape = image.shape
-    limits, mode = None, None
-    if normalization is not None:
-        mode = normalization["mode"]
-        if mode == "image":
-            # percentiles of a subsample: exact enough, bounded memory for huge images
-            step = max(1, int((image.size / 4e6) ** (1 / nd)))
-            limits = np.percentile(image[(slice(None, None, step),) * nd],
-                                   [normalization["low"], normalization["high"]])
-        elif mode == "standardize":
-            limits = intensity_stats(image)
-        elif mode != "patch":
-            raise ValueError(f"normalization mode must be image, patch or standardize, "
-                             f"got {mode!r}")
+    shape = image.shape if full_shape is None else tuple(int(n) for n in full_shape)
+    origin = (0,) * nd if origin is None else tuple(int(o) for o in origin)
+    if len(shape) != nd or len(origin) != nd:
+        raise ValueError(f"full_shape and origin need {nd} values, got {full_shape!r}, "
+                         f"{origin!r}")
+    region = tuple(slice(0, n) for n in shape) if region is None else tuple(region)
+    if len(region) != nd or any(not 0 <= r.start < r.stop <= n for r, n in zip(region, shape)):
+        raise ValueError(f"region must be {nd} non-empty slices within {shape}, got {region!r}")
+    mode = None if normalization is None else normalization["mode"]
+    if mode not in (None, "image", "patch", "standardize"):
+        raise ValueError(f"normalization mode must be image, patch or standardize, "
+                         f"got {mode!r}")
+    if limits is None and mode in ("image", "standardize"):
+        if full_shape is not None:
+            raise ValueError("limits: a window of a larger image needs the whole image's "
+                             "normalisation values (normalization_limits)")
+        limits = normalization_limits(image, normalization)
     if divisor is None:
         tshape = tiles_max
     else:
@@ -174,8 +189,11 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
     # at a time: a thin volume is never copied whole
     pad_mode = "reflect" if min(shape) > 1 else "edge"
     axes = [blend_weights(max(n, t), t, h) for n, t, h in zip(shape, tshape, halos)]
-    out = np.zeros(shape + (channels,), np.float32)
-    jobs = list(itertools.product(*(range(len(starts)) for starts, _, _ in axes)))
+    out = np.zeros(tuple(r.stop - r.start for r in region) + (channels,), np.float32)
+    # the tiles that reach the region, in the whole map's order (the same sums per pixel)
+    reach = [[i for i, a in enumerate(starts) if a < r.stop and min(a + t, n) > r.start]
+             for (starts, _, _), r, t, n in zip(axes, region, tshape, shape)]
+    jobs = list(itertools.product(*reach))
     row = None
     for b in range(0, len(jobs), batch_size):
         chunk = jobs[b:b + batch_size]
@@ -185,9 +203,11 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
             release_pages(image)
         tiles = np.empty((len(chunk),) + tshape + (n_in,), np.float32)
         for k, idx in enumerate(chunk):
-            window = tuple(slice(ax[0][i], min(ax[0][i] + t, n))
-                           for ax, i, t, n in zip(axes, idx, tshape, shape))
-            tile = _pad_to(image[window], tshape, pad_mode)
+            window = tuple(slice(ax[0][i] - o, min(ax[0][i] + t, n) - o)
+                           for ax, i, t, n, o in zip(axes, idx, tshape, shape, origin))
+            if any(w.start < 0 or w.stop > m for w, m in zip(window, image.shape)):
+                raise ValueError("image: the window does not hold every tile reaching region")
+            tile = _pad_to(np.asarray(image[window]), tshape, pad_mode)
             if mode == "patch":
                 tile = normalize(tile, normalization["low"], normalization["high"])
             elif mode == "image":
@@ -202,21 +222,54 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
             raise ValueError(f"predict_fn returned shape {pred.shape}, expected "
                              f"{(len(chunk),) + tshape + (channels,)}")
         for k, idx in enumerate(chunk):
-            lo = [ax[0][i] for ax, i in zip(axes, idx)]
-            hi = [min(a + t, n) for a, t, n in zip(lo, tshape, shape)]
+            starts = [ax[0][i] for ax, i in zip(axes, idx)]
+            lo = [max(a, r.start) for a, r in zip(starts, region)]
+            hi = [min(a + t, n, r.stop) for a, t, n, r in zip(starts, tshape, shape, region)]
             if any(h <= a for a, h in zip(lo, hi)):
                 continue  # a tile wholly in the padding
             w = 1.0
-            for d, ((_, weights, total), i, a, h) in enumerate(zip(axes, idx, lo, hi)):
-                ramp = weights[i][:h - a] / total[a:h]
+            for d, ((_, weights, total), i, a, h, s0) in enumerate(zip(axes, idx, lo, hi,
+                                                                        starts)):
+                ramp = weights[i][a - s0:h - s0] / total[a:h]
                 w = w * ramp.reshape((-1,) + (1,) * (nd - 1 - d))
-            crop = tuple(slice(0, h - a) for a, h in zip(lo, hi))
-            out[tuple(slice(a, h) for a, h in zip(lo, hi))] += \
+            crop = tuple(slice(a - s0, h - s0) for a, h, s0 in zip(lo, hi, starts))
+            out[tuple(slice(a - r.start, h - r.start) for a, h, r in zip(lo, hi, region))] += \
                 pred[k][crop] * np.asarray(w)[..., None].astype(np.float32)
         if progress is not None:
             progress(min(b + batch_size, len(jobs)), len(jobs))
     release_pages(image)
     return out
+
+
+def normalization_limits(image, normalization):
+    """The values :func:`predict_tiled` normalises every tile with: the intensities at the
+    ``low`` and ``high`` percentiles (mode "image") or the mean and SD (mode "standardize"),
+    of an even subsample of at most about 4 million values (exact enough; bounded memory and
+    reads for a huge or memory-mapped image); None for mode "patch"."""
+    mode = normalization["mode"]
+    if mode == "image":
+        step = max(1, int((image.size / 4e6) ** (1 / image.ndim)))
+        return tuple(np.percentile(np.asarray(image[(slice(None, None, step),) * image.ndim]),
+                                   [normalization["low"], normalization["high"]]))
+    if mode == "standardize":
+        return intensity_stats(image)
+    return None
+
+
+def region_window(shape, region, *, tile_size, halo, divisor=None):
+    """The part of an image of ``shape`` that :func:`predict_tiled` reads to compute
+    ``region`` of its map (the tiles reaching the region), as a tuple of slices."""
+    nd = len(shape)
+    tiles_max = _per_axis(tile_size, nd, "tile_size")
+    halos = _per_axis(halo, nd, "halo")
+    tshape = tiles_max if divisor is None else tuple(
+        fit_tile(n, t, h, divisor) for n, t, h in zip(shape, tiles_max, halos))
+    window = []
+    for n, t, h, r in zip(shape, tshape, halos, region):
+        starts = blend_weights(max(n, t), t, h)[0]
+        used = [a for a in starts if a < r.stop and min(a + t, n) > r.start]
+        window.append(slice(min(used), min(max(used) + t, n)))
+    return tuple(window)
 
 
 def patch_starts(length, size, overlap):

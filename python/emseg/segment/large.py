@@ -1,0 +1,206 @@
+"""The segmentation pipeline (:func:`emseg.segment.segment`) on an image larger than memory,
+chunk by chunk, with the whole-image run's result.
+
+:func:`plan_large` reads what every chunk shares from the whole image once (the data bar,
+the normalisation values, the shapes); :func:`segment_chunk` then segments one chunk of the
+image (any array that slices: a memory-mapped or zarr-backed TIFF, an OME-Zarr level, a
+Dask array) and keeps the objects whose first pixel it holds (:mod:`emseg.segment.chunked`).
+Every step computes a region exactly as the whole-image run computes it there: rescaling
+(:func:`~emseg.segment.scaling.rescaled_region`), tiled prediction (the same tiles,
+:func:`~emseg.segment.tiling.predict_tiled` with ``region``) and post-processing (local to
+each cluster of touching objects, which must fit in the margin). Pure NumPy: the caller reads
+the image and writes the results (:mod:`emseg.workflows.large`).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validate import check_square_pixel_size
+from .chunked import ChunkResult, chunk_block, owned_pieces, paint_pieces
+from .databar import detect_databar
+from .pipeline import _settings
+from .postprocess import postprocess as run_chain
+from .scaling import intensity_stats, rescale_factor, rescaled_region, source_indices
+from .tiling import predict_tiled, region_window
+
+__all__ = ["LargePlan", "plan_large", "segment_chunk"]
+
+
+@dataclass
+class LargePlan:
+    """What every chunk of one image shares (from :func:`plan_large`).
+
+    Attributes
+    ----------
+    image_shape : (int, int)
+    work_shape : (int, int)
+        The rows above the data bar.
+    small_shape : (int, int)
+        ``work_shape`` at the model's pixel size.
+    pixel_size : (float, float)
+    databar_row : int or None
+    limits : tuple or None
+        The normalisation values of the whole rescaled image.
+    settings : dict
+        The model's settings (``_settings``: classes, tiles, threshold, post-processing).
+    """
+
+    image_shape: tuple
+    work_shape: tuple
+    small_shape: tuple
+    pixel_size: tuple
+    databar_row: object
+    limits: object
+    settings: dict
+
+    @property
+    def identity(self):
+        """No rescaling: the image is at the model's pixel size."""
+        return self.small_shape == self.work_shape
+
+
+def _small_shape(work_shape, factor):
+    # as rescale(): a factor within 0.1 % of 1 leaves the image as it is
+    if abs(factor - 1) < 1e-3:
+        return tuple(work_shape)
+    return tuple(max(1, int(round(n * factor))) for n in work_shape)
+
+
+def plan_large(image, meta, *, pixel_size, keep_databar=False, threshold=None,
+               postprocess=None):
+    """Read what the chunks of ``image`` share: the data bar (from the bottom rows), the
+    shapes, and the normalisation values of the whole rescaled image (from an even
+    subsample, read row by row).
+
+    Parameters
+    ----------
+    image : (M, N) array-like
+        Anything that slices like NumPy; read in parts only.
+    meta : dict
+        The model's ``model.yaml``.
+    pixel_size : float or (float, float)
+        nm per pixel (square pixels).
+    keep_databar, threshold, postprocess
+        As :func:`emseg.segment.segment`.
+
+    Returns
+    -------
+    LargePlan
+    """
+    if len(getattr(image, "shape", ())) != 2:
+        raise ValueError(f"image must be 2D (rows, columns), got shape "
+                         f"{getattr(image, 'shape', None)}")
+    pw, ph = check_square_pixel_size(pixel_size)
+    s = _settings(meta, threshold, postprocess)
+    rows, cols = (int(n) for n in image.shape)
+    bar = None
+    if not keep_databar:
+        # the bar is looked for in the bottom 35 % only: read just those rows
+        top = max(0, int(rows * 0.65) - 2)
+        bar = detect_databar(np.asarray(image[top:]), height=rows)
+    work_shape = (rows if bar is None else bar, cols)
+    small_shape = _small_shape(work_shape, rescale_factor(pw, s["model_px"]))
+    limits = _limits(image, work_shape, small_shape, s["norm"])
+    return LargePlan((rows, cols), work_shape, small_shape, (pw, ph), bar, limits, s)
+
+
+def _limits(image, work_shape, small_shape, norm):
+    """:func:`normalization_limits` of the whole rescaled image, computed from the rows of
+    its subsample alone (each rescaled row exactly as the whole rescale gives it)."""
+    if norm["mode"] == "patch":
+        return None
+    size = small_shape[0] * small_shape[1]
+    step = max(1, int((size / 4e6) ** 0.5))
+    rows = []
+    for r in range(0, small_shape[0], step):
+        region = (slice(r, r + 1), slice(0, small_shape[1]))
+        if small_shape == tuple(work_shape):
+            row = np.asarray(image[r:r + 1])
+        else:
+            row = rescaled_region(image, small_shape, region, order=1, in_shape=work_shape)
+        rows.append(row[:, ::step])
+    sample = np.concatenate(rows)
+    # the subsample whole-image prediction takes (normalization_limits), row by row
+    if norm["mode"] == "image":
+        return tuple(np.percentile(sample, [norm["low"], norm["high"]]))
+    return intensity_stats(sample, max_samples=np.inf)
+
+
+def _small_region(plan, block):
+    """The part of the rescaled image that the block's labels and probabilities come from."""
+    out = []
+    for r, n_in, n_out in zip(block, plan.small_shape, plan.work_shape):
+        if plan.identity:
+            out.append(r)
+            continue
+        i0, i1, _ = source_indices(n_in, n_out, r.start, r.stop, 1)
+        n0, _, _ = source_indices(n_in, n_out, r.start, r.stop, 0)
+        out.append(slice(int(min(i0.min(), n0.min())), int(max(i1.max(), n0.max())) + 1))
+    return tuple(out)
+
+
+def segment_chunk(image, predict_fn, meta, plan, core, *, margin, batch_size=4,
+                  measure=True):
+    """Segment one chunk of a large image and keep the objects whose first pixel it holds.
+
+    Parameters
+    ----------
+    image : (M, N) array-like
+        The whole image (read in parts only).
+    predict_fn : callable
+        The network on batches of tiles.
+    meta : dict
+        The model's ``model.yaml``.
+    plan : LargePlan
+        :func:`plan_large` of ``image``.
+    core : tuple of slices
+        The chunk, within ``plan.work_shape`` (:func:`emseg.segment.chunked.chunk_cores`).
+    margin : int
+        Context on each side, in the image's pixels: larger than the largest cluster of
+        touching objects.
+    batch_size : int, optional
+    measure : bool, optional
+        Measure the kept objects (ImageJ's columns, positions in the whole image).
+
+    Returns
+    -------
+    (ChunkResult, ndarray of float32)
+        The kept objects (and their table) and the foreground probability of the core.
+    """
+    s = plan.settings
+    block = chunk_block(core, plan.work_shape, margin)
+    small = _small_region(plan, block)
+    window = region_window(plan.small_shape, small, tile_size=s["tile"], halo=s["halo"],
+                           divisor=s["divisor"])
+    if plan.identity:
+        pixels = np.asarray(image[window])
+    else:
+        pixels = rescaled_region(image, plan.small_shape, window, order=1,
+                                 in_shape=plan.work_shape)
+    maps = predict_tiled(pixels, predict_fn, tile_size=s["tile"], halo=s["halo"],
+                         channels=len(s["classes"]), normalization=s["norm"],
+                         batch_size=batch_size, divisor=s["divisor"], region=small,
+                         full_shape=plan.small_shape, origin=[w.start for w in window],
+                         limits=plan.limits)
+    origin = [r.start for r in small]
+
+    def back(labels):
+        return rescaled_region(labels, plan.work_shape, block, order=0,
+                               in_shape=plan.small_shape, origin=origin)
+    boundary = (maps[..., s["classes"].index("boundary")] if "boundary" in s["classes"]
+                else None)
+    edges = tuple((r.start == 0, r.stop == n) for r, n in zip(small, plan.small_shape))
+    labels = run_chain(maps[..., 0], s["model_px"], s["options"], threshold=s["threshold"],
+                       boundary=boundary, resize=back, edges=edges)
+    prob = np.clip(rescaled_region(maps[..., 0], plan.work_shape, core, order=1,
+                                   in_shape=plan.small_shape, origin=origin), 0, 1)
+    pieces = owned_pieces(labels, block, core, plan.work_shape)
+    table = None
+    if measure:
+        from ..measure import measure as measure_labels
+
+        kept = paint_pieces(pieces, np.arange(1, len(pieces) + 1), block)
+        table = measure_labels(kept, np.asarray(image[block]), pixel_size=plan.pixel_size,
+                               origin=[b.start for b in block], image_shape=plan.image_shape)
+    return ChunkResult(core, pieces, table), prob.astype(np.float32)

@@ -1,0 +1,78 @@
+"""The segmentation pipeline chunk by chunk equals the whole-image run: labels, probabilities
+and measurements, with particles straddling the chunk borders, with and without rescaling,
+with a data bar."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from emseg.measure import measure
+from emseg.segment import segment
+from emseg.segment.chunked import chunk_cores, chunk_table, number_pieces, paint_pieces, \
+    raster_order
+from emseg.segment.large import plan_large, segment_chunk
+from emseg.synthetic import particle_labels, render_micrograph
+
+CHUNK, MARGIN = 96, 64
+
+
+def scene(shape, seed, databar=0):
+    """A micrograph whose particles sit on the chunk grid's lines, plus a data bar."""
+    rng = np.random.default_rng(seed)
+    lab = particle_labels(shape, 25, radius=(5, 10), seed=seed)
+    rr, cc = np.indices(shape)
+    n = lab.max()
+    for r in range(CHUNK, shape[0], CHUNK):
+        for c in range(20, shape[1], 60):
+            disc = (np.hypot(rr - r, cc - c) < rng.uniform(5, 9)) & (lab == 0)
+            n += 1
+            lab[disc] = n
+    for c in range(CHUNK, shape[1], CHUNK):
+        for r in range(30, shape[0], 70):
+            disc = (np.hypot(rr - r, cc - c) < rng.uniform(5, 9)) & (lab == 0)
+            n += 1
+            lab[disc] = n
+    image = render_micrograph(lab, seed=seed)
+    if databar:
+        bar = np.full((databar, shape[1]), 20, image.dtype)
+        bar[databar // 3: databar // 3 + 4, 10:shape[1] // 3] = 230      # the scale bar
+        image = np.concatenate([image, bar])
+    return image
+
+
+def chunked(image, predictor, pixel_size):
+    plan = plan_large(image, predictor.meta, pixel_size=pixel_size)
+    results, probs = [], np.zeros(plan.image_shape, np.float32)
+    for core in chunk_cores(plan.work_shape, CHUNK):
+        res, prob = segment_chunk(image, predictor, predictor.meta, plan, core, margin=MARGIN)
+        results.append(res)
+        probs[core] = prob
+    numbers = number_pieces([r.pieces for r in results])
+    labels = paint_pieces([p for r in results for p in r.pieces], np.concatenate(numbers),
+                          tuple(slice(0, n) for n in plan.image_shape))
+    return plan, labels, probs, chunk_table(results, numbers)
+
+
+@pytest.mark.parametrize("pixel_size,databar", [(5.0, 0), (4.3, 40)])
+def test_chunks_equal_the_whole_image(tiny_model, pixel_size, databar):
+    from emseg.models.saved import load_predictor
+
+    predictor = load_predictor(tiny_model.path)
+    image = scene((290, 330), seed=4, databar=databar)
+    whole = segment(image, predictor, predictor.meta, pixel_size=pixel_size)
+    plan, labels, prob, table = chunked(image, predictor, pixel_size)
+    assert plan.identity == (pixel_size == 5.0)
+    assert plan.databar_row == whole.databar_row == (290 if databar else None)
+    expected = raster_order(whole.labels)
+    assert expected.max() >= 20
+    # the particles cut by chunk borders are there, one label each
+    from scipy import ndimage as ndi
+    cut = sum(1 for box in ndi.find_objects(expected)
+              if any(s.start // CHUNK != (s.stop - 1) // CHUNK for s in box))
+    assert cut >= 8
+    np.testing.assert_array_equal(labels, expected)
+    # the network's float sums depend on which tiles share a batch (oneDNN): the maps agree to
+    # float32 rounding; labels and measurements are identical
+    np.testing.assert_allclose(prob, whole.probability, rtol=0, atol=1e-6)
+    pd.testing.assert_frame_equal(table, measure(expected, image, pixel_size=pixel_size),
+                                  check_exact=True)
