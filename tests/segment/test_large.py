@@ -11,33 +11,9 @@ from emseg.segment import segment
 from emseg.segment.chunked import chunk_cores, chunk_table, number_pieces, paint_pieces, \
     raster_order
 from emseg.segment.large import plan_large, segment_chunk
-from emseg.synthetic import particle_labels, render_micrograph
+from conftest import CHUNK, chunk_scene as scene
 
-CHUNK, MARGIN = 96, 64
-
-
-def scene(shape, seed, databar=0):
-    """A micrograph whose particles sit on the chunk grid's lines, plus a data bar."""
-    rng = np.random.default_rng(seed)
-    lab = particle_labels(shape, 25, radius=(5, 10), seed=seed)
-    rr, cc = np.indices(shape)
-    n = lab.max()
-    for r in range(CHUNK, shape[0], CHUNK):
-        for c in range(20, shape[1], 60):
-            disc = (np.hypot(rr - r, cc - c) < rng.uniform(5, 9)) & (lab == 0)
-            n += 1
-            lab[disc] = n
-    for c in range(CHUNK, shape[1], CHUNK):
-        for r in range(30, shape[0], 70):
-            disc = (np.hypot(rr - r, cc - c) < rng.uniform(5, 9)) & (lab == 0)
-            n += 1
-            lab[disc] = n
-    image = render_micrograph(lab, seed=seed)
-    if databar:
-        bar = np.full((databar, shape[1]), 20, image.dtype)
-        bar[databar // 3: databar // 3 + 4, 10:shape[1] // 3] = 230      # the scale bar
-        image = np.concatenate([image, bar])
-    return image
+MARGIN = 64
 
 
 def chunked(image, predictor, pixel_size):

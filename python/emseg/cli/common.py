@@ -112,9 +112,12 @@ def dask_option(p):
                         "per core)")
 
 
-def run_batch(args, command, job, calls, *, unit="file", tiles=True):
+def run_batch(args, command, job, calls, *, unit="file", tiles=True, here=()):
     """Run a batch command's file jobs (serially, or on Dask with ``--dask``), print each
     file's lines as it finishes under a progress bar over the files.
+
+    ``here``: with ``--dask``, the calls run in this process with the client (see
+    :func:`emseg.workflows.run_jobs`).
 
     Returns
     -------
@@ -153,7 +156,7 @@ def run_batch(args, command, job, calls, *, unit="file", tiles=True):
     try:
         with context as client:
             outcomes = run_jobs(job if client is not None or not tiles else serial, calls,
-                                client=client, on_done=done)
+                                client=client, on_done=done, here=here)
     finally:
         bar.close()
     return outcomes, [o.error for o in outcomes if o.error is not None]

@@ -58,6 +58,14 @@ def add_parsers(sub):
     sg.add_argument("--pixel-size-from", metavar="FILE",
                     help="when an image has no calibration, use the pixel size EMSeg reads from "
                          "FILE (the original the image was copied from; Fiji passes it)")
+    sg.add_argument("--chunk-size", type=int, metavar="PX",
+                    help="segment 2D images in chunks of PX x PX pixels, read from disk in "
+                         "parts and written tile by tile (tiled BigTIFF): the same particles "
+                         "and measurements as the whole image, in bounded memory; default: "
+                         "images over 8192 x 8192 px, in chunks of 4096")
+    sg.add_argument("--chunk-margin", type=int, metavar="PX",
+                    help="context around each chunk (default 256 px): larger than the largest "
+                         "cluster of touching particles")
     dask_option(sg)
     sg.set_defaults(func=cmd_segment)
 
@@ -132,6 +140,10 @@ def _check_segment_options(args):
         raise UsageError(f"--threshold must be in [0, 1], got {args.threshold:g}")
     if args.batch_size is not None and args.batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
+    for value, option in ((getattr(args, "chunk_size", None), "--chunk-size"),
+                          (getattr(args, "chunk_margin", None), "--chunk-margin")):
+        if value is not None and not 16 <= value <= 10 ** 6:
+            raise UsageError(f"{option} must be 16 to 1000000 pixels, got {value}")
 
 
 def cmd_segment(args):
@@ -173,10 +185,24 @@ def cmd_segment(args):
     options = dict(classifier=classifier, min_score=args.min_score, pixel_size=args.pixel_size,
                    pixel_size_from=args.pixel_size_from, threshold=args.threshold,
                    keep_databar=args.keep_databar, batch_size=args.batch_size, mask=args.mask,
-                   refine=not args.no_refine, volume_format=args.volume_format)
+                   refine=not args.no_refine, volume_format=args.volume_format,
+                   chunk_size=args.chunk_size, margin=args.chunk_margin)
     calls = [((path, out, named), dict(options, stem=stem)) for path, stem in zip(images, stems)]
-    failures = run_batch(args, "segment", segment_to_folder, calls, unit="image")[1]
+    # with --dask, an image segmented in chunks is run here and its chunks are the tasks
+    here = [i for i, path in enumerate(images) if args.dask and _chunked(path, args)]
+    failures = run_batch(args, "segment", segment_to_folder, calls, unit="image",
+                         here=here)[1]
     return finish("segment", failures, len(images), "image(s)")
+
+
+def _chunked(path, args):
+    from ..workflows.batch import is_large
+    from ..workflows.segment import volume_input
+
+    try:
+        return not volume_input(path) and (args.chunk_size is not None or is_large(path))
+    except (ValueError, OSError):
+        return False             # an unreadable file: its task reports it
 
 
 def _load_classifier(name):

@@ -160,22 +160,31 @@ def _read_tiff(path):
     with tifffile.TiffFile(path) as tif:
         series = tif.series[0]
         data = series.asarray()
-        meta = {"format": "tiff", "axes": series.axes, "shape": data.shape, "dtype": str(data.dtype)}
-        size, spacing = None, None
-        for source, reader, z_reader, flag in _SOURCES:
-            if getattr(tif, flag):
-                size = reader(tif)
-                if size is not None:
-                    meta["pixel_size_source"] = source
-                    spacing = z_reader(tif) if z_reader else None
-                    break
-        if size is None:
-            size = _tag_calibration(tif.pages[0])
-            if size is not None:
-                meta["pixel_size_source"] = "TIFF resolution tags"
-        if size is not None and spacing is not None and z_slices(series.axes, data.shape) > 1:
-            meta["voxel_size"] = (spacing, size[1], size[0])
+        size, meta = tiff_calibration(tif)
         return data, size, meta
+
+
+def tiff_calibration(tif):
+    """``(pixel size, metadata)`` of an open ``tifffile.TiffFile``'s first series, as
+    :func:`read_tiff` gives them, without reading its pixels."""
+    series = tif.series[0]
+    meta = {"format": "tiff", "axes": series.axes, "shape": tuple(series.shape),
+            "dtype": str(series.dtype)}
+    size, spacing = None, None
+    for source, reader, z_reader, flag in _SOURCES:
+        if getattr(tif, flag):
+            size = reader(tif)
+            if size is not None:
+                meta["pixel_size_source"] = source
+                spacing = z_reader(tif) if z_reader else None
+                break
+    if size is None:
+        size = _tag_calibration(tif.pages[0])
+        if size is not None:
+            meta["pixel_size_source"] = "TIFF resolution tags"
+    if size is not None and spacing is not None and z_slices(series.axes, series.shape) > 1:
+        meta["voxel_size"] = (spacing, size[1], size[0])
+    return size, meta
 
 
 def _calibration(pixel_size, unit):

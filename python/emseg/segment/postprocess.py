@@ -388,8 +388,8 @@ def postprocess(prob, pixel_size, options, *, threshold=0.5, boundary=None, outp
 
 
 def _renumber(labels):
-    values = np.unique(labels)
-    values = values[values > 0]
-    lut = np.zeros(int(labels.max()) + 1, np.int32)
-    lut[values] = np.arange(1, values.size + 1, dtype=np.int32)
-    return lut[labels]
+    # 1..n in raster order of each object's first pixel: ImageJ's particle analyzer's order,
+    # and that of chunked segmentation (emseg.segment.chunked)
+    from .chunked import raster_order
+
+    return raster_order(labels).astype(np.int32)

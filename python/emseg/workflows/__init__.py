@@ -9,7 +9,7 @@ against each other), :mod:`~.training`
 holds what they share (checked loading, bundled samples, pairing by name).
 :mod:`~.batch` turns one input file into its written result files (the jobs of ``emseg
 segment``, ``filter`` and ``measure``) and :mod:`~.cluster` runs such jobs one after the
-other or as Dask tasks.
+other or as Dask tasks; :mod:`~.large` segments an image larger than memory in chunks.
 """
 
 from .batch import FileOutcome, filter_to_folder, measure_to_folder, segment_to_folder
@@ -23,6 +23,7 @@ from .files import (ROLE_SUFFIXES, example_files, expand_folders, file_calibrati
                     load_labels, pair_files, pair_key, sample_files)
 from .filter import FilterResult, filter_array, filter_file
 from .info import FileInfo, file_info
+from .large import segment_large_file
 from .measure import MeasureResult, combine_tables, measure_file
 from .segment import (SegmentResult, VolumeResult, load_volume, segment_array, segment_file,
                       segment_volume_array, segment_volume_file, volume_input)
@@ -44,4 +45,5 @@ __all__ = ["load_labels", "load_image", "file_calibration", "example_files", "sa
            "class_evaluation_tables", "ClassResult", "segment_classes_array",
            "segment_classes_file", "class_output_paths", "write_class_outputs",
            "parse_class_map", "apply_class_map", "FileOutcome", "segment_to_folder",
-           "filter_to_folder", "measure_to_folder", "dask_client", "run_jobs"]
+           "filter_to_folder", "measure_to_folder", "dask_client", "run_jobs",
+           "segment_large_file"]

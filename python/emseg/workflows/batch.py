@@ -10,6 +10,8 @@ outcome's ``error``, so that a batch reports it and goes on.
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .. import io as _io
 from .files import file_part, file_stem
 
@@ -60,13 +62,12 @@ def write_segmentation(res, paths):
     _io.write_table(paths["table"], res.table)
 
 
-def _report(res, paths, report, name):
+def _report(table, paths, report, name):
     """Draw the histograms of the model's reported measurements and return their summary
     lines (objects cut by the image border left out: their size is not theirs)."""
     from ..measure import summarize
     from ..plot import size_histogram
 
-    table = res.table
     if "Border" in table.columns:
         table = table[~table["Border"].astype(bool)]
     summary = summarize(table, list(report))
@@ -119,7 +120,7 @@ def _default_model(volume):
 def segment_to_folder(path, output, model=None, *, stem=None, classifier=None, min_score=None,
                       pixel_size=None, pixel_size_from=None, threshold=None, keep_databar=False,
                       batch_size=None, mask=None, refine=True, volume_format="mrc",
-                      progress=None):
+                      chunk_size=None, margin=None, client=None, progress=None):
     """Segment one image or tomogram with a model and write its files into ``output``.
 
     Parameters
@@ -139,8 +140,15 @@ def segment_to_folder(path, output, model=None, *, stem=None, classifier=None, m
         voxel size (both equal).
     pixel_size_from, threshold, keep_databar, batch_size, mask, refine, volume_format
         As ``emseg segment``'s options.
+    chunk_size, margin : int, optional
+        A 2D particle image is segmented in chunks of ``chunk_size`` pixels with ``margin``
+        pixels of context (:func:`~emseg.workflows.large.segment_large_file`: the same
+        result, bounded memory, tiled BigTIFF outputs); by default an image of more than
+        :data:`~emseg.workflows.large.LARGE_PIXELS` pixels is.
+    client : distributed.Client, optional
+        Run such an image's chunks as Dask tasks.
     progress : callable(done, total), optional
-        Called as tiles or blocks are predicted.
+        Called as tiles, blocks or chunks are predicted.
 
     Returns
     -------
@@ -159,6 +167,9 @@ def segment_to_folder(path, output, model=None, *, stem=None, classifier=None, m
             raise ValueError(f"model {predictor.info.name!r} segments "
                              f"{'2D images' if volume else 'volumes'}; {path} is a "
                              f"{'volume' if volume else '2D image'}")
+        if chunk_size is not None and (volume or predictor.meta.get("task") == "semantic"):
+            raise ValueError(f"{path}: chunked segmentation (--chunk-size) is for 2D images "
+                             "with a particle model")
         if volume:
             _segment_volume(path, output, stem, predictor, outcome, classifier=classifier,
                             pixel_size=pixel_size, mask=mask, threshold=threshold,
@@ -169,6 +180,13 @@ def segment_to_folder(path, output, model=None, *, stem=None, classifier=None, m
                              pixel_size=pixel_size, keep_databar=keep_databar,
                              batch_size=batch_size or 4, progress=progress,
                              pixel_size_from=pixel_size_from)
+        elif chunk_size is not None or is_large(path):
+            _segment_large(path, output, stem, predictor, outcome, mask=mask,
+                           classifier=classifier, pixel_size=pixel_size,
+                           pixel_size_from=pixel_size_from, threshold=threshold,
+                           keep_databar=keep_databar, batch_size=batch_size or 4,
+                           chunk_size=chunk_size, margin=margin, client=client,
+                           progress=progress)
         else:
             _segment_particles(path, output, stem, predictor, outcome, mask=mask,
                                classifier=classifier, min_score=min_score, pixel_size=pixel_size,
@@ -260,7 +278,7 @@ def _segment_particles(path, output, stem, predictor, outcome, *, mask, classifi
                          f"{', '.join(p.name for p in paths.values())}")
     outcome.written = list(paths.values())
     if report:
-        outcome.lines += _report(res, paths, report, path.name)
+        outcome.lines += _report(res.table, paths, report, path.name)
     if filtered is not None:
         fpaths = filter_output_paths(output, stem)
         write_filtered(filtered, fpaths, path.name)
@@ -268,6 +286,43 @@ def _segment_particles(path, output, stem, predictor, outcome, *, mask, classifi
         outcome.lines += filter_report(str(path), filtered.table, classifier)
         outcome.lines.append(f"  -> {fpaths['labels'].name}, {fpaths['table'].name}, "
                              f"{fpaths['overlay'].name}")
+
+
+def is_large(path):
+    """Whether a 2D image file has more than :data:`~emseg.workflows.large.LARGE_PIXELS`
+    pixels (from its header when it is a TIFF): segmented in chunks by default."""
+    from .large import LARGE_PIXELS
+
+    shape, _ = _io.image_shape(path)
+    return len([n for n in shape if n > 1]) == 2 and int(np.prod(shape)) > LARGE_PIXELS
+
+
+def _segment_large(path, output, stem, predictor, outcome, *, mask, classifier, chunk_size,
+                   margin, **options):
+    from ..io import describe_size
+    from ..models.config import report_columns
+    from .large import DEFAULT_CHUNK, DEFAULT_MARGIN, segment_large_file
+
+    if mask is not None:
+        raise ValueError(f"{path}: --mask applies to volumes, not 2D images")
+    if classifier is not None:
+        raise ValueError(f"{path}: --classifier does not filter images segmented in chunks "
+                         "yet; run emseg filter on the results")
+    res = segment_large_file(path, predictor, output, stem=stem,
+                             chunk_size=chunk_size or DEFAULT_CHUNK,
+                             margin=margin or DEFAULT_MARGIN, **options)
+    paths, plan = res["paths"], res["plan"]
+    bar_note = (f", data bar from row {plan.databar_row} excluded"
+                if plan.databar_row is not None else "")
+    outcome.lines.append(
+        f"{path}: {res['count']} particles (pixel size "
+        f"{describe_size(plan.pixel_size, res['pixel_size_source'])}{bar_note}; "
+        f"{res['chunks']} chunks of {res['chunk']} px) -> "
+        f"{', '.join(p.name for p in paths.values())}")
+    outcome.written = list(paths.values())
+    report = report_columns(predictor.meta)
+    if report:
+        outcome.lines += _report(res["table"], paths, report, path.name)
 
 
 def filter_to_folder(image_path, labels_path, output, classifier=None, *, stem=None,

@@ -65,7 +65,7 @@ def dask_client(address=None, *, workers=None, memory_limit="auto"):
             cluster.close()
 
 
-def run_jobs(job, calls, *, client=None, on_done=None):
+def run_jobs(job, calls, *, client=None, on_done=None, here=()):
     """Run ``job(*args, **kwargs)`` for every ``(args, kwargs)`` of ``calls``.
 
     Parameters
@@ -77,6 +77,9 @@ def run_jobs(job, calls, *, client=None, on_done=None):
         Run the calls as Dask tasks there; None runs them here, in order.
     on_done : callable(index, outcome), optional
         Called as each call finishes (in the order they finish with a client).
+    here : collection of int, optional
+        With a client, the calls to run in this process instead, given ``client=client``
+        (a large image whose chunks are the Dask tasks), while the others run on the workers.
 
     Returns
     -------
@@ -103,8 +106,11 @@ def run_jobs(job, calls, *, client=None, on_done=None):
     from .batch import FileOutcome
 
     futures = {client.submit(job, *args, pure=False, **kwargs): i
-               for i, (args, kwargs) in enumerate(calls)}
+               for i, (args, kwargs) in enumerate(calls) if i not in here}
     try:
+        for i in sorted(here):
+            args, kwargs = calls[i]
+            done(i, job(*args, client=client, **kwargs))
         for future in as_completed(futures):
             i = futures[future]
             try:

@@ -1,0 +1,150 @@
+"""Images larger than memory: read in parts, written tile by tile.
+
+- :func:`open_lazy_image`: a 2D image on disk that slices like a NumPy array and reads only
+  what is sliced: an uncompressed TIFF memory-mapped, a compressed or tiled TIFF through
+  tifffile's zarr store (zarr), any other format read whole;
+- :func:`write_tiled_tiff`: a tiled BigTIFF written from an iterator of tiles (never the
+  whole image in memory), with the calibration Fiji and EMSeg read back.
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .._memory import release_pages
+from .errors import ImageReadError
+from .files import atomic_write
+
+__all__ = ["LazyImage", "open_lazy_image", "write_tiled_tiff", "TILE"]
+
+#: The tile side of the tiled TIFFs EMSeg writes.
+TILE = 512
+
+
+class LazyImage:
+    """A 2D image on disk, read in parts (see :func:`open_lazy_image`).
+
+    Slicing (``image[rows, cols]``) returns an ndarray of those pixels only. ``shape``,
+    ``dtype``, ``ndim``, ``size``, ``pixel_size`` (nm, (width, height) or None) and
+    ``metadata`` are there without reading pixels. Close it (or use ``with``) when done.
+    """
+
+    def __init__(self, array, pixel_size, metadata, handle=None):
+        self._array = array
+        self._handle = handle
+        self.pixel_size = pixel_size
+        self.metadata = metadata
+        self.shape = tuple(int(n) for n in array.shape)
+        self.dtype = np.dtype(array.dtype)
+        self.ndim = len(self.shape)
+        self.size = int(np.prod(self.shape))
+
+    def __getitem__(self, key):
+        return np.asarray(self._array[key])
+
+    def release(self):
+        """Hand back the memory pages a memory-mapped file keeps after reads."""
+        release_pages(self._array) if isinstance(self._array, np.ndarray) else None
+
+    def close(self):
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return f"LazyImage({self.metadata.get('path')!r}, shape={self.shape}, dtype={self.dtype})"
+
+
+def open_lazy_image(path):
+    """Open a 2D image for reading in parts.
+
+    Parameters
+    ----------
+    path : path-like
+        A TIFF (plain, ImageJ, OME, tiled, compressed, BigTIFF) is read lazily; other formats
+        (:func:`emseg.io.read_image`) are read whole.
+
+    Returns
+    -------
+    LazyImage
+
+    Raises
+    ------
+    ImageReadError
+        When the file is missing, unreadable, or not one 2D image.
+    """
+    from .images import read_image
+    from .tiff import TIFF_SUFFIXES, tiff_calibration
+
+    path = Path(os.fspath(path))
+    if not path.is_file():
+        raise ImageReadError(f"{path}: no such file")
+    if path.suffix.lower() not in TIFF_SUFFIXES:
+        data, size, meta = read_image(path)
+        image = LazyImage(data, size, meta)
+    else:
+        import tifffile
+
+        try:
+            tif = tifffile.TiffFile(path)
+        except Exception as exc:
+            raise ImageReadError(f"{path}: not a readable TIFF ({exc.__class__.__name__}: "
+                                 f"{exc})") from None
+        try:
+            series = tif.series[0]
+            size, meta = tiff_calibration(tif)
+            meta["path"] = str(path)
+            if series.dataoffset is not None and not series.is_multifile:
+                # contiguous and uncompressed: a memory map is the cheapest reader
+                array = np.squeeze(tifffile.memmap(path, series=0, mode="r"))
+            else:
+                import zarr
+                array = zarr.open(series.aszarr(level=0), mode="r")
+            image = LazyImage(array, size, meta, handle=tif)
+        except Exception as exc:
+            tif.close()
+            raise ImageReadError(f"{path}: not a readable TIFF ({exc.__class__.__name__}: "
+                                 f"{exc})") from None
+    if image.ndim != 2:
+        image.close()
+        raise ImageReadError(f"{path}: one 2D image is needed, got shape {image.shape}")
+    return image
+
+
+def write_tiled_tiff(path, tiles, shape, dtype, pixel_size=None, *, tile=TILE, unit="nm"):
+    """Write a 2D image from its tiles as a tiled, compressed BigTIFF (atomically).
+
+    Parameters
+    ----------
+    path : path-like
+    tiles : iterable of ndarray
+        The tiles in row-major order of a grid of ``tile`` x ``tile`` (edge tiles smaller).
+    shape : (int, int)
+    dtype : numpy dtype
+    pixel_size : (float, float), optional
+        Width and height in ``unit``: ImageJ-style description and resolution tags (what
+        Fiji's Bio-Formats and :func:`emseg.io.read_image` read back).
+    tile : int
+        Multiple of 16.
+    """
+    import tifffile
+
+    if tile % 16 or tile < 16:
+        raise ValueError(f"tile must be a multiple of 16, got {tile}")
+    shape = tuple(int(n) for n in shape)
+    kwargs, desc = {}, "ImageJ=1.53t\n"
+    if pixel_size is not None:
+        pw, ph = pixel_size
+        kwargs["resolution"] = (1.0 / pw, 1.0 / ph)
+        desc += f"unit={unit}\n"
+    return atomic_write(path, lambda tmp: tifffile.imwrite(
+        tmp, data=iter(tiles), shape=shape, dtype=np.dtype(dtype), tile=(tile, tile),
+        bigtiff=True, compression="zlib", photometric="minisblack", metadata=None,
+        description=desc, **kwargs))
