@@ -1,4 +1,12 @@
-"""Scale: a batch of micrographs segmented serially and as Dask tasks, side by side.
+"""Scale: large mosaics in chunks (memory, time per pixel), and a batch of micrographs
+segmented serially and as Dask tasks, side by side.
+
+``mosaic``: synthetic SEM mosaics (``--mosaic-sizes``, default 2048 to 20000 px square, 8-bit,
+7 nm/px, written as tiled TIFFs without ever being whole in memory) segmented with the
+default model by ``emseg segment --chunk-size 4096``, each in a fresh process: peak resident
+memory (the goal: below 3 GiB at 20000^2) and time, megapixels per second and how time grows
+with the pixel count (linear: the same MP/s at every size). The peer, in the same run: the
+whole-image path (``--chunk-size`` not given) on the sizes it can hold.
 
 ``batch``: ``--images`` synthetic SEM micrographs (``--size`` px square, calibrated) through
 the default model with the job behind ``emseg segment`` (:func:`emseg.workflows.
@@ -34,6 +42,80 @@ def make_images(folder, n, size):
         write_image(path, render_micrograph(lab, seed=i), 7.0)
         paths.append(path)
     return paths
+
+
+def write_mosaic(path, size, block=2048, pixel_size=7.0):
+    """A ``size`` x ``size`` 8-bit SEM mosaic of rendered particle scenes (``block`` px each),
+    written as a tiled TIFF one band of blocks at a time."""
+    import numpy as np
+
+    from emseg.io import TILE, write_tiled_tiff
+    from emseg.synthetic import particle_labels, render_micrograph
+
+    def tiles():
+        for top in range(0, size, block):
+            rows = min(block, size - top)
+            band = np.empty((rows, size), np.uint8)
+            for left in range(0, size, block):
+                cols = min(block, size - left)
+                seed = 7919 * top + left
+                lab = particle_labels((rows, cols), max(4, rows * cols // 6000), radius=(6, 14),
+                                      seed=seed)
+                band[:, left:left + cols] = render_micrograph(lab, seed=seed)
+            for r in range(0, rows, TILE):
+                for c in range(0, size, TILE):
+                    yield band[r:r + TILE, c:c + TILE]
+    write_tiled_tiff(path, tiles(), (size, size), np.uint8, (pixel_size, pixel_size))
+
+
+_RUN = ("import resource, sys, time; from emseg.cli import main; t = time.perf_counter(); "
+        "rc = main(sys.argv[1:]); print('RESULT', rc, time.perf_counter() - t, "
+        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+
+
+def _segment(args_list):
+    """``emseg segment`` in a fresh process: (exit code, seconds, peak RSS in GiB)."""
+    import subprocess
+
+    r = subprocess.run([sys.executable, "-c", _RUN, "segment", *map(str, args_list)],
+                       capture_output=True, text=True)
+    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT")]
+    if not line:
+        raise SystemExit(f"scale_bench: emseg segment failed: {r.stderr[-2000:]}")
+    _, rc, seconds, kib = line[-1].split()
+    if int(rc) != 0:
+        raise SystemExit(f"scale_bench: emseg segment failed: {r.stderr[-2000:]}")
+    return float(seconds), int(kib) / 2 ** 20
+
+
+def mosaic(args):
+    work = Path(tempfile.mkdtemp(prefix="emseg-mosaic-"))
+    try:
+        print(f"mosaic: synthetic 8-bit SEM mosaics, 7 nm/px, default model, chunks of "
+              f"{args.chunk} px, {os.cpu_count()} cores; each run in a fresh process")
+        rates = []
+        for size in args.mosaic_sizes:
+            path = work / f"mosaic{size}.tif"
+            write_mosaic(path, size)
+            out = work / f"out{size}"
+            seconds, gib = _segment([path, "-o", out, "--chunk-size", args.chunk])
+            mp = size * size / 1e6
+            rates.append(mp / seconds)
+            print(f"  {size}x{size} ({mp:.0f} MP) in chunks: {seconds:.1f} s, "
+                  f"{mp / seconds:.2f} MP/s, peak RSS {gib:.2f} GiB")
+            if size <= args.whole_max:
+                seconds_w, gib_w = _segment([path, "-o", work / f"whole{size}"])
+                same = ((out / f"mosaic{size}_results.csv").read_bytes()
+                        == (work / f"whole{size}" / f"mosaic{size}_results.csv").read_bytes())
+                print(f"    whole image (the peer): {seconds_w:.1f} s, peak RSS {gib_w:.2f} GiB;"
+                      f" chunked/whole time {seconds / seconds_w:.2f}x, memory "
+                      f"{gib / gib_w:.2f}x; identical tables: {'yes' if same else 'NO'}")
+            shutil.rmtree(out, ignore_errors=True)
+            path.unlink()
+        print(f"  time per pixel, largest vs smallest: {rates[0] / rates[-1]:.2f}x "
+              "(1.00x = linear in pixels)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def batch(args):
@@ -81,11 +163,22 @@ def main(argv=None):
     p.add_argument("--size", type=int, default=1024)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--model", default=None, help="model (default: the default SEM model)")
-    p.add_argument("--quick", action="store_true", help="4 images of 256 px (a smoke test)")
+    p.add_argument("--part", choices=("mosaic", "batch", "all"), default="all")
+    p.add_argument("--mosaic-sizes", type=lambda t: [int(v) for v in t.split(",")],
+                   default=[2048, 4096, 8192, 20000])
+    p.add_argument("--chunk", type=int, default=4096, help="chunk side (px)")
+    p.add_argument("--whole-max", type=int, default=8192,
+                   help="largest mosaic also segmented whole (the peer)")
+    p.add_argument("--quick", action="store_true",
+                   help="mosaics of 512 and 1024 px in chunks of 256, 4 batch images of 256 px "
+                        "(a smoke test)")
     args = p.parse_args(argv)
     if args.quick:
         args.images, args.size = 4, 256
-    return batch(args)
+        args.mosaic_sizes, args.chunk, args.whole_max = [512, 1024], 256, 1024
+    if args.part in ("mosaic", "all"):
+        mosaic(args)
+    return batch(args) if args.part in ("batch", "all") else 0
 
 
 if __name__ == "__main__":

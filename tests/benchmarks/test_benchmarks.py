@@ -281,8 +281,19 @@ def test_em_multiclass_table_pools_the_folds_done(tmp_path):
 
 
 def test_scale_bench_batch_compares_serial_and_dask():
-    r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "scale_bench.py"), "--quick"],
-                       capture_output=True, text=True, timeout=900)
+    r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "scale_bench.py"), "--quick",
+                        "--part", "batch"], capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "batch: 4 images of 256x256 px" in r.stdout
     assert "dask/serial throughput:" in r.stdout and "identical CSVs: yes (4 files)" in r.stdout
+
+
+def test_scale_bench_mosaic_reports_memory_and_identical_tables():
+    r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "scale_bench.py"), "--quick",
+                        "--part", "mosaic"], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    lines = [line for line in r.stdout.splitlines() if "in chunks:" in line]
+    assert [line.split()[0] for line in lines] == ["512x512", "1024x1024"]
+    assert all("peak RSS" in line and "MP/s" in line for line in lines)
+    assert r.stdout.count("identical tables: yes") == 2
+    assert "time per pixel, largest vs smallest" in r.stdout
