@@ -156,3 +156,36 @@ def test_thin_volume_is_padded_per_tile_not_copied():
     tracemalloc.stop()
     np.testing.assert_allclose(out[..., 0], vol, atol=1e-6)
     assert peak < 1.3 * out_bytes, peak / out_bytes   # a padded copy would add 2.7x the output
+
+
+@pytest.mark.parametrize("shape,tile,halo", [((150, 230), 64, 8), ((40, 70, 90), 32, 4)])
+def test_a_region_of_the_map_equals_the_whole_maps(shape, tile, halo):
+    from emseg.segment.tiling import normalization_limits, region_window
+
+    rng = np.random.default_rng(3)
+    x = rng.random(shape).astype(np.float32) * 100
+
+    def fn(batch):
+        return np.tanh(batch * 2 - 1)
+    norm = {"mode": "image", "low": 1, "high": 99}
+    whole = predict_tiled(x, fn, tile_size=tile, halo=halo, channels=1, normalization=norm,
+                          batch_size=3, divisor=16)
+    region = tuple(slice(n // 3, n // 3 + n // 2) for n in shape)
+    np.testing.assert_array_equal(
+        predict_tiled(x, fn, tile_size=tile, halo=halo, channels=1, normalization=norm,
+                      batch_size=3, divisor=16, region=region), whole[region])
+    window = region_window(shape, region, tile_size=tile, halo=halo, divisor=16)
+    assert all(w.start <= r.start and w.stop >= r.stop for w, r in zip(window, region))
+    limits = normalization_limits(x, norm)
+    part = predict_tiled(x[window], fn, tile_size=tile, halo=halo, channels=1,
+                         normalization=norm, batch_size=3, divisor=16, region=region,
+                         full_shape=shape, origin=[w.start for w in window], limits=limits)
+    np.testing.assert_array_equal(part, whole[region])
+    with pytest.raises(ValueError, match="needs the whole image's normalisation"):
+        predict_tiled(x[window], fn, tile_size=tile, halo=halo, channels=1, normalization=norm,
+                      region=region, full_shape=shape, origin=[w.start for w in window])
+    with pytest.raises(ValueError, match="window does not hold every tile"):
+        predict_tiled(x[window][1:], fn, tile_size=tile, halo=halo, channels=1,
+                      normalization=norm, divisor=16, region=region, full_shape=shape,
+                      origin=[w.start + 1 if i == 0 else w.start for i, w in enumerate(window)],
+                      limits=limits)

@@ -112,14 +112,25 @@ def _limits(image, work_shape, small_shape, norm):
         return None
     size = small_shape[0] * small_shape[1]
     step = max(1, int((size / 4e6) ** 0.5))
+    wanted = list(range(0, small_shape[0], step))
     rows = []
-    for r in range(0, small_shape[0], step):
-        region = (slice(r, r + 1), slice(0, small_shape[1]))
+    band = 512                          # rows of the rescaled image per read of the source
+    for a in range(0, len(wanted), max(1, band // step)):
+        group = wanted[a:a + max(1, band // step)]
         if small_shape == tuple(work_shape):
-            row = np.asarray(image[r:r + 1])
-        else:
-            row = rescaled_region(image, small_shape, region, order=1, in_shape=work_shape)
-        rows.append(row[:, ::step])
+            block = np.asarray(image[group[0]:group[-1] + 1])
+            rows.append(block[::step, ::step])
+            continue
+        # the source rows these rescaled rows read, once; then each row from memory
+        i0, _, _ = source_indices(work_shape[0], small_shape[0], group[0], group[0] + 1, 1)
+        _, i1, _ = source_indices(work_shape[0], small_shape[0], group[-1], group[-1] + 1, 1)
+        lo, hi = int(i0[0]), int(i1[-1]) + 1
+        block = np.asarray(image[lo:hi])
+        for r in group:
+            region = (slice(r, r + 1), slice(0, small_shape[1]))
+            row = rescaled_region(block, small_shape, region, order=1, in_shape=work_shape,
+                                  origin=(lo, 0))
+            rows.append(row[:, ::step])
     sample = np.concatenate(rows)
     # the subsample whole-image prediction takes (normalization_limits), row by row
     if norm["mode"] == "image":

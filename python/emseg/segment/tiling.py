@@ -201,7 +201,10 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
             # a memory-mapped input: the rows of tiles already done need not stay resident
             row = chunk[0][0]
             release_pages(image)
-        tiles = np.empty((len(chunk),) + tshape + (n_in,), np.float32)
+        # always full batches (the last tile repeated): a network's float sums depend on the
+        # batch size (oneDNN), so every tile then gets the same values in the whole map and in
+        # any region of it
+        tiles = np.empty((batch_size,) + tshape + (n_in,), np.float32)
         for k, idx in enumerate(chunk):
             window = tuple(slice(ax[0][i] - o, min(ax[0][i] + t, n) - o)
                            for ax, i, t, n, o in zip(axes, idx, tshape, shape, origin))
@@ -217,10 +220,11 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
             tiles[k, ..., 0] = tile
             if extra is not None:
                 tiles[k, ..., 1:] = _pad_to(extra[window], tshape, pad_mode)
+        tiles[len(chunk):] = tiles[len(chunk) - 1]
         pred = np.asarray(predict_fn(tiles), np.float32)
-        if pred.shape != (len(chunk),) + tshape + (channels,):
+        if pred.shape != (batch_size,) + tshape + (channels,):
             raise ValueError(f"predict_fn returned shape {pred.shape}, expected "
-                             f"{(len(chunk),) + tshape + (channels,)}")
+                             f"{(batch_size,) + tshape + (channels,)}")
         for k, idx in enumerate(chunk):
             starts = [ax[0][i] for ax, i in zip(axes, idx)]
             lo = [max(a, r.start) for a, r in zip(starts, region)]
