@@ -296,4 +296,5 @@ def test_scale_bench_mosaic_reports_memory_and_identical_tables():
     assert [line.split()[0] for line in lines] == ["512x512", "1024x1024"]
     assert all("peak RSS" in line and "MP/s" in line for line in lines)
     assert r.stdout.count("identical tables: yes") == 2
-    assert "time per pixel, largest vs smallest" in r.stdout
+    assert "time per pixel after start-up, largest vs smallest" in r.stdout
+    assert "start-up (a 256x256 image)" in r.stdout

@@ -62,7 +62,7 @@ def distance_watershed(mask, *, h=1.0, connectivity=4, boundary=None):
     2
     """
     from scipy import ndimage as ndi
-    from skimage.morphology import local_maxima
+    from skimage.morphology import local_maxima, reconstruction
     from skimage.segmentation import watershed
 
     mask = check_2d_array(mask, "mask") != 0
@@ -78,18 +78,32 @@ def distance_watershed(mask, *, h=1.0, connectivity=4, boundary=None):
         dist = ndi.distance_transform_edt(mask & ~boundary)
     else:
         dist = ndi.distance_transform_edt(mask)
-    # Extended maxima: the regional maxima of the map with every dome shaved
-    # by h (reconstruction of dist - h under dist). Unlike skimage's h_maxima,
-    # two equal peaks joined by a shallow neck give one seed, not two.
-    shaved = _shave(dist, mask, h) if h > 0 else dist
-    # maxima over all 8 neighbours: with 4 only, every pixel of a diagonal
-    # ridge would count as a maximum
-    peaks = local_maxima(shaved, connectivity=2)
-    seeds, n = ndi.label(peaks & mask, structure=np.ones((3, 3), bool))
-    labels = watershed(-dist, seeds, mask=mask, connectivity=1 if connectivity == 4 else 2)
-    rest, _ = ndi.label(mask & (labels == 0), structure=structure)
-    labels[rest > 0] = rest[rest > 0] + n
-    return labels.astype(np.int32)
+    comps, _ = ndi.label(mask, structure=np.ones((3, 3), bool))
+    labels = np.zeros(mask.shape, np.int32)
+    n = 0
+    for i, box in enumerate(ndi.find_objects(comps), start=1):
+        # One connected component at a time, in its bounding box: the watershed's queue then
+        # holds this component's seeds alone, so how it breaks ties (equal distances) does not
+        # depend on the rest of the image, and a chunk of a large image gets the objects the
+        # whole image gets (emseg.segment.chunked).
+        own = comps[box] == i
+        d = np.where(own, dist[box], 0.0)
+        # Extended maxima: the regional maxima of the map with every dome shaved by h
+        # (reconstruction of d - h under d). Unlike skimage's h_maxima, two equal peaks
+        # joined by a shallow neck give one seed, not two.
+        shaved = reconstruction(d - h, d, method="dilation") if h > 0 else d
+        # maxima over all 8 neighbours: with 4 only, every pixel of a diagonal ridge would
+        # count as a maximum
+        seeds, k = ndi.label(local_maxima(shaved, connectivity=2) & own,
+                             structure=np.ones((3, 3), bool))
+        sub = (watershed(-d, seeds, mask=own, connectivity=1 if connectivity == 4 else 2)
+               if k else np.zeros(own.shape, np.int32))
+        # pixels no seed reaches (a component without a seed, or cut off at 4-connectivity)
+        rest, r = ndi.label(own & (sub == 0), structure=structure)
+        sub = np.where(rest > 0, rest + k, sub)
+        labels[box][own] = sub[own] + n
+        n += k + r
+    return labels
 
 
 def remove_small_objects(labels, min_area):
@@ -117,23 +131,6 @@ def remove_small_objects(labels, min_area):
     small[0] = False
     out = labels.copy()
     out[small[labels]] = 0
-    return out
-
-
-def _shave(dist, mask, h):
-    """Reconstruction by dilation of ``dist - h`` under ``dist``, one connected
-    component at a time: the same result as on the whole image (components do
-    not interact), without sorting every background pixel."""
-    from scipy import ndimage as ndi
-    from skimage.morphology import reconstruction
-
-    comps, _ = ndi.label(mask, structure=np.ones((3, 3), bool))
-    out = np.zeros_like(dist)
-    for i, sl in enumerate(ndi.find_objects(comps), start=1):
-        own = comps[sl] == i
-        sub = np.where(own, dist[sl], 0.0)
-        rec = reconstruction(sub - h, sub, method="dilation")
-        out[sl][own] = rec[own]
     return out
 
 
