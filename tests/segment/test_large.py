@@ -10,7 +10,7 @@ from emseg.measure import measure
 from emseg.segment import segment
 from emseg.segment.chunked import chunk_cores, chunk_table, number_pieces, paint_pieces, \
     raster_order
-from emseg.segment.large import plan_large, segment_chunk
+from emseg.segment.large import plan_large, predict_map, segment_chunk
 from conftest import CHUNK, chunk_scene as scene
 
 MARGIN = 64
@@ -18,9 +18,19 @@ MARGIN = 64
 
 def chunked(image, predictor, pixel_size):
     plan = plan_large(image, predictor.meta, pixel_size=pixel_size)
+    maps = np.full(plan.small_shape + (len(plan.settings["classes"]),), np.nan, np.float32)
+    bands = []
+
+    def write(rows, band):
+        bands.append(rows)
+        maps[rows] = band
+    predict_map(image, predictor, plan, write)
+    # the map comes in bands, top to bottom, covering every row once
+    assert bands[0].start == 0 and bands[-1].stop == plan.small_shape[0] and len(bands) > 1
+    assert all(a.stop == b.start for a, b in zip(bands, bands[1:]))
     results, probs = [], np.zeros(plan.image_shape, np.float32)
     for core in chunk_cores(plan.work_shape, CHUNK):
-        res, prob = segment_chunk(image, predictor, predictor.meta, plan, core, margin=MARGIN)
+        res, prob = segment_chunk(image, maps, predictor.meta, plan, core, margin=MARGIN)
         results.append(res)
         probs[core] = prob
     numbers = number_pieces([r.pieces for r in results])

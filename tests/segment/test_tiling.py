@@ -189,3 +189,20 @@ def test_a_region_of_the_map_equals_the_whole_maps(shape, tile, halo):
                       normalization=norm, divisor=16, region=region, full_shape=shape,
                       origin=[w.start + 1 if i == 0 else w.start for i, w in enumerate(window)],
                       limits=limits)
+
+
+@pytest.mark.parametrize("shape,tile,halo", [((300, 230), 64, 8), ((70, 40, 50), 32, 4),
+                                             ((40, 90), 64, 8)])
+def test_predict_rows_hands_out_the_whole_map_band_by_band(shape, tile, halo):
+    from emseg.segment.tiling import predict_rows
+
+    x = np.random.default_rng(4).random(shape).astype(np.float32)
+    norm = {"mode": "image", "low": 1, "high": 99}
+    limits = tuple(np.percentile(x, [1, 99]))
+    whole = predict_tiled(x, lambda b: np.tanh(b * 2 - 1), tile_size=tile, halo=halo,
+                          channels=1, normalization=norm, batch_size=3, limits=limits)
+    bands = list(predict_rows(x, lambda b: np.tanh(b * 2 - 1), tile_size=tile, halo=halo,
+                              channels=1, normalization=norm, batch_size=3, limits=limits))
+    assert bands[0][0].start == 0 and bands[-1][0].stop == shape[0]
+    assert all(a[0].stop == b[0].start for a, b in zip(bands, bands[1:]))
+    np.testing.assert_array_equal(np.concatenate([b for _, b in bands]), whole)

@@ -2,14 +2,15 @@
 chunk by chunk, with the whole-image run's result.
 
 :func:`plan_large` reads what every chunk shares from the whole image once (the data bar,
-the normalisation values, the shapes); :func:`segment_chunk` then segments one chunk of the
-image (any array that slices: a memory-mapped or zarr-backed TIFF, an OME-Zarr level, a
-Dask array) and keeps the objects whose first pixel it holds (:mod:`emseg.segment.chunked`).
-Every step computes a region exactly as the whole-image run computes it there: rescaling
-(:func:`~emseg.segment.scaling.rescaled_region`), tiled prediction (the same tiles,
-:func:`~emseg.segment.tiling.predict_tiled` with ``region``) and post-processing (local to
-each cluster of touching objects, which must fit in the margin). Pure NumPy: the caller reads
-the image and writes the results (:mod:`emseg.workflows.large`).
+the normalisation values, the shapes). :func:`predict_map` runs the network over the whole
+image a row of tiles at a time (each tile once, exactly the whole-image run's map, handed
+out in bands for the caller to store); :func:`segment_chunk` then post-processes one chunk of
+that map and keeps the objects whose first pixel it holds (:mod:`emseg.segment.chunked`).
+The image is any array that slices (a memory-mapped or zarr-backed TIFF, an OME-Zarr level,
+a Dask array). Every step computes a region exactly as the whole-image run computes it
+there: rescaling (:func:`~emseg.segment.scaling.rescaled_region`), tiled prediction and
+post-processing (local to each cluster of touching objects, which must fit in the margin).
+Pure NumPy: the caller reads the image and writes the results (:mod:`emseg.workflows.large`).
 """
 
 from dataclasses import dataclass
@@ -22,9 +23,9 @@ from .databar import detect_databar
 from .pipeline import _settings
 from .postprocess import postprocess as run_chain
 from .scaling import intensity_stats, rescale_factor, rescaled_region, source_indices
-from .tiling import predict_tiled, region_window
+from .tiling import predict_rows
 
-__all__ = ["LargePlan", "plan_large", "segment_chunk"]
+__all__ = ["LargePlan", "plan_large", "predict_map", "segment_chunk", "RescaledView"]
 
 
 @dataclass
@@ -151,16 +152,64 @@ def _small_region(plan, block):
     return tuple(out)
 
 
-def segment_chunk(image, predict_fn, meta, plan, core, *, margin, batch_size=4,
-                  measure=True):
-    """Segment one chunk of a large image and keep the objects whose first pixel it holds.
+class RescaledView:
+    """The image at the model's pixel size, computed where it is sliced (each pixel exactly as
+    the whole-image rescale gives it): what :func:`predict_map` tiles."""
+
+    def __init__(self, image, plan):
+        self._image, self._plan = image, plan
+        self.shape = plan.small_shape
+        self.ndim = 2
+        self.size = self.shape[0] * self.shape[1]
+        self.dtype = np.dtype(image.dtype)
+
+    def __getitem__(self, key):
+        if not (isinstance(key, tuple) and len(key) == 2 and
+                all(isinstance(k, slice) and k.step in (None, 1) for k in key)):
+            raise TypeError("RescaledView: slice it with two contiguous slices")
+        region = tuple(slice(*k.indices(n)[:2]) for k, n in zip(key, self.shape))
+        if any(r.stop <= r.start for r in region):
+            return np.zeros(tuple(max(0, r.stop - r.start) for r in region), self.dtype)
+        if self._plan.identity:
+            return np.asarray(self._image[region])
+        return rescaled_region(self._image, self.shape, region, order=1,
+                               in_shape=self._plan.work_shape)
+
+
+def predict_map(image, predict_fn, plan, write, *, batch_size=4, progress=None):
+    """The network's map of the whole image at the model's pixel size, handed to
+    ``write(rows, band)`` a band of rows at a time: exactly the whole-image run's map (the
+    same tiles, batches, normalisation and sums), each tile predicted once, two rows of tiles
+    in memory.
 
     Parameters
     ----------
     image : (M, N) array-like
-        The whole image (read in parts only).
     predict_fn : callable
-        The network on batches of tiles.
+    plan : LargePlan
+    write : callable(slice, ndarray)
+        Stores rows ``rows`` of the map (``(rows, small columns, classes)`` float32).
+    """
+    s = plan.settings
+    # the view covers the rows above the data bar only, as the whole-image run's rescale
+    for rows, band in predict_rows(RescaledView(image, plan), predict_fn, tile_size=s["tile"], halo=s["halo"],
+                                   channels=len(s["classes"]), normalization=s["norm"],
+                                   batch_size=batch_size, divisor=s["divisor"],
+                                   limits=plan.limits, progress=progress):
+        write(rows, band)
+
+
+def segment_chunk(image, maps, meta, plan, core, *, margin, measure=True):
+    """Post-process one chunk of a large image's map and keep the objects whose first pixel
+    it holds.
+
+    Parameters
+    ----------
+    image : (M, N) array-like
+        The whole image (read in parts only): the intensities of the measurements.
+    maps : array-like
+        The whole map at the model's pixel size (:func:`predict_map`'s bands, in a zarr
+        array or any array that slices): ``plan.small_shape + (classes,)``.
     meta : dict
         The model's ``model.yaml``.
     plan : LargePlan
@@ -170,7 +219,6 @@ def segment_chunk(image, predict_fn, meta, plan, core, *, margin, batch_size=4,
     margin : int
         Context on each side, in the image's pixels: larger than the largest cluster of
         touching objects.
-    batch_size : int, optional
     measure : bool, optional
         Measure the kept objects (ImageJ's columns, positions in the whole image).
 
@@ -182,29 +230,18 @@ def segment_chunk(image, predict_fn, meta, plan, core, *, margin, batch_size=4,
     s = plan.settings
     block = chunk_block(core, plan.work_shape, margin)
     small = _small_region(plan, block)
-    window = region_window(plan.small_shape, small, tile_size=s["tile"], halo=s["halo"],
-                           divisor=s["divisor"])
-    if plan.identity:
-        pixels = np.asarray(image[window])
-    else:
-        pixels = rescaled_region(image, plan.small_shape, window, order=1,
-                                 in_shape=plan.work_shape)
-    maps = predict_tiled(pixels, predict_fn, tile_size=s["tile"], halo=s["halo"],
-                         channels=len(s["classes"]), normalization=s["norm"],
-                         batch_size=batch_size, divisor=s["divisor"], region=small,
-                         full_shape=plan.small_shape, origin=[w.start for w in window],
-                         limits=plan.limits)
+    prob_maps = np.asarray(maps[small + (slice(None),)], np.float32)
     origin = [r.start for r in small]
 
     def back(labels):
         return rescaled_region(labels, plan.work_shape, block, order=0,
                                in_shape=plan.small_shape, origin=origin)
-    boundary = (maps[..., s["classes"].index("boundary")] if "boundary" in s["classes"]
+    boundary = (prob_maps[..., s["classes"].index("boundary")] if "boundary" in s["classes"]
                 else None)
     edges = tuple((r.start == 0, r.stop == n) for r, n in zip(small, plan.small_shape))
-    labels = run_chain(maps[..., 0], s["model_px"], s["options"], threshold=s["threshold"],
-                       boundary=boundary, resize=back, edges=edges)
-    prob = np.clip(rescaled_region(maps[..., 0], plan.work_shape, core, order=1,
+    labels = run_chain(prob_maps[..., 0], s["model_px"], s["options"],
+                       threshold=s["threshold"], boundary=boundary, resize=back, edges=edges)
+    prob = np.clip(rescaled_region(prob_maps[..., 0], plan.work_shape, core, order=1,
                                    in_shape=plan.small_shape, origin=origin), 0, 1)
     pieces = owned_pieces(labels, block, core, plan.work_shape)
     table = None

@@ -19,7 +19,8 @@ from .._memory import release_pages
 from .._validate import check_nd_array
 from .scaling import intensity_stats, normalize, standardize
 
-__all__ = ["blend_weights", "fit_tile", "patch_starts", "predict_tiled", "normalization_limits",
+__all__ = ["blend_weights", "fit_tile", "patch_starts", "predict_tiled", "predict_rows",
+           "normalization_limits",
            "region_window"]
 
 
@@ -123,8 +124,10 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
     multichannel : bool, optional
         ``image`` has a last axis of input channels.
     region : tuple of slices, optional
-        Compute only this part of the map (of the whole image), with exactly the values the
-        whole map has there: the same tiles, blended the same way (chunked segmentation).
+        Compute only this part of the map (of the whole image) from the tiles that reach it,
+        blended as in the whole map. The values are the whole map's, except that a network's
+        float sums may depend on how many tiles share a call (oneDNN): the last bits can
+        differ unless ``batch_size`` is 1 (:func:`predict_rows` gives the whole map exactly).
     full_shape, origin : tuple of int, optional
         ``image`` is the window at ``origin`` of an image of ``full_shape``: it must hold
         every tile that reaches ``region`` (see :func:`region_window`).
@@ -137,7 +140,29 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
     (M, N, channels) or (P, M, N, channels) ndarray of float32
         The map (of ``region`` when given).
     """
-    image, extra = np.asarray(image), None
+    tiling, region, jobs = _prepare(image, predict_fn, tile_size, halo, channels,
+                                    normalization, batch_size, divisor, multichannel, region,
+                                    full_shape, origin, limits)
+    out = np.zeros(tuple(r.stop - r.start for r in region) + (channels,), np.float32)
+    for done, idx, pred in tiling.predictions(jobs):
+        tiling.add(out, region, idx, pred)
+        if progress is not None and done:
+            progress(done, len(jobs))
+    release_pages(image)
+    return out
+
+
+def _lazy(image):
+    """An array-like read in parts (a memory map is an ndarray; a zarr array, a Dask array or
+    a rescaling view is not): not converted to an ndarray whole."""
+    return not isinstance(image, np.ndarray) and hasattr(image, "shape") and \
+        hasattr(image, "ndim") and hasattr(image, "__getitem__")
+
+
+def _prepare(image, predict_fn, tile_size, halo, channels, normalization, batch_size, divisor,
+             multichannel, region, full_shape, origin, limits):
+    """Check :func:`predict_tiled`'s arguments; the tiling, the region and its tiles."""
+    image, extra = (image if _lazy(image) and not multichannel else np.asarray(image)), None
     if multichannel:
         if image.ndim not in (3, 4) or image.shape[-1] < 1:
             raise ValueError(f"image must be (rows, columns, channels) or (planes, rows, columns, "
@@ -145,9 +170,11 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
         if image.shape[-1] > 1:
             extra = np.asarray(image[..., 1:], np.float32)
         image = image[..., 0]
-    image = check_nd_array(image, "image", ndims=(2, 3), allow_bool=False)
+    if not _lazy(image):
+        image = check_nd_array(image, "image", ndims=(2, 3), allow_bool=False)
+    elif image.ndim not in (2, 3):
+        raise ValueError(f"image must be 2D or 3D, got shape {image.shape}")
     nd = image.ndim
-    n_in = 1 if extra is None else 1 + extra.shape[-1]
     for v, n in ((channels, "channels"), (batch_size, "batch_size")):
         if not isinstance(v, numbers.Integral) or v < 1:
             raise ValueError(f"{n} must be a positive integer, got {v!r}")
@@ -189,60 +216,113 @@ def predict_tiled(image, predict_fn, *, tile_size, halo, channels, normalization
     # at a time: a thin volume is never copied whole
     pad_mode = "reflect" if min(shape) > 1 else "edge"
     axes = [blend_weights(max(n, t), t, h) for n, t, h in zip(shape, tshape, halos)]
-    out = np.zeros(tuple(r.stop - r.start for r in region) + (channels,), np.float32)
     # the tiles that reach the region, in the whole map's order (the same sums per pixel)
     reach = [[i for i, a in enumerate(starts) if a < r.stop and min(a + t, n) > r.start]
              for (starts, _, _), r, t, n in zip(axes, region, tshape, shape)]
     jobs = list(itertools.product(*reach))
-    row = None
-    for b in range(0, len(jobs), batch_size):
-        chunk = jobs[b:b + batch_size]
-        if chunk[0][0] != row:
-            # a memory-mapped input: the rows of tiles already done need not stay resident
-            row = chunk[0][0]
-            release_pages(image)
-        # always full batches (the last tile repeated): a network's float sums depend on the
-        # batch size (oneDNN), so every tile then gets the same values in the whole map and in
-        # any region of it
-        tiles = np.empty((batch_size,) + tshape + (n_in,), np.float32)
-        for k, idx in enumerate(chunk):
-            window = tuple(slice(ax[0][i] - o, min(ax[0][i] + t, n) - o)
-                           for ax, i, t, n, o in zip(axes, idx, tshape, shape, origin))
-            if any(w.start < 0 or w.stop > m for w, m in zip(window, image.shape)):
-                raise ValueError("image: the window does not hold every tile reaching region")
-            tile = _pad_to(np.asarray(image[window]), tshape, pad_mode)
-            if mode == "patch":
-                tile = normalize(tile, normalization["low"], normalization["high"])
-            elif mode == "image":
-                tile = normalize(tile, limits=limits)
-            elif mode == "standardize":
-                tile = standardize(tile, stats=limits)
-            tiles[k, ..., 0] = tile
-            if extra is not None:
-                tiles[k, ..., 1:] = _pad_to(extra[window], tshape, pad_mode)
-        tiles[len(chunk):] = tiles[len(chunk) - 1]
-        pred = np.asarray(predict_fn(tiles), np.float32)
-        if pred.shape != (batch_size,) + tshape + (channels,):
-            raise ValueError(f"predict_fn returned shape {pred.shape}, expected "
-                             f"{(batch_size,) + tshape + (channels,)}")
-        for k, idx in enumerate(chunk):
-            starts = [ax[0][i] for ax, i in zip(axes, idx)]
-            lo = [max(a, r.start) for a, r in zip(starts, region)]
-            hi = [min(a + t, n, r.stop) for a, t, n, r in zip(starts, tshape, shape, region)]
-            if any(h <= a for a, h in zip(lo, hi)):
-                continue  # a tile wholly in the padding
-            w = 1.0
-            for d, ((_, weights, total), i, a, h, s0) in enumerate(zip(axes, idx, lo, hi,
-                                                                        starts)):
-                ramp = weights[i][a - s0:h - s0] / total[a:h]
-                w = w * ramp.reshape((-1,) + (1,) * (nd - 1 - d))
-            crop = tuple(slice(a - s0, h - s0) for a, h, s0 in zip(lo, hi, starts))
-            out[tuple(slice(a - r.start, h - r.start) for a, h, r in zip(lo, hi, region))] += \
-                pred[k][crop] * np.asarray(w)[..., None].astype(np.float32)
-        if progress is not None:
-            progress(min(b + batch_size, len(jobs)), len(jobs))
+    tiling = _Tiling(image, extra, predict_fn, axes, tshape, shape, origin, pad_mode, mode,
+                     normalization, limits, channels, batch_size)
+    return tiling, region, jobs
+
+
+def predict_rows(image, predict_fn, *, tile_size, halo, channels, normalization=None,
+                 batch_size=4, divisor=None, limits=None, progress=None):
+    """:func:`predict_tiled`'s map of a whole image or volume, a band of rows (planes) at a time.
+
+    Yields ``(rows, band)``: a slice along the first axis and the map there, as soon as no
+    later tile reaches those rows. The bands, in order, are exactly the whole map, bit for bit
+    (the same tiles, in the same network calls, summed in the same order); only two rows of
+    tiles are in memory, whatever the image size.
+    Arguments as :func:`predict_tiled` (``image`` may be any array that slices).
+    """
+    tiling, region, jobs = _prepare(image, predict_fn, tile_size, halo, channels,
+                                    normalization, batch_size, divisor, False, None, None, None,
+                                    limits)
+    starts = tiling.axes[0][0]
+    n, t = tiling.shape[0], tiling.tshape[0]
+    top = 0                               # the first row not handed out yet
+    buffer = np.zeros((min(n, 2 * t + 1),) + tiling.shape[1:] + (channels,), np.float32)
+    last = {row: max(k for k, idx in enumerate(jobs) if idx[0] == row) for row in
+            {idx[0] for idx in jobs}}
+    for k, (done, idx, pred) in enumerate(tiling.predictions(jobs)):
+        view = (slice(top, min(n, top + buffer.shape[0])),) + region[1:]
+        tiling.add(buffer, view, idx, pred)
+        if progress is not None and done:
+            progress(done, len(jobs))
+        if k == last[idx[0]]:
+            # every tile of this row is in: the rows above the next row of tiles are final
+            end = starts[idx[0] + 1] if idx[0] + 1 < len(starts) else n
+            end = min(end, n)
+            if end > top:
+                yield slice(top, end), buffer[:end - top].copy()
+                buffer[:buffer.shape[0] - (end - top)] = buffer[end - top:]
+                buffer[buffer.shape[0] - (end - top):] = 0
+                top = end
     release_pages(image)
-    return out
+
+
+class _Tiling:
+    """What :func:`predict_tiled` and :func:`predict_rows` share: the network on the tiles of
+    one layout, in batches, and each tile's blended share of the map."""
+
+    def __init__(self, image, extra, predict_fn, axes, tshape, shape, origin, pad_mode, mode,
+                 normalization, limits, channels, batch_size):
+        self.__dict__.update(image=image, extra=extra, predict_fn=predict_fn, axes=axes,
+                             tshape=tshape, shape=shape, origin=origin, pad_mode=pad_mode,
+                             mode=mode, normalization=normalization, limits=limits,
+                             channels=channels, batch_size=batch_size)
+
+    def predictions(self, jobs):
+        """``(jobs done after this batch or 0, tile index, prediction)`` in the jobs' order."""
+        image, tshape, bs = self.image, self.tshape, self.batch_size
+        n_in = 1 if self.extra is None else 1 + self.extra.shape[-1]
+        row = None
+        for b in range(0, len(jobs), bs):
+            chunk = jobs[b:b + bs]
+            if chunk[0][0] != row:
+                # a memory-mapped input: the rows of tiles already done need not stay resident
+                row = chunk[0][0]
+                release_pages(image)
+            tiles = np.empty((len(chunk),) + tshape + (n_in,), np.float32)
+            for k, idx in enumerate(chunk):
+                window = tuple(slice(ax[0][i] - o, min(ax[0][i] + t, n) - o) for ax, i, t, n, o
+                               in zip(self.axes, idx, tshape, self.shape, self.origin))
+                if any(w.start < 0 or w.stop > m for w, m in zip(window, image.shape)):
+                    raise ValueError("image: the window does not hold every tile reaching "
+                                     "region")
+                tile = _pad_to(np.asarray(image[window]), tshape, self.pad_mode)
+                if self.mode == "patch":
+                    tile = normalize(tile, self.normalization["low"], self.normalization["high"])
+                elif self.mode == "image":
+                    tile = normalize(tile, limits=self.limits)
+                elif self.mode == "standardize":
+                    tile = standardize(tile, stats=self.limits)
+                tiles[k, ..., 0] = tile
+                if self.extra is not None:
+                    tiles[k, ..., 1:] = _pad_to(self.extra[window], tshape, self.pad_mode)
+            pred = np.asarray(self.predict_fn(tiles), np.float32)
+            if pred.shape != (len(chunk),) + tshape + (self.channels,):
+                raise ValueError(f"predict_fn returned shape {pred.shape}, expected "
+                                 f"{(len(chunk),) + tshape + (self.channels,)}")
+            for k, idx in enumerate(chunk):
+                yield (min(b + bs, len(jobs)) if k == len(chunk) - 1 else 0), idx, pred[k]
+
+    def add(self, out, region, idx, pred):
+        """Add a tile's blended prediction to ``out``, the map of ``region``."""
+        nd = len(self.shape)
+        starts = [ax[0][i] for ax, i in zip(self.axes, idx)]
+        lo = [max(a, r.start) for a, r in zip(starts, region)]
+        hi = [min(a + t, n, r.stop) for a, t, n, r in zip(starts, self.tshape, self.shape, region)]
+        if any(h <= a for a, h in zip(lo, hi)):
+            return  # a tile wholly in the padding
+        w = 1.0
+        for d, ((_, weights, total), i, a, h, s0) in enumerate(zip(self.axes, idx, lo, hi,
+                                                                    starts)):
+            ramp = weights[i][a - s0:h - s0] / total[a:h]
+            w = w * ramp.reshape((-1,) + (1,) * (nd - 1 - d))
+        crop = tuple(slice(a - s0, h - s0) for a, h, s0 in zip(lo, hi, starts))
+        out[tuple(slice(a - r.start, h - r.start) for a, h, r in zip(lo, hi, region))] += \
+            pred[crop] * np.asarray(w)[..., None].astype(np.float32)
 
 
 def normalization_limits(image, normalization):

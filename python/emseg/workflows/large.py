@@ -5,6 +5,7 @@ tile by tile as tiled BigTIFFs, the objects measured once each.
 """
 
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -34,13 +35,15 @@ def _open(path):
     return _OPEN[key]
 
 
-def _chunk_task(source, predictor, plan, core, margin, batch_size):
+def _chunk_task(source, maps, meta, plan, core, margin):
     from ..segment.large import segment_chunk
 
     image = source if isinstance(source, _io.LazyImage) else _open(source)
+    if isinstance(maps, str):           # on a Dask worker: the map's zarr store by its path
+        import zarr
+        maps = zarr.open_array(maps, mode="r")
     try:
-        return segment_chunk(image, predictor, predictor.meta, plan, core, margin=margin,
-                             batch_size=batch_size)
+        return segment_chunk(image, maps, meta, plan, core, margin=margin)
     finally:
         image.release()
 
@@ -115,8 +118,7 @@ def segment_large_file(path, predictor, output=None, *, stem=None, pixel_size=No
 def _segment_large(image, path, predictor, output, *, stem, pixel_size, pixel_size_from,
                    threshold, keep_databar, batch_size, chunk, tile, margin, client, progress):
     from ..models.config import report_columns
-    from ..segment.chunked import chunk_table, number_pieces, paint_pieces
-    from ..segment.large import plan_large
+    from ..segment.large import plan_large, predict_map
     from .batch import segment_output_paths
     from .files import file_calibration, file_stem
 
@@ -131,14 +133,41 @@ def _segment_large(image, path, predictor, output, *, stem, pixel_size, pixel_si
     output = Path(output)
     stem = stem if stem is not None else file_stem(path)
     paths = segment_output_paths(output, stem, report_columns(predictor.meta))
+    output.mkdir(parents=True, exist_ok=True)
+    # the network's map at the model's pixel size, stored beside the outputs while the chunks
+    # are post-processed (a hidden zarr folder, removed at the end)
+    import tempfile
+
+    import zarr
+    scratch = Path(tempfile.mkdtemp(prefix=f".{stem}-", suffix=".emseg", dir=output))
+    try:
+        maps = zarr.open_array(str(scratch / "maps.zarr"), mode="w",
+                               shape=plan.small_shape + (len(plan.settings["classes"]),),
+                               chunks=(512, 512, len(plan.settings["classes"])),
+                               dtype=np.float32)
+
+        def write(rows, band):
+            maps[rows] = band
+        predict_map(image, predictor, plan, write, batch_size=batch_size, progress=progress)
+        return _chunks_to_files(image, path, maps, scratch / "maps.zarr", predictor, plan,
+                                paths, size, source, chunk=chunk, tile=tile, margin=margin,
+                                client=client, progress=progress)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _chunks_to_files(image, path, maps, maps_path, predictor, plan, paths, size, source, *,
+                     chunk, tile, margin, client, progress):
+    from ..segment.chunked import chunk_table, number_pieces, paint_pieces
+
     bands = list(_bands(plan, chunk))
     total = sum(len(c) for _, c in bands)
     results = []
 
     def run(cores):
-        # here the open image is read; a Dask worker opens the file itself
-        calls = [(path if client is not None else image, predictor, plan, core, margin,
-                  batch_size) for core in cores]
+        # here the open image and map are read; a Dask worker opens the files itself
+        calls = [(image, maps, predictor.meta, plan, core, margin) if client is None else
+                 (path, str(maps_path), predictor.meta, plan, core, margin) for core in cores]
         if client is None:
             return [_chunk_task(*c) for c in calls]
         futures = [client.submit(_chunk_task, *c, pure=False) for c in calls]
@@ -161,7 +190,6 @@ def _segment_large(image, path, predictor, output, *, stem, pixel_size, pixel_si
                 progress(done, total)
             yield from _tiles(prob, tile)
 
-    output.mkdir(parents=True, exist_ok=True)
     _io.write_tiled_tiff(paths["prob"], prob_tiles(), plan.image_shape, np.float32, size,
                          tile=tile)
     numbers = number_pieces([r.pieces for r in results])
