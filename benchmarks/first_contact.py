@@ -27,7 +27,9 @@ def first_line(cmd):
     first, noise = None, 0
     for line in p.stdout:
         s = line.strip()
-        if not s or "\x1b" in line or "\r" in line or re.search(r"(image|tile|it)/s", s):
+        # progress bars: "3.2tile/s", or "4.59s/tile" when slow
+        if not s or "\x1b" in line or "\r" in line or \
+                re.search(r"(image|tile|it)/s|s/(image|tile|it)", s):
             continue
         if NOISE.search(s):
             noise += 1

@@ -3,7 +3,7 @@ segmented serially and as Dask tasks, side by side.
 
 ``mosaic``: synthetic SEM mosaics (``--mosaic-sizes``, default 2048 to 20000 px square, 8-bit,
 7 nm/px, written as tiled TIFFs without ever being whole in memory) segmented with the
-default model by ``emseg segment --chunk-size 4096``, each in a fresh process: peak resident
+default model by ``emseg segment --chunk-size 2048``, each in a fresh process: peak resident
 memory (the goal: below 3 GiB at 20000^2) and time, megapixels per second and how time grows
 with the pixel count (linear: the same MP/s at every size). The peer, in the same run: the
 whole-image path (``--chunk-size`` not given) on the sizes it can hold.
@@ -172,7 +172,7 @@ def main(argv=None):
     p.add_argument("--part", choices=("mosaic", "batch", "all"), default="all")
     p.add_argument("--mosaic-sizes", type=lambda t: [int(v) for v in t.split(",")],
                    default=[2048, 4096, 8192, 20000])
-    p.add_argument("--chunk", type=int, default=4096, help="chunk side (px)")
+    p.add_argument("--chunk", type=int, default=2048, help="chunk side (px)")
     p.add_argument("--whole-max", type=int, default=8192,
                    help="largest mosaic also segmented whole (the peer)")
     p.add_argument("--quick", action="store_true",

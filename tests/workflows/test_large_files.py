@@ -33,8 +33,28 @@ def mosaic(tmp_path_factory):
     return folder, image
 
 
-def test_lazy_image_reads_parts_with_the_calibration(mosaic):
+def write_ome_zarr(path, image, pixel_size_um):
+    """An OME-Zarr image (NGFF 0.4, as bioformats2raw, napari and Fiji's exporters write
+    them): one level, axes in micrometres, a scale transform."""
+    import zarr
+
+    group = zarr.open_group(str(path), mode="w", zarr_format=2)
+    level = group.create_array("0", shape=image.shape, dtype=image.dtype, chunks=(64, 64))
+    level[:] = image
+    group.attrs["multiscales"] = [{
+        "version": "0.4", "name": "mosaic",
+        "axes": [{"name": n, "type": "space", "unit": "micrometer"} for n in "yx"],
+        "datasets": [{"path": "0", "coordinateTransformations": [
+            {"type": "scale", "scale": [pixel_size_um, pixel_size_um]}]}]}]
+
+
+def test_lazy_image_reads_parts_with_the_calibration(mosaic, tmp_path):
     folder, image = mosaic
+    write_ome_zarr(tmp_path / "m.ome.zarr", image, 0.0043)
+    with open_lazy_image(tmp_path / "m.ome.zarr") as lazy:
+        assert lazy.shape == image.shape and lazy.pixel_size == pytest.approx((4.3, 4.3))
+        assert lazy.metadata["pixel_size_source"] == "OME-Zarr scale"
+        np.testing.assert_array_equal(lazy[30:90, 100:170], image[30:90, 100:170])
     with open_lazy_image(folder / "plain.tif") as lazy:
         assert isinstance(lazy._array, np.memmap) and lazy.pixel_size == pytest.approx((4.3, 4.3))
         np.testing.assert_array_equal(lazy[100:150, 7:300], image[100:150, 7:300])
@@ -53,14 +73,16 @@ def test_chunked_cli_equals_the_whole_image_run(mosaic, tiny_model, tmp_path):
     whole = tmp_path / "whole"
     r = run("segment", folder / "plain.tif", "--model", tiny_model.path, "-o", whole)
     assert r.returncode == 0, r.stderr[-3000:]
-    for name, source, extra in (("chunks", "tiled.tif", []), ("dask", "plain.tif",
-                                                               ["--dask", "--dask-workers", "2"])):
+    write_ome_zarr(tmp_path / "mosaic.ome.zarr", read_image(folder / "plain.tif")[0], 0.0043)
+    for name, source, extra in (("chunks", "tiled.tif", []),
+                                ("dask", "plain.tif", ["--dask", "--dask-workers", "2"]),
+                                ("zarr", str(tmp_path / "mosaic.ome.zarr"), [])):
         out = tmp_path / name
         r = run("segment", folder / source, "--model", tiny_model.path, "-o", out,
                 "--chunk-size", "96", "--chunk-margin", "64", *extra)
         assert r.returncode == 0, r.stderr[-3000:]
         assert "16 chunks of 96 px" in r.stdout and "data bar from row 290" in r.stdout
-        stem = source[:-4]
+        stem = {"zarr": "mosaic"}.get(name, source[:-4])
         assert ((out / f"{stem}_results.csv").read_bytes()
                 == (whole / "plain_results.csv").read_bytes())
         labels = read_image(out / f"{stem}_labels.tif")[0]
@@ -83,7 +105,7 @@ def test_an_image_over_the_limit_is_chunked_by_default(mosaic, tiny_model, tmp_p
     done = []
     outcome = segment_to_folder(folder / "plain.tif", tmp_path, model, margin=64,
                                 progress=lambda d, t: done.append((d, t)))
-    assert outcome.error is None and "1 chunks of 4096 px" in outcome.lines[0]
+    assert outcome.error is None and "1 chunks of 2048 px" in outcome.lines[0]
     assert done[-1] == (1, 1)
     with tifffile.TiffFile(tmp_path / "plain_labels.tif") as tif:
         assert tif.pages[0].is_tiled

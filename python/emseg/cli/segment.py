@@ -62,7 +62,7 @@ def add_parsers(sub):
                     help="segment 2D images in chunks of PX x PX pixels, read from disk in "
                          "parts and written tile by tile (tiled BigTIFF): the same particles "
                          "and measurements as the whole image, in bounded memory; default: "
-                         "images over 8192 x 8192 px, in chunks of 4096")
+                         "images over 8192 x 8192 px, in chunks of 2048")
     sg.add_argument("--chunk-margin", type=int, metavar="PX",
                     help="context around each chunk (default 256 px): larger than the largest "
                          "cluster of touching particles")
@@ -220,8 +220,14 @@ def _check_filter_options(args):
 
     if args.min_score is not None and not 0 <= args.min_score <= 1:
         raise UsageError(f"--min-score must be in [0, 1], got {args.min_score:g}")
+    from ..measure import INTENSITY_COLUMNS, MEASUREMENT_COLUMNS
+
+    known = (*MEASUREMENT_COLUMNS, *INTENSITY_COLUMNS, "Score")
     for r in getattr(args, "ranges", ()):
-        parse_range(r)  # ValueError names the bad range
+        column = parse_range(r)[0]  # ValueError names the bad range
+        if column not in known:     # a usage error, before any file is read
+            raise UsageError(f"--range: no column {column!r} in the table (columns: "
+                             f"{', '.join(known)})")
 
 
 def cmd_filter(args):

@@ -25,7 +25,7 @@ from .calibration import (PLAUSIBLE_NM, UNIT_TO_NM, check_plausible, describe_si
                           resolve_pixel_size, unit_to_nm)
 from .files import (atomic_folder, atomic_write, read_table, read_text, read_yaml, write_png,
                     write_table, write_text, write_yaml)
-from .lazy import TILE, LazyImage, open_lazy_image, write_tiled_tiff
+from .lazy import TILE, LazyImage, is_zarr, open_lazy_image, write_tiled_tiff
 from .imod import IMOD_SUFFIXES, read_imod_points, write_imod_points
 from .images import IMAGE_SUFFIXES, ImageReadError, image_shape, read_image, read_volume
 from .microscope import MICROSCOPE_SUFFIXES, read_microscope
@@ -41,7 +41,7 @@ __all__ = ["read_image", "read_volume", "image_shape", "read_roi_masks", "ROI_SU
            "describe_size", "z_slices", "IMAGE_SUFFIXES", "TIFF_SUFFIXES", "MRC_SUFFIXES",
            "MICROSCOPE_SUFFIXES", "read_microscope", "write_imod_points", "read_imod_points",
            "IMOD_SUFFIXES", "write_class_image", "read_class_names", "NO_CLASS",
-           "CLASS_PROPERTY", "LazyImage", "open_lazy_image", "write_tiled_tiff", "TILE"]
+           "CLASS_PROPERTY", "LazyImage", "open_lazy_image", "write_tiled_tiff", "TILE", "is_zarr"]
 
 
 def write_volume(path, volume, voxel_size=None, *, labels=False, origin=None, nstart=None):

@@ -88,6 +88,10 @@ def image_shape(path):
     """
     path = Path(os.fspath(path))
     suffix = path.suffix.lower()
+    from .lazy import is_zarr, open_lazy_image
+    if is_zarr(path):
+        with open_lazy_image(path) as image:
+            return image.shape, image.metadata["axes"]
     if path.is_file() and suffix in TIFF_SUFFIXES:
         import tifffile
         try:

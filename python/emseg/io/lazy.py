@@ -2,7 +2,8 @@
 
 - :func:`open_lazy_image`: a 2D image on disk that slices like a NumPy array and reads only
   what is sliced: an uncompressed TIFF memory-mapped, a compressed or tiled TIFF through
-  tifffile's zarr store (zarr), any other format read whole;
+  tifffile's zarr store (zarr), an OME-Zarr image (its full-resolution level, through the
+  ome-zarr package), any other format read whole;
 - :func:`write_tiled_tiff`: a tiled BigTIFF written from an iterator of tiles (never the
   whole image in memory), with the calibration Fiji and EMSeg read back.
 """
@@ -16,7 +17,7 @@ from .._memory import release_pages
 from .errors import ImageReadError
 from .files import atomic_write
 
-__all__ = ["LazyImage", "open_lazy_image", "write_tiled_tiff", "TILE"]
+__all__ = ["LazyImage", "open_lazy_image", "write_tiled_tiff", "TILE", "is_zarr"]
 
 #: The tile side of the tiled TIFFs EMSeg writes.
 TILE = 512
@@ -62,6 +63,50 @@ class LazyImage:
         return f"LazyImage({self.metadata.get('path')!r}, shape={self.shape}, dtype={self.dtype})"
 
 
+def is_zarr(path):
+    """Whether ``path`` is a zarr folder (``.zarr``, ``.ome.zarr``): an OME-Zarr image."""
+    path = Path(os.fspath(path))
+    return path.name.lower().endswith(".zarr") and path.is_dir()
+
+
+def _open_ome_zarr(path):
+    """An OME-Zarr image's full-resolution level and its pixel size from the multiscales'
+    axes units and scale transform."""
+    from ome_zarr.io import parse_url
+    from ome_zarr.reader import Multiscales, Reader
+
+    from .calibration import unit_to_nm
+
+    location = parse_url(str(path), mode="r")
+    nodes = [] if location is None else [n for n in Reader(location)()
+                                         if any(isinstance(sp, Multiscales) for sp in n.specs)]
+    if not nodes:
+        raise ImageReadError(f"{path}: not an OME-Zarr image (no multiscales)")
+    node = nodes[0]
+    data = node.data[0]
+    axes = node.metadata.get("axes") or []
+    axes = [a if isinstance(a, dict) else {"name": a} for a in axes]
+    names = [a.get("name", "") for a in axes] or list("tczyx"[-data.ndim:])
+    # axes of length 1 (time, channel, a single z) are dropped: one 2D image is read
+    key = tuple(0 if n == 1 and name not in "yx" else slice(None)
+                for n, name in zip(data.shape, names))
+    data = data[key]
+    kept = [(name, a) for (name, a), k in zip(zip(names, axes or [{}] * len(names)), key)
+            if k != 0]
+    meta = {"format": "ome-zarr", "path": str(path), "axes": "".join(n.upper() for n, _ in kept),
+            "shape": tuple(data.shape), "dtype": str(data.dtype)}
+    size = None
+    transforms = (node.metadata.get("coordinateTransformations") or [[]])[0]
+    scale = next((t.get("scale") for t in transforms if t.get("type") == "scale"), None)
+    if scale is not None and len(scale) == len(names):
+        by_name = dict(zip(names, scale))
+        units = {name: unit_to_nm(a.get("unit")) for name, a in zip(names, axes or [])}
+        if all(units.get(n) for n in "yx") and all(n in by_name for n in "yx"):
+            size = (float(by_name["x"]) * units["x"], float(by_name["y"]) * units["y"])
+            meta["pixel_size_source"] = "OME-Zarr scale"
+    return data, size, meta
+
+
 def open_lazy_image(path):
     """Open a 2D image for reading in parts.
 
@@ -69,7 +114,8 @@ def open_lazy_image(path):
     ----------
     path : path-like
         A TIFF (plain, ImageJ, OME, tiled, compressed, BigTIFF) is read lazily; other formats
-        (:func:`emseg.io.read_image`) are read whole.
+        (:func:`emseg.io.read_image`) are read whole; an OME-Zarr folder (``.zarr``) is read
+        lazily at its full resolution.
 
     Returns
     -------
@@ -84,9 +130,18 @@ def open_lazy_image(path):
     from .tiff import TIFF_SUFFIXES, tiff_calibration
 
     path = Path(os.fspath(path))
-    if not path.is_file():
+    if is_zarr(path):
+        try:
+            data, size, meta = _open_ome_zarr(path)
+        except ImageReadError:
+            raise
+        except Exception as exc:
+            raise ImageReadError(f"{path}: not a readable OME-Zarr image "
+                                 f"({exc.__class__.__name__}: {exc})") from None
+        image = LazyImage(data, size, meta)
+    elif not path.is_file():
         raise ImageReadError(f"{path}: no such file")
-    if path.suffix.lower() not in TIFF_SUFFIXES:
+    elif path.suffix.lower() not in TIFF_SUFFIXES:
         data, size, meta = read_image(path)
         image = LazyImage(data, size, meta)
     else:

@@ -293,6 +293,8 @@ def is_large(path):
     pixels (from its header when it is a TIFF): segmented in chunks by default."""
     from .large import LARGE_PIXELS
 
+    if _io.is_zarr(path):
+        return True                 # an OME-Zarr is read in parts: only chunks do that
     shape, _ = _io.image_shape(path)
     return len([n for n in shape if n > 1]) == 2 and int(np.prod(shape)) > LARGE_PIXELS
 

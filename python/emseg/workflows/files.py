@@ -117,7 +117,7 @@ def file_stem(path):
     """File name without its image extension (``a.ome.tif`` -> ``a``, ``a.b.tif`` -> ``a.b``)."""
     path = Path(path)
     name = path.name
-    for ext in (".ome.tiff", ".ome.tif"):
+    for ext in (".ome.tiff", ".ome.tif", ".ome.zarr"):
         if name.lower().endswith(ext):
             return name[:-len(ext)]
     return path.stem

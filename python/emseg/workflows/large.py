@@ -1,7 +1,9 @@
 """Segmenting a micrograph larger than memory (a stitched mosaic) chunk by chunk, with the
-whole-image result (:mod:`emseg.segment.large`): the image read in parts, the chunks of one
-row band at a time run here or as Dask tasks, the probability map and the labels written
-tile by tile as tiled BigTIFFs, the objects measured once each.
+whole-image result (:mod:`emseg.segment.large`). The image is read in parts (a TIFF or an
+OME-Zarr). The network's map is predicted a row of tiles at a time into a hidden zarr folder
+beside the outputs. The chunks of one row band at a time are then post-processed and measured,
+here or as Dask tasks. The probability map and the labels are written tile by tile as tiled
+BigTIFFs, and every object is measured once.
 """
 
 import math
@@ -18,7 +20,7 @@ __all__ = ["segment_large_file", "LARGE_PIXELS", "DEFAULT_CHUNK", "DEFAULT_MARGI
 #: Images with more pixels than this are segmented in chunks by default (8192 x 8192).
 LARGE_PIXELS = 8192 * 8192
 #: The default chunk side and margin, in the image's pixels.
-DEFAULT_CHUNK, DEFAULT_MARGIN = 4096, 256
+DEFAULT_CHUNK, DEFAULT_MARGIN = 2048, 256
 
 _OPEN = {}
 
@@ -73,7 +75,7 @@ def segment_large_file(path, predictor, output=None, *, stem=None, pixel_size=No
     Parameters
     ----------
     path : path-like
-        The image (a TIFF is read in parts; other formats whole).
+        The image (a TIFF or an OME-Zarr is read in parts; other formats whole).
     predictor : SavedModelPredictor
         A 2D particle segmentation model.
     output : path-like
@@ -85,10 +87,10 @@ def segment_large_file(path, predictor, output=None, *, stem=None, pixel_size=No
         Context around each chunk, in pixels: larger than the largest cluster of touching
         particles (else an error says so).
     client : distributed.Client, optional
-        Run the chunks of each row band as Dask tasks (the workers must see ``path`` and the
-        model at the same paths).
+        Post-process and measure the chunks of each row band as Dask tasks (the workers must
+        see ``path`` and ``output`` at the same paths); the prediction runs here.
     progress : callable(done, total), optional
-        Called as chunks finish.
+        Called as the tiles are predicted, then as the chunks are done.
     pixel_size, pixel_size_from, threshold, keep_databar, batch_size
         As :func:`emseg.workflows.segment_file`.
 
