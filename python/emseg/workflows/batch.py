@@ -35,6 +35,12 @@ class FileOutcome:
     result: object = None
 
 
+def _job(path, output, stem):
+    """A job's input and output folder as paths, its output stem, its empty outcome."""
+    path = Path(path)
+    return path, Path(output), stem if stem is not None else file_stem(path), FileOutcome(path)
+
+
 def segment_output_paths(out, stem, report=()):
     """The files of one segmented image: ``labels``, ``prob``, ``table``, and a histogram
     per reported measurement."""
@@ -156,9 +162,7 @@ def segment_to_folder(path, output, model=None, *, stem=None, classifier=None, m
     """
     from .segment import volume_input
 
-    path, output = Path(path), Path(output)
-    stem = stem if stem is not None else file_stem(path)
-    outcome = FileOutcome(path)
+    path, output, stem, outcome = _job(path, output, stem)
     try:
         volume = volume_input(path)
         predictor = model if model is not None else _default_model(volume)
@@ -338,9 +342,7 @@ def filter_to_folder(image_path, labels_path, output, classifier=None, *, stem=N
     """
     from .filter import filter_file
 
-    labels_path, output = Path(labels_path), Path(output)
-    stem = stem if stem is not None else file_stem(labels_path)
-    outcome = FileOutcome(labels_path)
+    labels_path, output, stem, outcome = _job(labels_path, output, stem)
     try:
         res = filter_file(image_path, labels_path, classifier, progress=progress, **options)
         paths = filter_output_paths(output, stem)
