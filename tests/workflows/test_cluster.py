@@ -210,7 +210,7 @@ def test_ctrl_c_stops_the_batch_cleanly(batch, tiny_model, tmp_path):
     import shutil
 
     many = []
-    for k in range(4):          # enough files that the batch is still running at Ctrl-C
+    for k in range(10):         # enough files that the batch is still running at Ctrl-C
         for i, path in enumerate(images(batch)):
             many.append(shutil.copy(path, tmp_path / f"copy{k}_{i}.tif"))
     out = tmp_path / "out"
@@ -220,7 +220,7 @@ def test_ctrl_c_stops_the_batch_cleanly(batch, tiny_model, tmp_path):
     job.send_signal(signal.SIGINT)
     stdout, stderr = job.communicate(timeout=120)
     assert job.returncode == 130, stderr[-3000:]
-    assert stderr.strip().splitlines()[-1] == "emseg: interrupted"
+    assert stderr.strip().splitlines()[-1].endswith("emseg: interrupted")
     assert "Traceback" not in stderr
     # what was written is whole: every table there is complete and reads back
     from emseg.io import read_table

@@ -48,9 +48,14 @@ def dask_client(address=None, *, workers=None, memory_limit="auto"):
     if address in (None, "local"):
         threads = {name: "1" for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
                                            "OMP_NUM_THREADS", "NUMBA_NUM_THREADS")}
+        import logging
+
+        # the workers' own log (heartbeats lost while the cluster closes, with tracebacks) is
+        # not the user's business: failed files come back as outcomes
         cluster = LocalCluster(n_workers=workers or worker_count(), threads_per_worker=1,
                                processes=True, memory_limit=memory_limit,
-                               dashboard_address=None, env=threads)
+                               dashboard_address=None, env=threads,
+                               silence_logs=logging.CRITICAL)
         client = Client(cluster)
     else:
         try:
@@ -99,7 +104,10 @@ def run_jobs(job, calls, *, client=None, on_done=None, here=()):
         for i, (args, kwargs) in enumerate(calls):
             done(i, job(*args, **kwargs))
         return outcomes
-    from distributed import as_completed
+    import signal
+    import threading
+
+    from distributed import wait
     from distributed.client import FutureCancelledError
     from distributed.scheduler import KilledWorker
 
@@ -107,21 +115,37 @@ def run_jobs(job, calls, *, client=None, on_done=None, here=()):
 
     futures = {client.submit(job, *args, pure=False, **kwargs): i
                for i, (args, kwargs) in enumerate(calls) if i not in here}
+    stop, previous = [], None
     try:
         for i in sorted(here):
             args, kwargs = calls[i]
             done(i, job(*args, client=client, **kwargs))
-        for future in as_completed(futures):
-            i = futures[future]
+        if threading.current_thread() is threading.main_thread():
+            # Ctrl-C only raises a flag, checked here twice a second: a KeyboardInterrupt
+            # raised inside Dask's client machinery can be lost
+            previous = signal.signal(signal.SIGINT, lambda *_: stop.append(True))
+        pending = set(futures)
+        while pending:
+            if stop:
+                raise KeyboardInterrupt
             try:
-                outcome = future.result()
-            except (KilledWorker, FutureCancelledError) as exc:
-                path = calls[i][0][0] if calls[i][0] else None
-                outcome = FileOutcome(path, error=f"{path}: its Dask task failed "
-                                      f"({exc.__class__.__name__}: the workers that ran it "
-                                      "died; out of memory?)")
-            done(i, outcome)
+                finished, pending = wait(pending, timeout=0.5, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                continue
+            for future in sorted(finished, key=futures.get):
+                i = futures[future]
+                try:
+                    outcome = future.result()
+                except (KilledWorker, FutureCancelledError) as exc:
+                    path = calls[i][0][0] if calls[i][0] else None
+                    outcome = FileOutcome(path, error=f"{path}: its Dask task failed "
+                                          f"({exc.__class__.__name__}: the workers that ran it "
+                                          "died; out of memory?)")
+                done(i, outcome)
     except BaseException:       # Ctrl-C, or a bug in a job: stop the rest
         client.cancel(list(futures))
         raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     return outcomes
