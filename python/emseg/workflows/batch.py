@@ -115,11 +115,10 @@ def filter_report(name, table, classifier):
 def _default_model(volume):
     from ..models import DEFAULT_VOLUME_MODEL
     from ..models.registry import find_model
-    from ..models.saved import SEGMENTING_TASKS, shared_predictor
+    from ..models.saved import shared_predictor
 
+    # find_model checks the task
     info = find_model(DEFAULT_VOLUME_MODEL if volume else None, task="segmentation")
-    if info.task not in SEGMENTING_TASKS:
-        raise ValueError(f"model {info.name!r} is a {info.task} model, not a segmentation model")
     return shared_predictor(info.path)
 
 
