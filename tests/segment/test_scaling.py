@@ -81,3 +81,31 @@ def test_normalize_volume():
     out = normalize(vol, 0, 100)
     assert out.shape == vol.shape and out.min() == 0 and out.max() == 1
     np.testing.assert_allclose(out, vol / vol.max(), atol=1e-6)
+
+
+def test_rescaled_shape_and_sample_step_are_the_rules_rescale_and_statistics_use():
+    from emseg.segment.scaling import intensity_stats, rescaled_shape, sample_step
+    from emseg.segment.tiling import normalization_limits
+
+    img = np.random.default_rng(1).random((301, 157)).astype(np.float32)
+    for f in (0.918, 1.0004, 2.5, (0.5, 1.3)):
+        assert rescale(img, f).shape == rescaled_shape(img.shape, f)
+    assert rescaled_shape((100, 60), 1.0004) == (100, 60)
+    assert rescaled_shape((3, 3), 0.01) == (1, 1)                  # never an empty axis
+    with pytest.raises(ValueError, match="factor"):
+        rescaled_shape((10, 10), (1.0, 2.0, 3.0))
+    with pytest.raises(ValueError, match="factor"):
+        rescaled_shape((10, 10), -1.0)
+    # about 4 M values at most; 1 below that
+    assert sample_step((2000, 2000)) == 1
+    assert sample_step((20000, 20000)) == 10
+    assert sample_step((512, 2048, 2048)) == 8
+    assert sample_step((100, 100), max_samples=100) == 10
+    # the statistics of a large image are those of its subsample at that step
+    big = np.random.default_rng(2).integers(0, 256, (4096, 4100), dtype=np.uint8)
+    step = sample_step(big.shape)
+    assert step == 2                                                # 16.8 M values
+    sub = big[::step, ::step].astype(np.float64)
+    assert intensity_stats(big) == (pytest.approx(sub.mean()), pytest.approx(sub.std()))
+    lo, hi = normalization_limits(big, {"mode": "image", "low": 1, "high": 99})
+    assert (lo, hi) == tuple(np.percentile(big[::step, ::step], [1, 99]))

@@ -22,7 +22,8 @@ from .chunked import ChunkResult, chunk_block, owned_pieces, paint_pieces
 from .databar import detect_databar
 from .pipeline import _settings
 from .postprocess import postprocess as run_chain
-from .scaling import intensity_stats, rescale_factor, rescaled_region, source_indices
+from .scaling import (intensity_stats, rescale_factor, rescaled_region, rescaled_shape,
+                      sample_step, source_indices)
 from .tiling import predict_rows
 
 __all__ = ["LargePlan", "plan_large", "predict_map", "segment_chunk", "RescaledView"]
@@ -61,13 +62,6 @@ class LargePlan:
         return self.small_shape == self.work_shape
 
 
-def _small_shape(work_shape, factor):
-    # as rescale(): a factor within 0.1 % of 1 leaves the image as it is
-    if abs(factor - 1) < 1e-3:
-        return tuple(work_shape)
-    return tuple(max(1, int(round(n * factor))) for n in work_shape)
-
-
 def plan_large(image, meta, *, pixel_size, keep_databar=False, threshold=None,
                postprocess=None):
     """Read what the chunks of ``image`` share: the data bar (from the bottom rows), the
@@ -101,7 +95,7 @@ def plan_large(image, meta, *, pixel_size, keep_databar=False, threshold=None,
         top = max(0, int(rows * 0.65) - 2)
         bar = detect_databar(np.asarray(image[top:]), height=rows)
     work_shape = (rows if bar is None else bar, cols)
-    small_shape = _small_shape(work_shape, rescale_factor(pw, s["model_px"]))
+    small_shape = rescaled_shape(work_shape, rescale_factor(pw, s["model_px"]))
     limits = _limits(image, work_shape, small_shape, s["norm"])
     return LargePlan((rows, cols), work_shape, small_shape, (pw, ph), bar, limits, s)
 
@@ -111,8 +105,7 @@ def _limits(image, work_shape, small_shape, norm):
     its subsample alone (each rescaled row exactly as the whole rescale gives it)."""
     if norm["mode"] == "patch":
         return None
-    size = small_shape[0] * small_shape[1]
-    step = max(1, int((size / 4e6) ** 0.5))
+    step = sample_step(small_shape)
     wanted = list(range(0, small_shape[0], step))
     rows = []
     band = 512                          # rows of the rescaled image per read of the source

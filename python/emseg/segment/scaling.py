@@ -8,8 +8,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["rescale_factor", "rescale", "rescaled_region", "source_indices", "normalize",
-           "standardize", "intensity_stats"]
+__all__ = ["rescale_factor", "rescale", "rescaled_shape", "rescaled_region", "source_indices",
+           "normalize", "standardize", "intensity_stats", "sample_step"]
 
 
 def _positive(v, name):
@@ -95,13 +95,7 @@ def rescale(array, factor=None, *, order=1, shape=None, channel_axis=None):
     if (factor is None) == (shape is None):
         raise ValueError("give exactly one of factor and shape")
     if shape is None:
-        factors = (factor,) * nsp if isinstance(factor, numbers.Real) else tuple(factor)
-        if len(factors) != nsp or not all(isinstance(f, numbers.Real) and f > 0 for f in factors):
-            raise ValueError(f"factor must be positive, one number or {nsp} (one per axis), "
-                             f"got {factor!r}")
-        if all(abs(f - 1) < 1e-3 for f in factors):
-            return array
-        shape = tuple(max(1, int(round(s * f))) for s, f in zip(spatial, factors))
+        shape = rescaled_shape(spatial, factor)
     shape = tuple(int(s) for s in tuple(shape)[:nsp])
     if len(shape) != nsp:
         raise ValueError(f"shape must have {nsp} values, got {shape!r}")
@@ -133,6 +127,32 @@ def source_indices(n_in, n_out, start, stop, order):
     c = np.clip(c, 0, n_in - 1)
     i0 = np.floor(c).astype(np.intp)
     return i0, np.minimum(i0 + 1, n_in - 1), (c - i0).astype(np.float32)
+
+
+def rescaled_shape(shape, factor):
+    """The spatial shape :func:`rescale` gives ``shape`` by ``factor``: each axis rounded,
+    at least 1; a factor within 0.1 % of 1 on every axis leaves the shape as it is (no
+    interpolation blur for a negligible change).
+
+    Parameters
+    ----------
+    shape : sequence of int
+    factor : float or sequence of float
+        One number for every axis or one per axis.
+
+    Returns
+    -------
+    tuple of int
+    """
+    shape = tuple(int(n) for n in shape)
+    factors = (factor,) * len(shape) if isinstance(factor, numbers.Real) else tuple(factor)
+    if len(factors) != len(shape) or not all(
+            isinstance(f, numbers.Real) and f > 0 for f in factors):
+        raise ValueError(f"factor must be positive, one number or {len(shape)} (one per axis), "
+                         f"got {factor!r}")
+    if all(abs(f - 1) < 1e-3 for f in factors):
+        return shape
+    return tuple(max(1, int(round(n * f))) for n, f in zip(shape, factors))
 
 
 def rescaled_region(source, shape, region=None, *, order=1, in_shape=None, origin=None):
@@ -225,9 +245,17 @@ def intensity_stats(image, *, max_samples=4e6):
     """Mean and standard deviation of an image or volume from an even subsample (at most
     about ``max_samples`` values: exact enough, bounded memory for a memory-mapped tomogram)."""
     image = np.asarray(image) if not isinstance(image, np.ndarray) else image
-    step = max(1, int((image.size / max_samples) ** (1 / image.ndim)))
+    step = sample_step(image.shape, max_samples)
     sample = np.asarray(image[(slice(None, None, step),) * image.ndim], np.float64)
     return float(sample.mean()), float(sample.std())
+
+
+def sample_step(shape, max_samples=4e6):
+    """The stride on every axis of the even subsample (at most about ``max_samples`` values)
+    that image-wide statistics are taken from. One rule for the whole image and for a large
+    image read in parts: their normalisation, and so their results, stay identical."""
+    size = math.prod(int(n) for n in shape)
+    return max(1, int((size / max_samples) ** (1 / len(shape))))
 
 
 def standardize(image, *, stats=None):

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._memory import release_pages
 from .._validate import check_nd_array
-from .scaling import intensity_stats, normalize, standardize
+from .scaling import intensity_stats, normalize, sample_step, standardize
 
 __all__ = ["blend_weights", "fit_tile", "patch_starts", "predict_tiled", "predict_rows",
            "normalization_limits",
@@ -332,7 +332,7 @@ def normalization_limits(image, normalization):
     reads for a huge or memory-mapped image); None for mode "patch"."""
     mode = normalization["mode"]
     if mode == "image":
-        step = max(1, int((image.size / 4e6) ** (1 / image.ndim)))
+        step = sample_step(image.shape)
         return tuple(np.percentile(np.asarray(image[(slice(None, None, step),) * image.ndim]),
                                    [normalization["low"], normalization["high"]]))
     if mode == "standardize":

@@ -9,6 +9,7 @@ import numpy as np
 from .. import io as _io
 from .._memory import release_pages
 from ..io import resolve_pixel_size
+from ..segment.scaling import sample_step
 from .files import file_calibration, load_image
 
 __all__ = ["SegmentResult", "segment_array", "segment_file", "read_calibrated", "VolumeResult", "load_volume",
@@ -126,7 +127,7 @@ def load_volume(path, *, what="volume"):
     if min(volume.shape) < 2:
         raise ValueError(f"{path}: {what} of shape {volume.shape}: a volume needs at least 2 "
                          "voxels along every axis")
-    step = max(1, int((volume.size / 4e6) ** (1 / 3)))
+    step = sample_step(volume.shape)
     sample = np.asarray(volume[::step, ::step, ::step])
     release_pages(volume)       # the check read pages of the whole file
     if not np.isfinite(sample).all():
