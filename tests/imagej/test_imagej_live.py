@@ -87,3 +87,17 @@ def test_intensity_types_match_imagej(ij, dtype):
     labels = particle_labels((60, 60), 12, radius=(3, 8), seed=3)
     image = np.random.default_rng(0).normal(100, 30, size=labels.shape).clip(0, 255).astype(dtype)
     assert_same(measure(labels, image), imagej_measure(labels, image), f"{dtype} image")
+
+
+def test_a_process_that_started_imagej_exits_quietly(ij):
+    """scyjava's exit hook failed on str thread names (convertStrings): a traceback at every
+    exit; EMSeg's own hook shuts the JVM down cleanly."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", "from emseg.imagej import start_imagej; "
+                          "ij = start_imagej(); print(ij.IJ.getVersion())"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().startswith("1.5")
+    assert "Traceback" not in run.stderr and "Exception" not in run.stderr, run.stderr

@@ -79,7 +79,23 @@ def start(classpath, *, headless=True, options=()):
     scyjava.config.add_kwargs(convertStrings=True)
     jpype.config.destroy_jvm = False
     scyjava.start_jvm()
+    # scyjava's exit hook asks whether AWT started through thread names it takes for Java
+    # strings: with convertStrings they are str, and every exit printed a traceback
+    import atexit
+
+    atexit.unregister(scyjava.shutdown_jvm)
+    atexit.register(_shutdown)
     return True
+
+
+def _shutdown():
+    scyjava = _scyjava()
+    try:
+        scyjava.shutdown_jvm()
+    except AttributeError:          # the AWT check (see start); the shutdown hooks have run
+        import jpype
+
+        jpype.shutdownJVM()
 
 
 def jclass(name):

@@ -127,71 +127,61 @@ def traced_perimeter_terms(xs, ys, n):
     return sumdx, sumdy, corners
 
 
+@njit(cache=True, inline="always")
+def _cross(ox, oy, ax, ay, bx, by):
+    return (ax - ox) * (by - oy) - (ay - oy) * (bx - ox)
+
+
 @njit(cache=True)
 def convex_hull(xs, ys, n, hx, hy):
-    """Gift-wrapping hull of FloatPolygon.getConvexHull (counter-clockwise as
-    ImageJ displays it, collinear points dropped). Returns the vertex count."""
-    smallest_y = np.inf
+    """The vertices of FloatPolygon.getConvexHull: the strictly convex hull vertices
+    (collinear points dropped), starting at the smallest y (then x), in ImageJ's order.
+    Returns the vertex count.
+
+    ImageJ wraps the gift (O(n h)); Andrew's monotone chain (O(n log n)) on the integer
+    outline vertices gives the same vertices, start and order (tests compare the two on tens
+    of thousands of particles) at a third of the cost, most of a particle's measurement time.
+    """
+    key = np.empty(n, np.int64)
     for i in range(n):
-        if ys[i] < smallest_y:
-            smallest_y = ys[i]
-    smallest_x = np.inf
-    p1 = 0
+        key[i] = (xs[i] << 32) + ys[i]
+    order = np.argsort(key)
+    px = np.empty(n, np.int64)
+    py = np.empty(n, np.int64)
+    m = 0
     for i in range(n):
-        if ys[i] == smallest_y and xs[i] < smallest_x:
-            smallest_x = xs[i]
-            p1 = i
-    pstart = p1
-    n2 = 0
-    while True:
-        x1 = float(xs[p1])
-        y1 = float(ys[p1])
-        p2 = p1
-        x2 = 0.0
-        y2 = 0.0
-        while True:
-            p2 += 1
-            if p2 == n:
-                p2 = 0
-            if p2 == p1:
-                break
-            x2 = float(xs[p2])
-            y2 = float(ys[p2])
-            if not (x2 == x1 and y2 == y1):
-                break
-        p3 = p2 + 1
-        if p3 == n:
-            p3 = 0
-        if p2 != p1:
-            while True:
-                x3 = float(xs[p3])
-                y3 = float(ys[p3])
-                det = x1 * (y2 - y3) - y1 * (x2 - x3) + (y3 * x2 - y2 * x3)
-                further = False
-                if det == 0 and p3 != p2:
-                    d2 = (x2 - x1) ** 2 + (y2 - y1) ** 2
-                    d3 = (x3 - x1) ** 2 + (y3 - y1) ** 2
-                    further = d3 > d2
-                if det > 0 or further:
-                    x2 = x3
-                    y2 = y3
-                    p2 = p3
-                p3 += 1
-                if p3 == n:
-                    p3 = 0
-                if p3 == p1:
-                    break
-        hx[n2] = x1
-        hy[n2] = y1
-        n2 += 1
-        if p2 == p1:
-            break
-        p1 = p2
-        if n2 > 1 and xs[p1] == hx[0] and ys[p1] == hy[0]:
-            break
-        if p1 == pstart:
-            break
-    return n2
+        j = order[i]
+        if m > 0 and px[m - 1] == xs[j] and py[m - 1] == ys[j]:
+            continue            # a vertex the outline passes twice
+        px[m] = xs[j]
+        py[m] = ys[j]
+        m += 1
+    cx = np.empty(2 * m + 1, np.int64)
+    cy = np.empty(2 * m + 1, np.int64)
+    k = 0
+    for i in range(m):                  # lower chain
+        while k >= 2 and _cross(cx[k - 2], cy[k - 2], cx[k - 1], cy[k - 1], px[i], py[i]) <= 0:
+            k -= 1
+        cx[k] = px[i]
+        cy[k] = py[i]
+        k += 1
+    t = k + 1
+    for i in range(m - 2, -1, -1):      # upper chain
+        while k >= t and _cross(cx[k - 2], cy[k - 2], cx[k - 1], cy[k - 1], px[i], py[i]) <= 0:
+            k -= 1
+        cx[k] = px[i]
+        cy[k] = py[i]
+        k += 1
+    k -= 1                              # the last vertex is the first
+    s = 0
+    for i in range(k):
+        if cy[i] < cy[s] or (cy[i] == cy[s] and cx[i] < cx[s]):
+            s = i
+    for i in range(k):                  # ImageJ's start, and its direction
+        j = (s - i) % k
+        hx[i] = cx[j]
+        hy[i] = cy[j]
+    return k
 
 
 @njit(cache=True)
@@ -311,7 +301,7 @@ def fit_ellipse(n, xsum, ysum, x2sum, y2sum, xysum, width, height):
     return major, minor, angle, x1, y1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def component_stats(comp, n_comp):
     """One raster pass: pixel count, bounding box and first (seed) pixel of
     every component ``1..n_comp`` of ``comp``; index 0 is unused."""
@@ -341,7 +331,7 @@ def component_stats(comp, n_comp):
     return count, x0, y0, x1 - x0 + 1, y1 - y0 + 1, seed_x, seed_y
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def moment_sums(comp, n_comp, bx, by):
     """Sums of local x, y, x^2, y^2, xy per component (EllipseFitter order)."""
     sums = np.zeros((n_comp + 1, 5), np.float64)
@@ -361,18 +351,17 @@ def moment_sums(comp, n_comp, bx, by):
     return sums
 
 
-@njit(cache=True)
-def particle_geometry(comp, n_comp, count, bx, by, bw, bh, seed_x, seed_y,
-                      pw, ph):
-    """Outline, hull, Feret and ellipse values of every component.
+@njit(cache=True, nogil=True)
+def particle_geometry(comp, k_first, k_last, count, bx, by, bw, bh, seed_x, seed_y,
+                      sums, pw, ph, out):
+    """Outline, hull, Feret and ellipse values of components ``k_first..k_last - 1``.
 
-    Returns an ``(n_comp + 1, N_GEOMETRY)`` array indexed by the ``G_*``
-    constants (row 0 unused).
+    Writes rows of ``out``, an ``(n_comp + 1, N_GEOMETRY)`` array indexed by the ``G_*``
+    constants (row 0 unused); ``sums`` are :func:`moment_sums`. Without the GIL: threads
+    measure disjoint ranges at once.
     """
-    out = np.zeros((n_comp + 1, N_GEOMETRY), np.float64)
-    sums = moment_sums(comp, n_comp, bx, by)
     max_count = 0
-    for k in range(1, n_comp + 1):
+    for k in range(k_first, k_last):
         if count[k] > max_count:
             max_count = count[k]
     cap = 4 * max_count + 8  # a trace has at most one vertex per boundary edge
@@ -380,7 +369,7 @@ def particle_geometry(comp, n_comp, count, bx, by, bw, bh, seed_x, seed_y,
     ys = np.empty(cap, np.int64)
     hx = np.empty(cap, np.float64)
     hy = np.empty(cap, np.float64)
-    for k in range(1, n_comp + 1):
+    for k in range(k_first, k_last):
         if count[k] == 0:
             continue
         n = trace_outline(comp, k, seed_x[k], seed_y[k], xs, ys)
@@ -404,7 +393,6 @@ def particle_geometry(comp, n_comp, count, bx, by, bw, bh, seed_x, seed_y,
         out[k, G_ANGLE] = angle
         out[k, G_XM] = xm
         out[k, G_YM] = ym
-    return out
 
 
 @njit(cache=True)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import _kernels as _k
+from . import _runs
 from .._validate import (check_2d_array, check_choice, check_labels, check_pixel_size,
                          is_binary_mask)
 
@@ -34,7 +35,8 @@ INTENSITY_COLUMNS = ("Mean", "StdDev", "Min", "Max", "Median")
 def _components(labels, connectivity):
     """Split ``labels`` into connected particles.
 
-    Returns ``(comp, n, label_of_comp_or_None)``.  A boolean array, or an
+    Returns ``(comp, n, label_of_comp_or_None, stats)``, ``stats`` as
+    :func:`emseg.measure._runs.label_mask` gives them.  A boolean array, or an
     integer array whose only non-zero value is 1, 255 or the dtype's maximum,
     is a binary mask: its
     components (4- or 8-connected) become the particles, numbered in raster
@@ -43,13 +45,44 @@ def _components(labels, connectivity):
     """
     from skimage.measure import label as sk_label
 
-    values = labels
-    if is_binary_mask(values):
-        comp, n = sk_label(values != 0, connectivity=1 if connectivity == 4 else 2,
-                           return_num=True)
-        return comp, n, None
-    comp, n = sk_label(values, connectivity=2, background=0, return_num=True)
-    return comp, n, values
+    if is_binary_mask(labels):
+        comp, n, stats = _runs.label_mask(labels if labels.dtype == bool else labels != 0,
+                                          connectivity)
+        return comp, n, None, stats
+    comp, n = sk_label(labels, connectivity=2, background=0, return_num=True)
+    comp = np.ascontiguousarray(comp, dtype=np.int32)
+    count, bx, by, bw, bh, sx, sy = _k.component_stats(comp, n)
+    return comp, n, labels, (count, bx, by, bw, bh, sx, sy, _k.moment_sums(comp, n, bx, by))
+
+
+_POOL = []
+
+
+def _geometry(comp, n, stats, pw, ph):
+    """:func:`_kernels.particle_geometry` of all components, in ranges of about equal pixel
+    counts measured by threads at once (``NUMBA_NUM_THREADS`` of them: one in a Dask
+    worker) when there are enough particles to pay for it."""
+    import numba
+
+    count, bx, by, bw, bh, sx, sy, sums = stats
+    out = np.zeros((n + 1, _k.N_GEOMETRY), np.float64)
+    threads = max(1, min(int(numba.config.NUMBA_NUM_THREADS), n // 16))
+    if threads == 1:
+        _k.particle_geometry(comp, 1, n + 1, count, bx, by, bw, bh, sx, sy, sums, pw, ph, out)
+        return out
+    if not _POOL or _POOL[0][0] < threads:
+        from concurrent.futures import ThreadPoolExecutor
+        _POOL[:] = [(threads, ThreadPoolExecutor(threads, thread_name_prefix="emseg-measure"))]
+    # split where the cumulative pixel count crosses equal shares (work ~ outline + pixels)
+    cum = np.cumsum(count[1:])
+    cuts = np.searchsorted(cum, cum[-1] * np.arange(1, threads) / threads) + 1
+    bounds = np.concatenate([[1], cuts, [n + 1]])
+    jobs = [_POOL[0][1].submit(_k.particle_geometry, comp, int(a), int(b), count, bx, by, bw,
+                               bh, sx, sy, sums, pw, ph, out)
+            for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    for job in jobs:
+        job.result()
+    return out
 
 
 def measure(labels, image=None, *, pixel_size=None, connectivity=8, unit=None, origin=None,
@@ -114,10 +147,9 @@ def measure(labels, image=None, *, pixel_size=None, connectivity=8, unit=None, o
     oy, ox = _origin(origin)
     height, width = labels.shape if image_shape is None else _shape(image_shape, labels, oy, ox)
 
-    comp, n, label_values = _components(labels, connectivity)
-    comp = np.ascontiguousarray(comp, dtype=np.int32)
-    count, bx, by, bw, bh, sx, sy = _k.component_stats(comp, n)
-    geo = _k.particle_geometry(comp, n, count, bx, by, bw, bh, sx, sy, pw, ph)
+    comp, n, label_values, stats = _components(labels, connectivity)
+    count, bx, by, bw, bh, sx, sy, _ = stats
+    geo = _geometry(comp, n, stats, pw, ph)
     if ox or oy:
         # the kernels work in the crop's frame: differences of integer coordinates, so shifted
         # positions are exactly those of the whole image
@@ -127,7 +159,7 @@ def measure(labels, image=None, *, pixel_size=None, connectivity=8, unit=None, o
     ids = np.arange(1, n + 1)
     if label_values is None:
         lab = ids.astype(np.int64)
-        order = np.arange(n)
+        order = slice(None)             # already in raster order
     else:
         lab = label_values[sy[1:], sx[1:]].astype(np.int64)
         order = np.lexsort((ids, lab))  # by label, then raster order

@@ -9,7 +9,6 @@ import numpy as np
 from .. import io as _io
 from .._memory import release_pages
 from ..io import resolve_pixel_size
-from ..segment.scaling import sample_step
 from .files import file_calibration, load_image
 
 __all__ = ["SegmentResult", "segment_array", "segment_file", "read_calibrated", "VolumeResult", "load_volume",
@@ -123,6 +122,8 @@ def load_volume(path, *, what="volume"):
     constant volumes, and integer volumes that are mostly 0 (a label volume passed where a
     tomogram is expected; an 8-bit tomogram is never mostly exactly 0).
     """
+    from ..segment.scaling import sample_step
+
     volume, size, meta = _io.read_volume(path)
     if min(volume.shape) < 2:
         raise ValueError(f"{path}: {what} of shape {volume.shape}: a volume needs at least 2 "
