@@ -78,7 +78,8 @@ def distance_watershed(mask, *, h=1.0, connectivity=4, boundary=None):
         dist = ndi.distance_transform_edt(mask & ~boundary)
     else:
         dist = ndi.distance_transform_edt(mask)
-    comps, _ = ndi.label(mask, structure=np.ones((3, 3), bool))
+    eight = np.ones((3, 3), bool)
+    comps, _ = ndi.label(mask, structure=eight)
     labels = np.zeros(mask.shape, np.int32)
     n = 0
     for i, box in enumerate(ndi.find_objects(comps), start=1):
@@ -88,14 +89,29 @@ def distance_watershed(mask, *, h=1.0, connectivity=4, boundary=None):
         # whole image gets (emseg.segment.chunked).
         own = comps[box] == i
         d = np.where(own, dist[box], 0.0)
-        # Extended maxima: the regional maxima of the map with every dome shaved by h
-        # (reconstruction of d - h under d). Unlike skimage's h_maxima, two equal peaks
-        # joined by a shallow neck give one seed, not two.
-        shaved = reconstruction(d - h, d, method="dilation") if h > 0 else d
-        # maxima over all 8 neighbours: with 4 only, every pixel of a diagonal ridge would
-        # count as a maximum
-        seeds, k = ndi.label(local_maxima(shaved, connectivity=2) & own,
-                             structure=np.ones((3, 3), bool))
+        _, p = ndi.label(own, structure=structure)
+        peaks, m = ndi.label(local_maxima(d, connectivity=2) & own, structure=eight)
+        if m == 1 or h == 0:
+            # one regional maximum: every level set of d is connected, so shaving leaves one
+            # plateau, one seed (no reconstruction needed); with h = 0 the maxima are the seeds
+            seeds, k = peaks, m
+        else:
+            # Extended maxima: the regional maxima of the map with every dome shaved by h
+            # (reconstruction of d - h under d). Unlike skimage's h_maxima, two equal peaks
+            # joined by a shallow neck give one seed, not two.
+            shaved = reconstruction(d - h, d, method="dilation")
+            # maxima over all 8 neighbours: with 4 only, every pixel of a diagonal ridge
+            # would count as a maximum
+            seeds, k = ndi.label(local_maxima(shaved, connectivity=2) & own, structure=eight)
+        if k == 1 and p == 1:
+            # one seed in one piece: the watershed would flood all of it (most particles)
+            labels[box][own] = n + 1
+            n += 1
+            continue
+        if m == 1 and h > 0:
+            # the seed's exact extent matters for which pieces it reaches: the plateau
+            seeds, k = ndi.label(local_maxima(reconstruction(d - h, d, method="dilation"),
+                                              connectivity=2) & own, structure=eight)
         sub = (watershed(-d, seeds, mask=own, connectivity=1 if connectivity == 4 else 2)
                if k else np.zeros(own.shape, np.int32))
         # pixels no seed reaches (a component without a seed, or cut off at 4-connectivity)
