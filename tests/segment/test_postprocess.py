@@ -164,3 +164,72 @@ def test_postprocess_chains_on_touching_discs():
         postprocess(prob, 8.0, {"chian": "bam"})
     with pytest.raises(ValueError, match="chain"):
         postprocess(prob, 8.0, {"chain": "magic"})
+
+
+def _reference_watershed(mask, h, connectivity, boundary=None):
+    """distance_watershed's definition, step by step for every component (no shortcuts)."""
+    from scipy import ndimage as ndi
+    from skimage.morphology import local_maxima, reconstruction
+    from skimage.segmentation import watershed
+
+    eight = np.ones((3, 3), bool)
+    structure = ndi.generate_binary_structure(2, 1 if connectivity == 4 else 2)
+    dist = ndi.distance_transform_edt(mask & ~boundary if boundary is not None else mask)
+    comps, _ = ndi.label(mask, structure=eight)
+    labels = np.zeros(mask.shape, np.int32)
+    n = 0
+    for i, box in enumerate(ndi.find_objects(comps), start=1):
+        own = comps[box] == i
+        d = np.where(own, dist[box], 0.0)
+        shaved = reconstruction(d - h, d, method="dilation") if h > 0 else d
+        seeds, k = ndi.label(local_maxima(shaved, connectivity=2) & own, structure=eight)
+        sub = (watershed(-d, seeds, mask=own, connectivity=1 if connectivity == 4 else 2)
+               if k else np.zeros(own.shape, np.int32))
+        rest, r = ndi.label(own & (sub == 0), structure=structure)
+        sub = np.where(rest > 0, rest + k, sub)
+        labels[box][own] = sub[own] + n
+        n += k + r
+    return labels
+
+
+def test_shortcuts_give_the_step_by_step_split():
+    """Components with one maximum in one piece are labelled without reconstruction and
+    watershed, all at once: the labels must be those of every step run on every component."""
+    from scipy import ndimage as ndi
+
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        smooth = ndi.gaussian_filter(rng.random((160, 160)), rng.uniform(1.5, 5))
+        mask = smooth > np.quantile(smooth, rng.uniform(0.4, 0.7))
+        boundary = rng.random(mask.shape) < 0.03 if seed % 3 == 0 else None
+        for connectivity in (4, 8):
+            for h in (0.0, 1.0, 2.5):
+                want = _reference_watershed(mask, h, connectivity, boundary)
+                got = distance_watershed(mask, h=h, connectivity=connectivity,
+                                         boundary=boundary)
+                np.testing.assert_array_equal(got, want)
+
+
+def test_bam_chain_drops_small_components_exactly():
+    """Components below the minimum area go before the split: the same objects as splitting
+    them and removing their (smaller) objects afterwards; components at the sides stay."""
+    from scipy import ndimage as ndi
+
+    from emseg.segment.postprocess import _drop_small_components, _renumber
+
+    rng = np.random.default_rng(4)
+    prob = ndi.gaussian_filter(rng.random((300, 300)), 2.0)
+    prob = ((prob - prob.min()) / np.ptp(prob)).astype(np.float32)
+    options = {"chain": "bam", "min_area_nm2": 40 * 4.0, "neck_nm": 2.0}
+    mask = fill_holes(prob >= 0.5)
+    want = _renumber(remove_small_objects(distance_watershed(mask, h=1.0), 40))
+    got = postprocess(prob, 2.0, options)
+    np.testing.assert_array_equal(got, want)
+    comps, n = ndi.label(mask, structure=np.ones((3, 3), bool))
+    dropped = mask & ~_drop_small_components(mask, 40)
+    sizes = np.bincount(comps[dropped])
+    assert dropped.any() and sizes[sizes > 0].max() < 40
+    sides = np.unique(np.concatenate([comps[0], comps[-1], comps[:, 0], comps[:, -1]]))
+    small_at_sides = [s for s in sides if s and np.sum(comps == s) < 40]
+    assert small_at_sides                                    # there are some, and they stay
+    assert not np.isin(comps[dropped], sides).any()
