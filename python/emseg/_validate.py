@@ -39,6 +39,26 @@ def check_nd_array(value, name, *, ndims=(2, 3), allow_bool=True):
     return value
 
 
+def check_array_like(value, name, *, ndims=(2, 3), allow_bool=True):
+    """:func:`check_nd_array` for data that may be larger than memory: an array-like with
+    ``shape``, ``dtype`` and slicing (a zarr or Dask array) is checked from its metadata and
+    returned as it is, to be read in parts; anything else as :func:`check_nd_array`."""
+    if isinstance(value, np.ndarray) or not all(
+            hasattr(value, a) for a in ("shape", "dtype", "__getitem__")):
+        return check_nd_array(value, name, ndims=ndims, allow_bool=allow_bool)
+    dtype = np.dtype(value.dtype)
+    if dtype.kind not in "biuf" or (dtype.kind == "b" and not allow_bool):
+        raise TypeError(f"{name} must hold {'numbers' if allow_bool else 'non-boolean numbers'}, "
+                        f"got dtype {dtype}")
+    shape = tuple(int(n) for n in value.shape)
+    if len(shape) not in ndims:
+        raise ValueError(f"{name} must have {' or '.join(map(str, ndims))} dimensions, got "
+                         f"shape {shape}")
+    if not np.prod(shape):
+        raise ValueError(f"{name} is empty (shape {shape})")
+    return value
+
+
 def check_labels(labels, name="labels"):
     """Validate a label image or binary mask: 2D, integer or boolean, >= 0."""
     return _check_label_values(check_2d_array(labels, name), name)

@@ -140,3 +140,37 @@ def test_relabel_writes_through_a_strided_view():
     view = base[::2, 1:5, ::3]                      # not contiguous: no reshape view exists
     relabel(view, np.array([0, 5], np.int32))
     assert np.all(base[::2, 1:5, ::3] == 5) and base.sum() == 5 * view.size
+
+
+def test_shell_threshold_reads_maps_larger_than_memory_slab_by_slab(tmp_path):
+    """A zarr probability map and tomogram (what a chunked run keeps on disk) give the
+    in-memory search's table, and are never read whole."""
+    import zarr
+    from scipy import ndimage as ndi
+
+    tomo = synapse_tomogram((40, 64, 64), voxel_size=2.2, n_vesicles=12, snr=3.0, seed=5)
+    prob = ndi.gaussian_filter((tomo.labels > 0).astype(np.float32), 1.0)
+    t_mem, table_mem = shell_threshold(prob, tomo.volume)
+
+    class Counted:
+        """A zarr array that records the largest read."""
+
+        def __init__(self, array):
+            self.array, self.largest = array, 0
+            self.shape, self.dtype = array.shape, array.dtype
+
+        def __getitem__(self, key):
+            part = self.array[key]
+            self.largest = max(self.largest, part.size)
+            return part
+
+    stores = []
+    for name, data in (("prob", prob), ("volume", tomo.volume)):
+        z = zarr.open_array(tmp_path / f"{name}.zarr", mode="w", shape=data.shape,
+                            chunks=(8, 64, 64), dtype=data.dtype)
+        z[:] = data
+        stores.append(Counted(z))
+    t_lazy, table_lazy = shell_threshold(*stores)
+    assert t_lazy == t_mem
+    np.testing.assert_allclose(table_lazy, table_mem, rtol=1e-12)
+    assert 0 < max(s.largest for s in stores) < prob.size

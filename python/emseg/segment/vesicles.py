@@ -14,7 +14,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._memory import release_pages
-from .._validate import check_nd_array
+from .._validate import check_array_like, check_nd_array
 
 __all__ = ["logit_thresholds", "shell_intensity", "shell_threshold", "adaptive_threshold",
            "grow_labels", "label_counts", "relabel"]
@@ -59,9 +59,10 @@ def shell_threshold(probability, volume, *, thresholds=None, erosion=1, min_voxe
 
     Parameters
     ----------
-    probability : (Z, Y, X) or (M, N) ndarray
-        The network's vesicle probability, on the grid of ``volume``.
-    volume : ndarray, same shape
+    probability : (Z, Y, X) or (M, N) array-like
+        The network's vesicle probability, on the grid of ``volume``: an ndarray, or a
+        memory map or zarr array larger than memory (both are read 32 planes at a time).
+    volume : array-like, same shape
         The tomogram (dense matter dark, as cryo-ET shows it).
     thresholds : sequence of float, optional
         Candidates (default :func:`logit_thresholds`: 0.5 to 1 - 1e-6, even in the logit).
@@ -83,9 +84,10 @@ def shell_threshold(probability, volume, *, thresholds=None, erosion=1, min_voxe
     ValueError
         For mismatched shapes, or when no candidate leaves a shell of ``min_voxels``.
     """
-    probability = check_nd_array(probability, "probability", ndims=(2, 3))
-    volume = check_nd_array(volume, "volume", ndims=(2, 3))
-    if probability.shape != volume.shape:
+    # read slab by slab: a probability map and a tomogram larger than memory (zarr, memory map)
+    probability = check_array_like(probability, "probability", ndims=(2, 3))
+    volume = check_array_like(volume, "volume", ndims=(2, 3))
+    if tuple(probability.shape) != tuple(volume.shape):
         raise ValueError(f"probability {probability.shape} and volume {volume.shape} differ in shape")
     if not (isinstance(erosion, (int, np.integer)) and erosion >= 1):
         raise ValueError(f"erosion must be an integer >= 1, got {erosion!r}")
@@ -117,7 +119,7 @@ def _shell_means(probability, volume, thresholds, erosion, slab=32):
     th = np.asarray(thresholds, float)[order]
     k = len(th)
     sums, counts = np.zeros(k + 1), np.zeros(k + 1)
-    cross = ndi.generate_binary_structure(probability.ndim, 1)
+    cross = ndi.generate_binary_structure(len(probability.shape), 1)
     n = probability.shape[0]
     for z0 in range(0, n, slab):
         z1 = min(n, z0 + slab)
