@@ -174,3 +174,28 @@ def test_shell_threshold_reads_maps_larger_than_memory_slab_by_slab(tmp_path):
     assert t_lazy == t_mem
     np.testing.assert_allclose(table_lazy, table_mem, rtol=1e-12)
     assert 0 < max(s.largest for s in stores) < prob.size
+
+
+def test_adaptive_threshold_in_chunks_equals_in_memory(tmp_path):
+    """A zarr map labelled chunk by chunk into a zarr array: the segments, splits, growths and
+    thresholds of the in-memory run, with chunks that cut the segments."""
+    import zarr
+
+    from emseg.segment.vesicles import adaptive_threshold
+
+    single = [(10 + 20 * (k % 4), 10 + 20 * (k // 4), 70) for k in range(8)]
+    chain = [(40 + 6.4 * k, 12 + 6.4 * k, 12 + 6.4 * k) for k in range(3)]
+    weak = [(70, 70, 40)]
+    prob = balls((90, 90, 90), single + chain + weak, [6.0] * 12, [0.0] * 11 + [-4.0])
+    prob = prob.astype(np.float32)
+    want, want_cut = adaptive_threshold(prob, 0.5, floor=0.1)
+    assert want.max() == 12
+    src = zarr.open_array(tmp_path / "p.zarr", mode="w", shape=prob.shape, chunks=(32,) * 3,
+                          dtype="f4")
+    src[:] = prob
+    out = zarr.open_array(tmp_path / "l.zarr", mode="w", shape=prob.shape, chunks=(32,) * 3,
+                          dtype="i4")
+    got, cut = adaptive_threshold(src, 0.5, floor=0.1, out=out, chunk_shape=(24, 40, 32))
+    assert got is out
+    np.testing.assert_array_equal(out[:], want)
+    np.testing.assert_array_equal(cut, want_cut)

@@ -19,6 +19,8 @@ import numpy as np
 from numba import njit
 from scipy import ndimage as ndi
 
+from .chunked import chunk_cores
+
 __all__ = ["Components", "label_components"]
 
 
@@ -56,12 +58,6 @@ def _structure(ndim, connectivity):
     return ndi.generate_binary_structure(ndim, int(connectivity))
 
 
-def _cores(shape, chunk_shape):
-    from .chunked import chunk_cores
-
-    return chunk_cores(shape, chunk_shape)
-
-
 def label_components(array, out, *, chunk_shape, threshold=None, connectivity=None,
                      progress=None):
     """Label the connected components of ``array > threshold`` (or ``array != 0``) chunk by
@@ -97,7 +93,7 @@ def label_components(array, out, *, chunk_shape, threshold=None, connectivity=No
         raise TypeError(f"out must hold int32 labels, got {getattr(out, 'dtype', None)}")
     ndim = len(shape)
     structure = _structure(ndim, ndim if connectivity is None else connectivity)
-    cores = _cores(shape, chunk_shape)
+    cores = chunk_cores(shape, chunk_shape)
     total = 2 * len(cores)
     # per provisional label (global ids offset chunk by chunk): count, box, first voxel
     counts, starts, stops, first = [np.zeros(1, np.int64)], [np.zeros((1, ndim), np.int64)], \

@@ -15,6 +15,7 @@ from scipy import ndimage as ndi
 
 from .._memory import release_pages
 from .._validate import check_array_like, check_nd_array
+from .chunked import chunk_cores
 
 __all__ = ["logit_thresholds", "shell_intensity", "shell_threshold", "adaptive_threshold",
            "grow_labels", "label_counts", "relabel"]
@@ -157,24 +158,42 @@ def relabel(labels, lut):
     return labels
 
 
-def _segments(mask, min_voxels=1):
-    """Label ``mask`` (6-connected, int32: skimage's label would give int64, twice the
-    memory), drop segments below ``min_voxels`` and renumber before the bounding boxes are
-    found: a noisy map's hundreds of thousands of specks never become Python objects."""
-    labels = np.empty(mask.shape, np.int32)
-    n = int(ndi.label(mask, output=labels))
-    del mask        # the caller's temporary: freed before the counts
-    counts = label_counts(labels, n + 1)
+def _segments(probability, threshold, min_voxels=1, *, out=None, chunk_shape=None):
+    """Label ``probability > threshold`` (6-connected, int32: skimage's label would give
+    int64, twice the memory), drop segments below ``min_voxels`` and renumber before the
+    bounding boxes are found: a noisy map's hundreds of thousands of specks never become
+    Python objects. With ``out`` (an int32 array-like, e.g. zarr) the labelling runs chunk
+    by chunk into it (:func:`emseg.segment.components.label_components`): the same labels."""
+    if out is None:
+        mask = probability > threshold
+        labels = np.empty(mask.shape, np.int32)
+        n = int(ndi.label(mask, output=labels))
+        del mask        # freed before the counts
+        counts = label_counts(labels, n + 1)
+        boxes = None
+    else:
+        from .components import label_components
+
+        comps = label_components(probability, out, chunk_shape=chunk_shape,
+                                 threshold=threshold, connectivity=1)
+        labels, n, counts = out, comps.n, comps.counts
+        boxes = comps.boxes()
     keep = np.flatnonzero(counts >= min_voxels)
     keep = keep[keep > 0]
     if len(keep) < n:
         lut = np.zeros(n + 1, np.int32)
         lut[keep] = np.arange(1, len(keep) + 1)
-        relabel(labels, lut)
+        if out is None:
+            relabel(labels, lut)
+        else:
+            for core in chunk_cores(labels.shape, chunk_shape):
+                labels[core] = lut[np.asarray(labels[core])]
+            boxes = [boxes[k - 1] for k in keep]
         counts = np.concatenate([[counts[0]], counts[keep]])
         n = len(keep)
     volumes = counts[1:].astype(float)
-    boxes = ndi.find_objects(labels)
+    if boxes is None:
+        boxes = ndi.find_objects(labels)
     sides = np.array([[s.stop - s.start for s in b] for b in boxes]) if n else np.ones((0, 1))
     return labels, volumes, volumes / np.prod(sides, axis=1), boxes
 
@@ -184,7 +203,8 @@ def _grow_box(box, shape, margin):
 
 
 def adaptive_threshold(probability, threshold, *, z_split=1.0, max_extent=0.25, z_grow=-1.0,
-                       min_extent=0.35, steps=24, min_voxels=27, floor=0.05, max_cluster=20.0):
+                       min_extent=0.35, steps=24, min_voxels=27, floor=0.05, max_cluster=20.0,
+                       out=None, chunk_shape=128):
     """CryoVesNet's adaptive local thresholding of vesicle segments.
 
     The mask ``probability > threshold`` is labelled (6-connected). A segment much larger
@@ -211,19 +231,31 @@ def adaptive_threshold(probability, threshold, *, z_split=1.0, max_extent=0.25, 
     floor : float, optional
         The lowest local threshold a growing segment may reach (e.g. the network's voxel-wise
         threshold: below it the network itself says "not vesicle").
+    out : array-like of int32, optional
+        For a map larger than memory (``probability`` a zarr array or memory map): where the
+        labels go (e.g. a zarr array), written chunk by chunk and box by box; then only
+        the segments' boxes are ever in memory. The result equals the in-memory one.
+    chunk_shape : int or tuple of int, optional
+        The chunks of that labelling.
 
     Returns
     -------
-    labels : ndarray of int32
+    labels : ndarray of int32 or ``out``
         The vesicle segments, numbered 1..n.
     thresholds : (n + 1,) ndarray of float
         The threshold each segment was cut at (index = label, 0 unused).
     """
-    probability = check_nd_array(probability, "probability", ndims=(2, 3))
+    if out is None:
+        probability = check_nd_array(probability, "probability", ndims=(2, 3))
+    else:
+        probability = check_array_like(probability, "probability", ndims=(2, 3))
+        if tuple(getattr(out, "shape", ())) != tuple(probability.shape):
+            raise ValueError(f"out must have the probability's shape {probability.shape}")
     if not 0 < float(threshold) < 1:
         raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
     # specks below min_voxels are noise: they neither count in the statistics nor get pieces
-    labels, volumes, extents, boxes = _segments(probability > threshold, min_voxels)
+    labels, volumes, extents, boxes = _segments(probability, threshold, min_voxels, out=out,
+                                                chunk_shape=chunk_shape)
     cut = [float("nan")]
     if not volumes.size:
         return labels, np.asarray(cut)
@@ -284,10 +316,13 @@ def adaptive_threshold(probability, threshold, *, z_split=1.0, max_extent=0.25, 
             pieces.append((source, value, box, t))
     # the pieces are held in their boxes: the label array itself is reused for the result
     labels[...] = 0
+    in_memory = isinstance(labels, np.ndarray)
     for k, (source, value, box, t) in enumerate(pieces, start=1):
-        view = labels[box]
+        view = labels[box] if in_memory else np.asarray(labels[box])
         mask = source if value is None else source == value
         view[mask & (view == 0)] = k
+        if not in_memory:
+            labels[box] = view          # a zarr array: slices are copies
         cut.append(t)
     return labels, np.asarray(cut)
 
