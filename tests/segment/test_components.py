@@ -70,3 +70,23 @@ def test_errors_name_the_argument():
         label_components(np.zeros(5), np.zeros(5, np.int32), chunk_shape=4)
     with pytest.raises(ValueError, match="chunk_shape"):
         label_components(data, np.zeros((8, 8), np.int32), chunk_shape=0)
+
+
+def test_label_stats_relabel_and_largest_label_equal_in_memory():
+    from emseg.segment.components import label_stats, largest_label, relabel_chunks
+
+    labels, n = ndi.label(ndi.gaussian_filter(np.random.default_rng(2).random((20, 50, 40)),
+                                              1.5) > 0.52)
+    labels = labels.astype(np.int32)
+    labels[labels == 3] = 0                                  # a missing label: box None
+    counts, boxes = label_stats(labels, n, chunk_shape=(7, 16, 16))
+    np.testing.assert_array_equal(counts[1:], np.bincount(labels.ravel(), minlength=n + 1)[1:])
+    assert boxes == ndi.find_objects(labels, max_label=n) and boxes[2] is None
+    assert largest_label(labels, chunk_shape=9) == labels.max() == n
+    lut = np.arange(n + 1, dtype=np.int32)[::-1].copy()
+    lut[0] = 0
+    want = lut[labels]
+    relabel_chunks(labels, lut, chunk_shape=(7, 16, 16))
+    np.testing.assert_array_equal(labels, want)
+    with pytest.raises(ValueError, match="above n"):
+        label_stats(labels, 2, chunk_shape=8)

@@ -199,3 +199,36 @@ def test_adaptive_threshold_in_chunks_equals_in_memory(tmp_path):
     assert got is out
     np.testing.assert_array_equal(out[:], want)
     np.testing.assert_array_equal(cut, want_cut)
+
+
+def test_growth_and_shape_filter_in_chunks_equal_in_memory(tmp_path):
+    """grow_labels and the final shape filter on a zarr label volume: box by box and chunk by
+    chunk, the in-memory labels and thresholds."""
+    import zarr
+
+    from emseg.models import VESICLE_DEFAULTS
+    from emseg.segment.vesicles import adaptive_threshold, grow_labels
+    from emseg.segment.volume import _drop_small, _keep_vesicle_shapes
+
+    centres = [(12 + 22 * (k % 3), 14 + 20 * (k // 3), 30 + 5 * k) for k in range(9)]
+    prob = balls((60, 80, 90), centres, [5.0 + (k % 4) for k in range(9)], [0.0] * 9)
+    prob = prob.astype(np.float32)
+    labels, cut = adaptive_threshold(prob, 0.9)
+    lazy = zarr.open_array(tmp_path / "l.zarr", mode="w", shape=prob.shape,
+                           chunks=(16, 32, 32), dtype="i4")
+    lazy[:] = labels
+    chunk = (20, 30, 25)
+    grow_labels(prob, labels, 0.3, margin=3)
+    grow_labels(prob, lazy, 0.3, margin=3, chunk_shape=chunk)
+    np.testing.assert_array_equal(lazy[:], labels)
+    options = {**VESICLE_DEFAULTS, "min_diameter_nm": 12.0}     # a ball of 905 voxels
+    want, want_cut = _keep_vesicle_shapes(labels, cut, 1.0, options)
+    got, got_cut = _keep_vesicle_shapes(lazy, cut, 1.0, options, chunk_shape=chunk)
+    assert want.max() == 6                                       # the 3 smallest went
+    np.testing.assert_array_equal(got[:], want)
+    np.testing.assert_array_equal(got_cut, want_cut)
+    want, want_cut = _drop_small(want, want_cut, 2000)
+    got, got_cut = _drop_small(got, got_cut, 2000, chunk_shape=chunk)
+    assert want.max() == 2
+    np.testing.assert_array_equal(got[:], want)
+    np.testing.assert_array_equal(got_cut, want_cut)

@@ -21,7 +21,7 @@ from scipy import ndimage as ndi
 
 from .chunked import chunk_cores
 
-__all__ = ["Components", "label_components"]
+__all__ = ["Components", "label_components", "label_stats", "relabel_chunks", "largest_label"]
 
 
 @dataclass
@@ -161,6 +161,64 @@ def label_components(array, out, *, chunk_shape, threshold=None, connectivity=No
         if progress is not None:
             progress(done, total)
     return Components(n_final, out_counts, out_lo, out_hi, out_first)
+
+
+def label_stats(labels, n, *, chunk_shape):
+    """Voxel count and bounding box of every label ``1..n`` of a label array read chunk by
+    chunk (what ``np.bincount`` and ``scipy.ndimage.find_objects`` give in memory).
+
+    Parameters
+    ----------
+    labels : array-like of int, 2D or 3D
+        E.g. a zarr array larger than memory.
+    n : int
+        The largest label.
+    chunk_shape : int or tuple of int
+
+    Returns
+    -------
+    counts : (n + 1,) ndarray of int64
+        Index 0 unused (0).
+    boxes : list of (tuple of slices or None)
+        Label ``k``'s box at index ``k - 1``; None for a label with no voxels.
+    """
+    shape = tuple(int(v) for v in labels.shape)
+    ndim = len(shape)
+    n = int(n)
+    counts = np.zeros(n + 1, np.int64)
+    lo = np.full((n + 1, ndim), np.iinfo(np.int64).max, np.int64)
+    hi = np.zeros((n + 1, ndim), np.int64)
+    for core in chunk_cores(shape, chunk_shape):
+        block = np.asarray(labels[core])
+        if block.size and int(block.max()) > n:
+            raise ValueError(f"labels: a label above n={n} ({int(block.max())})")
+        c, a, b, _ = _label_stats(block, n, [q.start for q in core], shape)
+        counts += c
+        np.minimum(lo, a, out=lo)
+        np.maximum(hi, b, out=hi)
+    counts[0] = 0
+    boxes = [tuple(slice(int(x), int(y)) for x, y in zip(lo[k], hi[k])) if counts[k] else None
+             for k in range(1, n + 1)]
+    return counts, boxes
+
+
+def largest_label(labels, *, chunk_shape):
+    """The largest value of a label array read chunk by chunk (0 when empty)."""
+    top = 0
+    for core in chunk_cores(tuple(labels.shape), chunk_shape):
+        block = np.asarray(labels[core])
+        if block.size:
+            top = max(top, int(block.max()))
+    return top
+
+
+def relabel_chunks(labels, lut, *, chunk_shape):
+    """``labels[...] = lut[labels]`` chunk by chunk (a zarr array or memory map larger than
+    memory); returns ``labels``."""
+    lut = np.asarray(lut)
+    for core in chunk_cores(tuple(labels.shape), chunk_shape):
+        labels[core] = lut[np.asarray(labels[core])].astype(labels.dtype, copy=False)
+    return labels
 
 
 def _label_stats(local, n, origin, shape):

@@ -327,7 +327,7 @@ def adaptive_threshold(probability, threshold, *, z_split=1.0, max_extent=0.25, 
     return labels, np.asarray(cut)
 
 
-def grow_labels(probability, labels, threshold, *, margin=4):
+def grow_labels(probability, labels, threshold, *, margin=4, chunk_shape=128):
     """Grow every labelled segment into the neighbouring voxels whose probability exceeds
     ``threshold``, by a watershed on the probability, so that touching segments share the
     voxels between them and never merge.
@@ -346,27 +346,43 @@ def grow_labels(probability, labels, threshold, *, margin=4):
     threshold : float
         Voxels above it may join a segment.
     margin : int, optional
+    chunk_shape : int or tuple of int, optional
+        When ``labels`` is not an ndarray (a zarr array larger than memory): the chunks
+        its boxes are found in; each segment's box is then read, grown and written back,
+        one after the other as in memory.
 
     Returns
     -------
-    ndarray
+    ndarray or array-like
         ``labels``.
     """
     from skimage.segmentation import watershed
 
-    probability = check_nd_array(probability, "probability", ndims=(2, 3))
-    if labels.shape != probability.shape:
+    in_memory = isinstance(labels, np.ndarray)
+    probability = (check_nd_array if in_memory else check_array_like)(
+        probability, "probability", ndims=(2, 3))
+    if tuple(labels.shape) != tuple(probability.shape):
         raise ValueError(f"labels {labels.shape} and probability {probability.shape} differ")
     if not 0 < float(threshold) < 1:
         raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
     if not (isinstance(margin, (int, np.integer)) and margin >= 1):
         raise ValueError(f"margin must be an integer >= 1, got {margin!r}")
-    for k, box in enumerate(ndi.find_objects(labels), start=1):
+    if in_memory:
+        boxes = ndi.find_objects(labels)
+    else:
+        from .components import label_stats, largest_label
+
+        _, boxes = label_stats(labels, largest_label(labels, chunk_shape=chunk_shape),
+                               chunk_shape=chunk_shape)
+    shape = tuple(labels.shape)
+    for k, box in enumerate(boxes, start=1):
         if box is None:
             continue
-        big = _grow_box(box, labels.shape, int(margin))
-        lab = labels[big]
+        big = _grow_box(box, shape, int(margin))
+        lab = labels[big] if in_memory else np.asarray(labels[big])
         p = np.asarray(probability[big], np.float32)
         grown = watershed(-p, lab, mask=(p > threshold) | (lab > 0))
         lab[(lab == 0) & (grown == k)] = k
+        if not in_memory:
+            labels[big] = lab
     return labels

@@ -183,14 +183,19 @@ def segment_volume(volume, predict_fn, meta, *, voxel_size, mask=None, threshold
                               table, spheres)
 
 
-def _keep_vesicle_shapes(labels, thresholds, voxel_nm, options):
+def _keep_vesicle_shapes(labels, thresholds, voxel_nm, options, *, chunk_shape=None):
     """CryoVesNet's final filter: drop segments smaller than a ball of ``min_diameter_nm``
     or whose extent is outside [keep_min_extent, keep_max_extent] (not ball-like: membrane
-    sheets, fragments of organelles), and renumber."""
+    sheets, fragments of organelles), and renumber. ``labels`` is an ndarray, or (with
+    ``chunk_shape``) an int32 array-like read and rewritten chunk by chunk."""
     from scipy import ndimage as ndi
 
-    counts = label_counts(labels)
-    boxes = ndi.find_objects(labels)
+    if chunk_shape is None:
+        counts, boxes = label_counts(labels), ndi.find_objects(labels)
+    else:
+        from .components import label_stats
+
+        counts, boxes = label_stats(labels, len(thresholds) - 1, chunk_shape=chunk_shape)
     min_voxels = np.pi / 6 * options["min_diameter_nm"] ** 3 / voxel_nm ** 3
     keep = np.zeros(len(counts), bool)
     for k, box in enumerate(boxes, start=1):
@@ -200,17 +205,28 @@ def _keep_vesicle_shapes(labels, thresholds, voxel_nm, options):
         keep[k] = counts[k] >= min_voxels and \
             options["keep_min_extent"] <= extent <= options["keep_max_extent"]
     counts[~keep] = 0
-    return _drop_small(labels, thresholds, 1, counts=counts)
+    return _drop_small(labels, thresholds, 1, counts=counts, chunk_shape=chunk_shape)
 
 
-def _drop_small(labels, thresholds, min_voxels, counts=None):
+def _drop_small(labels, thresholds, min_voxels, counts=None, *, chunk_shape=None):
     """Remove segments below ``min_voxels`` (or with ``counts`` 0) and renumber 1..n,
-    keeping each one's threshold."""
-    counts = label_counts(labels) if counts is None else counts
+    keeping each one's threshold (chunk by chunk with ``chunk_shape``, as above)."""
+    if counts is None:
+        if chunk_shape is None:
+            counts = label_counts(labels)
+        else:
+            from .components import label_stats
+
+            counts, _ = label_stats(labels, len(thresholds) - 1, chunk_shape=chunk_shape)
     keep = np.flatnonzero(counts >= min_voxels)
     keep = keep[keep > 0]
     lut = np.zeros(len(counts), np.int32)
     lut[keep] = np.arange(1, len(keep) + 1)
     thresholds = np.asarray(thresholds, float)
-    labels = relabel(labels.astype(np.int32, copy=False), lut)
+    if chunk_shape is None:
+        labels = relabel(labels.astype(np.int32, copy=False), lut)
+    else:
+        from .components import relabel_chunks
+
+        labels = relabel_chunks(labels, lut, chunk_shape=chunk_shape)
     return labels, np.concatenate([[np.nan], thresholds[keep]])
