@@ -191,3 +191,29 @@ def test_bad_arguments_name_themselves(tomo):
         refine_sphere(vol, (5, 5, 5), 10, voxel_size=VOXEL, iterations=-2)
     empty, sp = refine_spheres(vol, np.zeros(vol.shape, np.int32), voxel_size=VOXEL)
     assert empty.max() == 0 and len(sp.radii) == 0 and sp.removed == {}
+
+
+def test_refinement_of_a_label_volume_larger_than_memory_equals_in_memory(tomo, tmp_path):
+    """Labels in a zarr array (boxes found chunk by chunk, spheres drawn box by box) and a
+    region: the spheres, removals, drawn labels and table of the in-memory run."""
+    import zarr
+
+    from emseg.measure import sphere_table
+
+    seg = degraded(tomo.labels).astype(np.int32)
+    seg[seg == 3] = 0                                   # a label with no voxels
+    region = np.zeros(seg.shape, bool)
+    region[:, :, :70] = True
+    want, ws = refine_spheres(tomo.volume, seg.copy(), voxel_size=VOXEL, mask=region, growth=2)
+    lazy = zarr.open_array(tmp_path / "l.zarr", mode="w", shape=seg.shape,
+                           chunks=(16, 32, 32), dtype="i4")
+    lazy[:] = seg
+    got, gs = refine_spheres(tomo.volume, lazy, voxel_size=VOXEL, mask=region, growth=2,
+                             chunk_shape=(20, 40, 36))
+    assert got is lazy
+    assert "outside region" in ws.removed.values() and gs.removed == ws.removed
+    np.testing.assert_array_equal(gs.centres, ws.centres)
+    np.testing.assert_array_equal(gs.radii, ws.radii)
+    np.testing.assert_array_equal(gs.pvalue, ws.pvalue)
+    np.testing.assert_array_equal(lazy[:], want)
+    assert sphere_table(gs, lazy, VOXEL).equals(sphere_table(ws, want, VOXEL))

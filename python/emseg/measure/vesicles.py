@@ -81,7 +81,7 @@ def sphere_table(spheres, labels, voxel_size, *, thresholds=None):
     ----------
     spheres : emseg.segment.spheres.Spheres
         The refined vesicles; row ``i`` is label ``i + 1`` of ``labels``.
-    labels : (Z, Y, X) ndarray of int
+    labels : (Z, Y, X) ndarray of int, or an array-like (zarr) larger than memory
         The spheres drawn (for the voxel counts).
     voxel_size : float or (float, float, float)
         nm, (z, y, x).
@@ -102,13 +102,19 @@ def sphere_table(spheres, labels, voxel_size, *, thresholds=None):
     """
     import pandas as pd
 
-    labels = check_label_array(labels, "labels", ndims=(3,))
     dz, dy, dx = check_spacing(voxel_size, 3, "voxel_size")
     n = len(spheres.radii)
-    counts = np.zeros(n + 1)
-    for plane in labels:
-        counts += np.bincount(plane.ravel(), minlength=n + 1)[:n + 1]
-    counts = counts[1:]
+    if isinstance(labels, np.ndarray) or not hasattr(labels, "shape"):
+        labels = check_label_array(labels, "labels", ndims=(3,))
+        counts = np.zeros(n + 1)
+        for plane in labels:
+            counts += np.bincount(plane.ravel(), minlength=n + 1)[:n + 1]
+    else:
+        # a label volume larger than memory (zarr): counted chunk by chunk
+        from ..segment.components import label_stats
+
+        counts, _ = label_stats(labels, n, chunk_shape=128)
+    counts = counts[1:].astype(float)
     volume = counts * dz * dy * dx
     centres = np.asarray(spheres.centres, float).reshape(-1, 3)
     th = np.full(n, np.nan)

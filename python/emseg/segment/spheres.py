@@ -59,7 +59,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._memory import release_pages
-from .._validate import check_label_array, check_nd_array, check_spacing
+from .._validate import check_array_like, check_label_array, check_nd_array, check_spacing
 from ..measure.radial import distance_grid, fit_membrane, profile_box, radial_profile
 from .outliers import mahalanobis_pvalues, profile_correlations
 from .recentre import cone_shift, correlation_shift
@@ -118,17 +118,19 @@ class Spheres:
     removed: dict
 
 
-def initial_spheres(labels, voxel_size):
+def initial_spheres(labels, voxel_size, *, boxes=None):
     """CryoVesNet's start: centroid (voxels) and half the longest bounding-box edge (nm) of
-    every segment; returns ``(ids, centres, radii)``."""
-    labels = check_label_array(labels, "labels", ndims=(3,))
+    every segment; returns ``(ids, centres, radii)``. With ``boxes`` (every label's box, as
+    ``find_objects`` gives them) ``labels`` may be any array-like: only the boxes are read."""
+    if boxes is None:
+        labels = check_label_array(labels, "labels", ndims=(3,))
+        boxes = ndi.find_objects(labels)
     spacing = np.asarray(check_spacing(voxel_size, 3, "voxel_size"))
-    boxes = ndi.find_objects(labels)
     ids, centres, radii = [], [], []
     for k, box in enumerate(boxes, start=1):
         if box is None:
             continue
-        sub = labels[box] == k
+        sub = np.asarray(labels[box]) == k
         local = np.argwhere(sub).mean(axis=0)
         centres.append(local + [s.start for s in box])
         radii.append(0.5 * max((s.stop - s.start) * sp for s, sp in zip(box, spacing)))
@@ -253,24 +255,28 @@ def draw_spheres(shape, centres, radii, voxel_size, *, dtype=np.int32, out=None)
     spacing = np.asarray(check_spacing(voxel_size, 3, "voxel_size"))
     if out is None:
         out = np.zeros(tuple(int(s) for s in shape), dtype)
-    elif out.shape != tuple(shape) or out.dtype.kind not in "iu":
+    elif tuple(out.shape) != tuple(shape) or np.dtype(out.dtype).kind not in "iu":
         raise ValueError(f"out must be an integer array of shape {tuple(shape)}")
+    in_memory = isinstance(out, np.ndarray)     # else a zarr array: read, draw, write back
     for i, (c, r) in enumerate(zip(np.asarray(centres, float), np.asarray(radii, float))):
         if not r > 0:
             continue
-        box = profile_box(out.shape, c, r, spacing)
+        box = profile_box(tuple(out.shape), c, r, spacing)
         if any(b.stop <= b.start for b in box):
             continue
         local = [cc - b.start for cc, b in zip(c, box)]
         inside = distance_grid([b.stop - b.start for b in box], local, spacing) <= r
-        view = out[box]
+        view = out[box] if in_memory else np.asarray(out[box])
         view[inside & (view == 0)] = i + 1
+        if not in_memory:
+            out[box] = view
     return out
 
 
 def refine_spheres(volume, labels, *, voxel_size, mask=None, iterations=10, margin_nm=8.0,
                    tolerance=0.05, edge="steepest", edge_offset_nm=0.0, refine_p=0.3,
-                   growth=10, remove_p=0.0, workers=None, overwrite_labels=False, progress=None):
+                   growth=10, remove_p=0.0, workers=None, overwrite_labels=False, progress=None,
+                   chunk_shape=None):
     """Turn segmented vesicles into refined spheres (the module's steps 1-5).
 
     Parameters
@@ -299,16 +305,30 @@ def refine_spheres(volume, labels, *, voxel_size, mask=None, iterations=10, marg
         Draw the result into ``labels`` (when it is int32) instead of a new array.
     progress : callable, optional
         ``progress(done, total)`` over the vesicles.
+    chunk_shape : int or tuple of int, optional
+        ``labels`` is an int32 array-like larger than memory (a zarr array): its counts and
+        boxes are found chunk by chunk, only the vesicles' boxes are read, and the spheres
+        are drawn into it (``overwrite_labels`` is implied).
 
     Returns
     -------
-    labels : (Z, Y, X) ndarray of int32
+    labels : (Z, Y, X) ndarray of int32 (or the array-like)
         The refined spheres, numbered 1..n in the order of ``spheres``.
     spheres : Spheres
     """
-    volume = check_nd_array(volume, "volume", ndims=(3,), allow_bool=False)
-    labels = check_label_array(labels, "labels", ndims=(3,))
-    if labels.shape != volume.shape:
+    volume = (check_nd_array if chunk_shape is None else check_array_like)(
+        volume, "volume", ndims=(3,), allow_bool=False)
+    if chunk_shape is None:
+        labels = check_label_array(labels, "labels", ndims=(3,))
+        boxes = ndi.find_objects(labels)
+    else:
+        from .components import label_stats, largest_label
+
+        if np.dtype(labels.dtype) != np.int32:
+            raise TypeError(f"labels must hold int32 labels, got {labels.dtype}")
+        _, boxes = label_stats(labels, largest_label(labels, chunk_shape=chunk_shape),
+                               chunk_shape=chunk_shape)
+    if tuple(labels.shape) != volume.shape:
         raise ValueError(f"labels shape {labels.shape} differs from the volume's {volume.shape}")
     spacing = np.asarray(check_spacing(voxel_size, 3, "voxel_size"))
     if mask is not None:
@@ -326,7 +346,7 @@ def refine_spheres(volume, labels, *, voxel_size, mask=None, iterations=10, marg
         raise ValueError(f"edge_offset_nm must be a finite number, got {edge_offset_nm!r}")
     settings = {"iterations": iterations, "margin_nm": margin_nm, "tolerance": tolerance,
                 "edge": edge, "edge_offset_nm": float(edge_offset_nm)}
-    ids, starts, radii0 = initial_spheres(labels, spacing)
+    ids, starts, radii0 = initial_spheres(labels, spacing, boxes=boxes)
     total = len(ids)
     # vesicles are independent: threads (the FFTs and much of NumPy release the GIL)
     from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -352,7 +372,7 @@ def refine_spheres(volume, labels, *, voxel_size, mask=None, iterations=10, marg
         results = [first[i] for i in range(total)]
         # vesicles cut by the tomogram's faces have partial profiles: they do not set the
         # mean and covariance the others are judged by, and are never removed as outliers
-        touching = _touches_faces(labels, ids)
+        touching = _touches_faces(boxes, volume.shape, ids)
         border = touching | np.array([_is_cut(r[0], r[1].radius if r[1].valid else r0,
                                               volume.shape, spacing)
                                       for r, r0 in zip(results, radii0)], bool)
@@ -416,13 +436,18 @@ def refine_spheres(volume, labels, *, voxel_size, mask=None, iterations=10, marg
     # where its segment was (a partial profile moves the sphere inwards; the segment is
     # already cut where the truth is)
     cut = border[keep]
-    lut = np.zeros(int(labels.max()) + 1, np.int32)
+    lut = np.zeros(len(boxes) + 1, np.int32)
     lut[ids[keep][cut]] = np.flatnonzero(cut) + 1
-    # overwrite: the segments are not needed any more (a tomogram's worth of memory saved)
-    drawn = labels if overwrite_labels and labels.dtype == np.int32 else \
-        np.empty(labels.shape, np.int32)
-    for z in range(drawn.shape[0]):
-        drawn[z] = lut[labels[z]]
+    if chunk_shape is not None:
+        from .components import relabel_chunks
+
+        drawn = relabel_chunks(labels, lut, chunk_shape=chunk_shape)
+    else:
+        # overwrite: the segments are not needed any more (a tomogram's worth of memory saved)
+        drawn = labels if overwrite_labels and labels.dtype == np.int32 else \
+            np.empty(labels.shape, np.int32)
+        for z in range(drawn.shape[0]):
+            drawn[z] = lut[labels[z]]
     draw_spheres(volume.shape, centres, np.where(cut, 0.0, radii), spacing, out=drawn)
     spheres = Spheres(centres, radii, feats[keep].reshape(-1, len(FEATURES)), d2[keep], p[keep],
                       np.asarray([results[i][3] for i in keep], int), ids[keep], border[keep],
@@ -440,13 +465,13 @@ def _features(rows):
                      for f, q in zip(fits, corr)], float).reshape(-1, len(FEATURES))
 
 
-def _touches_faces(labels, ids):
-    """Whether each segment of ``ids`` has voxels on a face of the volume."""
-    boxes = ndi.find_objects(labels)
+def _touches_faces(boxes, shape, ids):
+    """Whether each segment of ``ids`` (boxes as ``find_objects`` gives them) has voxels on
+    a face of a volume of ``shape``."""
     out = np.zeros(len(ids), bool)
     for n, k in enumerate(ids):
         box = boxes[int(k) - 1]
-        out[n] = any(b.start == 0 or b.stop == size for b, size in zip(box, labels.shape))
+        out[n] = any(b.start == 0 or b.stop == size for b, size in zip(box, shape))
     return out
 
 
