@@ -101,19 +101,21 @@ def plan_large(image, meta, *, pixel_size, keep_databar=False, threshold=None,
 
 
 def _limits(image, work_shape, small_shape, norm):
-    """:func:`normalization_limits` of the whole rescaled image, computed from the rows of
-    its subsample alone (each rescaled row exactly as the whole rescale gives it)."""
+    """:func:`normalization_limits` of the whole rescaled image or volume, computed from the
+    rows (planes) of its subsample alone (each rescaled row exactly as the whole rescale
+    gives it)."""
     if norm["mode"] == "patch":
         return None
     step = sample_step(small_shape)
+    rest = (slice(None, None, step),) * (len(small_shape) - 1)
     wanted = list(range(0, small_shape[0], step))
     rows = []
-    band = 512                          # rows of the rescaled image per read of the source
+    band = max(1, int(2 ** 22 // max(1, int(np.prod(small_shape[1:])))))   # rows per read
     for a in range(0, len(wanted), max(1, band // step)):
         group = wanted[a:a + max(1, band // step)]
-        if small_shape == tuple(work_shape):
+        if tuple(small_shape) == tuple(work_shape):
             block = np.asarray(image[group[0]:group[-1] + 1])
-            rows.append(block[::step, ::step])
+            rows.append(block[(slice(None, None, step),) + rest])
             continue
         # the source rows these rescaled rows read, once; then each row from memory
         i0, _, _ = source_indices(work_shape[0], small_shape[0], group[0], group[0] + 1, 1)
@@ -121,10 +123,10 @@ def _limits(image, work_shape, small_shape, norm):
         lo, hi = int(i0[0]), int(i1[-1]) + 1
         block = np.asarray(image[lo:hi])
         for r in group:
-            region = (slice(r, r + 1), slice(0, small_shape[1]))
+            region = (slice(r, r + 1),) + tuple(slice(0, n) for n in small_shape[1:])
             row = rescaled_region(block, small_shape, region, order=1, in_shape=work_shape,
-                                  origin=(lo, 0))
-            rows.append(row[:, ::step])
+                                  origin=(lo,) + (0,) * (len(small_shape) - 1))
+            rows.append(row[(slice(None),) + rest])
     sample = np.concatenate(rows)
     # the subsample whole-image prediction takes (normalization_limits), row by row
     if norm["mode"] == "image":
@@ -146,20 +148,23 @@ def _small_region(plan, block):
 
 
 class RescaledView:
-    """The image at the model's pixel size, computed where it is sliced (each pixel exactly as
-    the whole-image rescale gives it): what :func:`predict_map` tiles."""
+    """The image (or volume) at the model's pixel size, computed where it is sliced (each
+    pixel exactly as the whole-image rescale gives it): what :func:`predict_map` tiles.
+    ``plan`` needs ``small_shape``, ``work_shape`` and ``identity``."""
 
     def __init__(self, image, plan):
         self._image, self._plan = image, plan
-        self.shape = plan.small_shape
-        self.ndim = 2
-        self.size = self.shape[0] * self.shape[1]
+        self.shape = tuple(plan.small_shape)
+        self.ndim = len(self.shape)
+        self.size = int(np.prod(self.shape))
         self.dtype = np.dtype(image.dtype)
 
     def __getitem__(self, key):
-        if not (isinstance(key, tuple) and len(key) == 2 and
+        key = key if isinstance(key, tuple) else (key,)
+        key = key + (slice(None),) * (self.ndim - len(key))
+        if not (len(key) == self.ndim and
                 all(isinstance(k, slice) and k.step in (None, 1) for k in key)):
-            raise TypeError("RescaledView: slice it with two contiguous slices")
+            raise TypeError("RescaledView: slice it with contiguous slices")
         region = tuple(slice(*k.indices(n)[:2]) for k, n in zip(key, self.shape))
         if any(r.stop <= r.start for r in region):
             return np.zeros(tuple(max(0, r.stop - r.start) for r in region), self.dtype)

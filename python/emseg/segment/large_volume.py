@@ -1,0 +1,196 @@
+"""The vesicle pipeline (:func:`emseg.segment.segment_volume`) on a tomogram larger than
+memory, with the in-memory run's result.
+
+The tomogram is read in parts (a memory-mapped MRC, a zarr array); the probability map and
+the labels live in zarr arrays the caller provides (on disk), and every step works a slab,
+a chunk or one vesicle's box at a time:
+
+- the network runs over the rescaled tomogram a row of blocks at a time
+  (:func:`~emseg.segment.tiling.predict_rows`, the in-memory map bit for bit), with the
+  normalisation values of the whole rescaled tomogram (from its subsample, plane by plane);
+- the darkest-shell threshold is searched slab by slab (:func:`shell_threshold`);
+- the segments are labelled chunk by chunk with their global statistics
+  (:mod:`emseg.segment.components`), then split or grown, grown to the network's threshold
+  and filtered one box at a time (:func:`adaptive_threshold`, :func:`grow_labels`);
+- labels and probabilities go back to the tomogram's grid chunk by chunk (each voxel from its
+  global index, :func:`~emseg.segment.scaling.rescaled_region`);
+- the spheres are refined from the vesicles' boxes and drawn box by box
+  (:func:`~emseg.segment.spheres.refine_spheres`).
+
+Pure NumPy on array-likes: no file is opened here (:mod:`emseg.workflows` does that).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validate import check_array_like, check_spacing
+from .chunked import chunk_cores
+from .large import RescaledView, _limits
+from .scaling import rescale_factor, rescaled_region, rescaled_shape
+from .tiling import predict_rows
+from .vesicles import adaptive_threshold, grow_labels, logit_thresholds, shell_threshold
+from .volume import (VolumeSegmentation, _drop_small, _keep_vesicle_shapes,
+                     volume_model_settings)
+
+__all__ = ["segment_volume_large", "VolumePlan"]
+
+
+@dataclass
+class VolumePlan:
+    """The shapes of a large tomogram's run: ``work_shape`` the tomogram's, ``small_shape``
+    at the model's voxel size."""
+
+    work_shape: tuple
+    small_shape: tuple
+
+    @property
+    def identity(self):
+        """No rescaling: the tomogram is at the model's voxel size."""
+        return self.small_shape == self.work_shape
+
+
+class _Float32:
+    """A volume read as float32 (what the in-memory run rescales)."""
+
+    def __init__(self, volume):
+        self._volume = volume
+        self.shape = tuple(volume.shape)
+        self.dtype = np.dtype(np.float32)
+
+    def __getitem__(self, key):
+        return np.asarray(self._volume[key], np.float32)
+
+
+class _Nonzero:
+    """A region volume read as booleans."""
+
+    def __init__(self, mask):
+        self._mask = mask
+        self.shape = tuple(mask.shape)
+        self.dtype = np.dtype(bool)
+
+    def __getitem__(self, key):
+        return np.asarray(self._mask[key]) != 0
+
+
+def _check_store(array, shape, dtype, name):
+    if tuple(getattr(array, "shape", ())) != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got "
+                         f"{getattr(array, 'shape', None)}")
+    if np.dtype(getattr(array, "dtype", None)) != np.dtype(dtype):
+        raise TypeError(f"{name} must hold {np.dtype(dtype)}, got {getattr(array, 'dtype', None)}")
+
+
+def segment_volume_large(volume, predict_fn, meta, *, voxel_size, stores, mask=None,
+                         threshold=None, postprocess=None, batch_size=1, chunk_shape=128,
+                         progress=None):
+    """Segment the vesicles of a tomogram larger than memory: :func:`segment_volume`'s
+    result, with the labels and probabilities in ``stores``.
+
+    Parameters
+    ----------
+    volume : (Z, Y, X) array-like
+        The tomogram, read in parts (a memory map, a zarr array).
+    predict_fn, meta, voxel_size, threshold, postprocess, batch_size
+        As :func:`emseg.segment.segment_volume`.
+    stores : callable(name, shape, dtype) -> array-like
+        Makes the on-disk arrays the run works in (e.g. zarr arrays in a temporary folder):
+        "probability_small" and "labels_small" at the model's voxel size, and, when the
+        tomogram is rescaled, "probability" and "labels" on its grid. Each must take slice
+        assignment and give back what was written.
+    mask : (Z, Y, X) array-like, optional
+        Region (non-zero) the vesicles must lie in.
+    chunk_shape : int or tuple of int, optional
+        The chunks the labels are counted and rewritten in.
+    progress : callable(done, total), optional
+        Over the network's blocks, then over the refined vesicles.
+
+    Returns
+    -------
+    VolumeSegmentation
+        ``labels`` and ``probability`` are the arrays from ``stores`` on the tomogram's grid.
+    """
+    from ..models.config import check_vesicle_options, refine_keywords
+
+    volume = check_array_like(volume, "volume", ndims=(3,), allow_bool=False)
+    shape = tuple(int(n) for n in volume.shape)
+    if min(shape) < 2:
+        raise ValueError(f"volume must have at least 2 voxels along every axis, got shape "
+                         f"{shape}")
+    spacing = check_spacing(voxel_size, 3, "voxel_size")
+    classes, model_px, tile, halo, divisor, norm, options = volume_model_settings(meta)
+    options = check_vesicle_options({**options, **(postprocess or {})})
+    if mask is not None and tuple(mask.shape) != shape:
+        raise ValueError(f"mask shape {tuple(mask.shape)} differs from the volume's {shape}")
+    if threshold is not None and not 0 < float(threshold) < 1:
+        raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
+    if not callable(stores):
+        raise TypeError("stores must be a callable(name, shape, dtype) giving arrays")
+    factor = rescale_factor(spacing, model_px)
+    plan = VolumePlan(shape, rescaled_shape(shape, factor))
+    # the in-memory run rescales the tomogram as float32 (unless it is left as it is)
+    source = volume if plan.identity else _Float32(volume)
+    small = RescaledView(source, plan)
+    limits = _limits(source, plan.work_shape, plan.small_shape, norm)
+    prob = stores("probability_small", plan.small_shape, np.float32)
+    _check_store(prob, plan.small_shape, np.float32, "stores('probability_small')")
+    region = None if mask is None else _Nonzero(mask)
+    for rows, band in predict_rows(small, predict_fn, tile_size=tile, halo=halo,
+                                   channels=len(classes), normalization=norm,
+                                   batch_size=batch_size, divisor=divisor, limits=limits,
+                                   progress=progress):
+        p = band[..., 0]
+        if region is not None:
+            part = (rows,) + tuple(slice(0, n) for n in plan.small_shape[1:])
+            p = p * rescaled_region(region, plan.small_shape, part, order=0, in_shape=shape)
+        prob[rows] = p
+    table = None
+    if threshold is not None or options["threshold_rule"] == "fixed":
+        t = float(meta.get("threshold", 0.5) if threshold is None else threshold)
+    else:
+        candidates = logit_thresholds(options["shell_low"], options["shell_high"],
+                                      options["shell_steps"])
+        try:
+            t, table = shell_threshold(prob, small, thresholds=candidates,
+                                       erosion=options["erosion"],
+                                       min_voxels=options["min_voxels"])
+        except ValueError:          # nothing above the lowest candidate: no vesicles
+            t = float(candidates[0])
+    grow_to = float(meta.get("threshold", 0.5))
+    labels = stores("labels_small", plan.small_shape, np.int32)
+    _check_store(labels, plan.small_shape, np.int32, "stores('labels_small')")
+    labels, cut = adaptive_threshold(prob, t, z_split=options["z_split"],
+                                     max_extent=options["max_extent"], z_grow=options["z_grow"],
+                                     min_extent=options["min_extent"],
+                                     steps=options["adaptive_steps"],
+                                     min_voxels=options["min_voxels"], floor=grow_to,
+                                     max_cluster=options["max_cluster"], out=labels,
+                                     chunk_shape=chunk_shape)
+    labels, cut = _drop_small(labels, cut, options["min_voxels"], chunk_shape=chunk_shape)
+    if options["grow"] and 0 < grow_to < t:
+        grow_labels(prob, labels, grow_to,
+                    margin=max(1, int(round(options["grow_nm"] / model_px))),
+                    chunk_shape=chunk_shape)
+    labels, cut = _keep_vesicle_shapes(labels, cut, model_px, options, chunk_shape=chunk_shape)
+    if not plan.identity:
+        full_labels = stores("labels", shape, np.int32)
+        _check_store(full_labels, shape, np.int32, "stores('labels')")
+        full_prob = stores("probability", shape, np.float32)
+        _check_store(full_prob, shape, np.float32, "stores('probability')")
+        for core in chunk_cores(shape, chunk_shape):
+            full_labels[core] = rescaled_region(labels, shape, core, order=0,
+                                                in_shape=plan.small_shape)
+            full_prob[core] = np.clip(rescaled_region(prob, shape, core, order=1,
+                                                      in_shape=plan.small_shape), 0, 1)
+        labels, prob = full_labels, full_prob
+        labels, cut = _drop_small(labels, cut, 1, chunk_shape=chunk_shape)
+    spheres = None
+    if options["refine"]:
+        from .spheres import refine_spheres
+
+        labels, spheres = refine_spheres(volume, labels, voxel_size=spacing, mask=mask,
+                                         **refine_keywords(options), overwrite_labels=True,
+                                         progress=progress, chunk_shape=chunk_shape)
+        cut = np.concatenate([[np.nan], np.asarray(cut, float)[spheres.source]])
+    return VolumeSegmentation(labels, prob, spacing, float(t), cut, table, spheres)
