@@ -247,3 +247,26 @@ def test_volume_format_tif_writes_imagej_stacks(tomo, segmented, tmp_path, ij):
     assert cal.pixelDepth == pytest.approx(VOXEL)
     r = run("segment", d / "synapse.mrc", "--volume-format", "png", "--output", tmp_path / "x")
     assert r.returncode == 2 and "--volume-format" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_tomogram_in_parts_gives_the_in_memory_files(tomo, segmented, tmp_path):
+    """--chunk-size: maps and labels in a hidden zarr folder, every step by slab, chunk or
+    box; the label and probability volumes, table and IMOD model are the in-memory run's,
+    byte for byte, and nothing else is left behind."""
+    d, _ = tomo
+    r0, whole = segmented
+    out = tmp_path / "parts"
+    r = run("segment", d / "synapse.mrc", "--output", out, "--chunk-size", "40")
+    assert r.returncode == 0, r.stderr
+    assert "in parts, chunks of 40 voxels" in r.stdout
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in whole.iterdir())
+    for name in ("synapse_vesicles.csv", "synapse_vesicles.mod"):
+        assert (out / name).read_bytes() == (whole / name).read_bytes(), name
+    for name in ("synapse_labels.mrc", "synapse_prob.mrc"):
+        # the headers' label text holds the time of writing; all else is equal
+        with mrcfile.open(out / name) as a, mrcfile.open(whole / name) as b:
+            np.testing.assert_array_equal(a.data, b.data)
+            for field in ("mode", "dmin", "dmax", "dmean", "rms", "origin", "nxstart",
+                          "nystart", "nzstart", "cella"):
+                assert a.header[field] == b.header[field], (name, field)
+    assert len(pd.read_csv(out / "synapse_vesicles.csv")) > 10

@@ -62,7 +62,9 @@ def add_parsers(sub):
                     help="segment 2D images in chunks of PX x PX pixels, read from disk in "
                          "parts and written tile by tile (tiled BigTIFF): the same particles "
                          "and measurements as the whole image, in bounded memory; default: "
-                         "images over 8192 x 8192 px, in chunks of 2048")
+                         "images over 8192 x 8192 px, in chunks of 2048. Tomograms: segment "
+                         "in parts (maps and labels on disk, chunks of PX voxels): the same "
+                         "vesicles; default for tomograms over 1024^3 voxels, chunks of 128")
     sg.add_argument("--chunk-margin", type=int, metavar="PX",
                     help="context around each chunk (default 256 px): larger than the largest "
                          "cluster of touching particles")

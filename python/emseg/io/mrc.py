@@ -11,7 +11,7 @@ means uncalibrated.
 import numpy as np
 
 from .._memory import release_pages
-from .._validate import check_nd_array, check_spacing
+from .._validate import check_array_like, check_spacing
 from .files import atomic_write
 
 __all__ = ["MRC_SUFFIXES", "read_mrc", "write_mrc"]
@@ -99,13 +99,27 @@ def _open_header(mrcfile, path, *, permissive):
                 (int(h.nxstart), int(h.nystart), int(h.nzstart)))
 
 
+def _range(volume, slab=4_000_000):
+    """Smallest and largest value (0, 0 when empty), read in slabs of whole planes: a label
+    volume may be a zarr array larger than memory."""
+    if isinstance(volume, np.ndarray):
+        return (int(volume.min()), int(volume.max())) if volume.size else (0, 0)
+    step = max(1, int(slab // max(1, np.prod(volume.shape[1:]))))
+    low, top = 0, 0
+    for z in range(0, volume.shape[0], step):
+        block = np.asarray(volume[z:z + step])
+        if block.size:
+            low, top = min(low, int(block.min())), max(top, int(block.max()))
+    return low, top
+
+
 def _mrc_dtype(volume, labels):
     """The MRC data type ``volume`` is stored as (checking labels)."""
     if labels:
-        if volume.dtype.kind == "f":
+        if np.dtype(volume.dtype).kind == "f":
             raise TypeError(f"labels must be integers, got {volume.dtype}")
-        top = int(volume.max()) if volume.size else 0
-        if volume.dtype.kind == "i" and volume.size and volume.min() < 0:
+        low, top = _range(volume)
+        if low < 0:
             raise ValueError("labels must not be negative")
         if top <= np.iinfo(np.uint16).max:
             return np.dtype(np.uint16)
@@ -114,7 +128,7 @@ def _mrc_dtype(volume, labels):
                              "(float32 holds integers up to 2**24)")
         return np.dtype(np.float32)  # MRC has no 32-bit integer mode
     if volume.dtype in (np.int8, np.int16, np.uint16, np.float32):
-        return volume.dtype.newbyteorder("=")
+        return np.dtype(volume.dtype).newbyteorder("=")
     return np.dtype(np.float32)
 
 
@@ -166,14 +180,16 @@ def write_mrc(path, volume, voxel_size=None, *, origin=None, nstart=None, labels
     import mrcfile
     from mrcfile.utils import mode_from_dtype
 
-    volume = check_nd_array(volume, "volume", ndims=(2, 3))
+    # an array-like (a zarr array larger than memory) is read slab by slab below
+    volume = check_array_like(volume, "volume", ndims=(2, 3))
     dtype = _mrc_dtype(volume, labels)
-    size = None if voxel_size is None else check_spacing(voxel_size, volume.ndim, "voxel_size")
+    ndim = len(volume.shape)
+    size = None if voxel_size is None else check_spacing(voxel_size, ndim, "voxel_size")
     # slabs of about 4 M voxels (whole planes)
     step = max(1, int(4e6 // max(1, np.prod(volume.shape[1:]))))
 
     def writer(tmp):
-        with mrcfile.new_mmap(tmp, shape=volume.shape, mrc_mode=mode_from_dtype(dtype),
+        with mrcfile.new_mmap(tmp, shape=tuple(volume.shape), mrc_mode=mode_from_dtype(dtype),
                               overwrite=True) as mrc:
             stats = _Stats()
             for z in range(0, volume.shape[0], step):
@@ -185,7 +201,7 @@ def write_mrc(path, volume, voxel_size=None, *, origin=None, nstart=None, labels
             stats.write(mrc.header)
             if size is not None:
                 s = [v / _ANGSTROM for v in size[::-1]] + [1.0]  # x, y(, z)
-                mrc.voxel_size = (s[0], s[1], s[2] if volume.ndim == 3 else s[0])
+                mrc.voxel_size = (s[0], s[1], s[2] if ndim == 3 else s[0])
             if origin is not None:
                 mrc.header.origin = tuple(float(v) for v in origin)
             if nstart is not None:

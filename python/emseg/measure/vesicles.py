@@ -25,7 +25,7 @@ def vesicle_table(labels, voxel_size, *, thresholds=None):
 
     Parameters
     ----------
-    labels : (Z, Y, X) ndarray of int
+    labels : (Z, Y, X) ndarray of int, or an array-like (zarr) larger than memory
         Vesicles numbered 1..n (0 background); missing numbers are skipped.
     voxel_size : float or (float, float, float)
         Voxel size in nm, (z, y, x).
@@ -42,15 +42,21 @@ def vesicle_table(labels, voxel_size, *, thresholds=None):
     """
     import pandas as pd
 
-    labels = check_label_array(labels, "labels", ndims=(3,))
+    lazy = not isinstance(labels, np.ndarray) and hasattr(labels, "shape")
+    if lazy:        # a label volume larger than memory (zarr): read plane by plane
+        from ..segment.components import largest_label
+
+        n = largest_label(labels, chunk_shape=128) + 1
+    else:
+        labels = check_label_array(labels, "labels", ndims=(3,))
+        n = int(labels.max()) + 1
     dz, dy, dx = check_spacing(voxel_size, 3, "voxel_size")
-    n = int(labels.max()) + 1
     counts = np.zeros(n)
     # sums and counts plane by plane: no (3, Z, Y, X) index array or int64 copy of a tomogram
     sums = np.zeros((3, n))
-    yy, xx = np.indices(labels.shape[1:], sparse=False)
-    for z, plane in enumerate(labels):
-        p = plane.ravel()
+    yy, xx = np.indices(tuple(labels.shape)[1:], sparse=False)
+    for z in range(labels.shape[0]):
+        p = np.asarray(labels[z]).ravel()
         c = np.bincount(p, minlength=n)
         counts += c
         sums[0] += z * c

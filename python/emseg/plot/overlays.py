@@ -211,11 +211,13 @@ def volume_slices(volume, labels, truth=None, *, planes=None, title=None, dpi=10
         One voxel is one pixel of a PNG saved at ``dpi`` (a whole number of pixels for
         tomograms under 384 voxels high).
     """
-    from .._validate import check_label_array, check_nd_array
+    from .._validate import check_array_like, check_label_array
 
-    volume = check_nd_array(volume, "volume", ndims=(3,), allow_bool=False)
-    labels = check_label_array(labels, "labels", ndims=(3,))
-    if labels.shape != volume.shape:
+    # only the shown planes are read: a memory-mapped tomogram and zarr labels stay on disk
+    volume = check_array_like(volume, "volume", ndims=(3,), allow_bool=False)
+    if isinstance(labels, np.ndarray) or not hasattr(labels, "shape"):
+        labels = check_label_array(labels, "labels", ndims=(3,))
+    if tuple(labels.shape) != tuple(volume.shape):
         raise ValueError(f"labels shape {labels.shape} differs from volume shape {volume.shape}")
     if truth is not None:
         truth = check_label_array(truth, "truth", ndims=(3,))

@@ -170,14 +170,15 @@ def segment_to_folder(path, output, model=None, *, stem=None, classifier=None, m
             raise ValueError(f"model {predictor.info.name!r} segments "
                              f"{'2D images' if volume else 'volumes'}; {path} is a "
                              f"{'volume' if volume else '2D image'}")
-        if chunk_size is not None and (volume or predictor.meta.get("task") == "semantic"):
-            raise ValueError(f"{path}: chunked segmentation (--chunk-size) is for 2D images "
-                             "with a particle model")
+        if chunk_size is not None and predictor.meta.get("task") == "semantic":
+            raise ValueError(f"{path}: chunked segmentation (--chunk-size) is for particle "
+                             "images and tomograms")
         if volume:
             _segment_volume(path, output, stem, predictor, outcome, classifier=classifier,
                             pixel_size=pixel_size, mask=mask, threshold=threshold,
                             refine=refine, volume_format=volume_format,
-                            batch_size=batch_size or 1, progress=progress)
+                            batch_size=batch_size or 1, progress=progress,
+                            chunk_size=chunk_size)
         elif predictor.meta.get("task") == "semantic":
             _segment_classes(path, output, stem, predictor, outcome, mask=mask,
                              pixel_size=pixel_size, keep_databar=keep_databar,
@@ -202,7 +203,7 @@ def segment_to_folder(path, output, model=None, *, stem=None, classifier=None, m
 
 
 def _segment_volume(path, output, stem, predictor, outcome, *, classifier, pixel_size, mask,
-                    threshold, refine, volume_format, batch_size, progress):
+                    threshold, refine, volume_format, batch_size, progress, chunk_size=None):
     from ..io import describe_size
     from .segment import segment_volume_file
     from .vesicles import volume_output_paths, write_volume_outputs
@@ -211,6 +212,12 @@ def _segment_volume(path, output, stem, predictor, outcome, *, classifier, pixel
         raise ValueError(f"{path}: --classifier applies to 2D images, not volumes")
     if pixel_size is not None and pixel_size[0] != pixel_size[1]:
         raise ValueError(f"{path}: give one voxel size for a volume (--pixel-size NM)")
+    if chunk_size is not None or is_large_volume(path):
+        return _segment_large_volume(path, output, stem, predictor, outcome,
+                                     pixel_size=pixel_size, mask=mask, threshold=threshold,
+                                     refine=refine, volume_format=volume_format,
+                                     batch_size=batch_size, progress=progress,
+                                     chunk_size=chunk_size)
     res = segment_volume_file(path, predictor, voxel_size=None if pixel_size is None
                               else pixel_size[0], mask=mask, threshold=threshold,
                               postprocess=None if refine else {"refine": False},
@@ -231,6 +238,33 @@ def _segment_volume(path, output, stem, predictor, outcome, *, classifier, pixel
         f"{path}: {len(res.table)} vesicles (voxel size "
         f"{describe_size(seg.voxel_size, res.voxel_size_source)}, threshold "
         f"{seg.threshold:.6g}) -> {', '.join(p.name for p in paths.values())}")
+
+
+def is_large_volume(path):
+    """Whether a tomogram has more than :data:`~emseg.workflows.large_volume.LARGE_VOXELS`
+    voxels (from its header): segmented in parts by default."""
+    from .large_volume import LARGE_VOXELS
+
+    shape, _ = _io.image_shape(path)
+    return int(np.prod(shape)) > LARGE_VOXELS
+
+
+def _segment_large_volume(path, output, stem, predictor, outcome, *, pixel_size, refine,
+                          chunk_size, **options):
+    from ..io import describe_size
+    from .large_volume import DEFAULT_VOLUME_CHUNK, segment_large_volume_file
+
+    res = segment_large_volume_file(path, predictor, output, stem=stem,
+                                    voxel_size=None if pixel_size is None else pixel_size[0],
+                                    postprocess=None if refine else {"refine": False},
+                                    chunk_size=chunk_size or DEFAULT_VOLUME_CHUNK, **options)
+    seg, paths = res["segmentation"], res["paths"]
+    outcome.written = list(paths.values())
+    outcome.lines.append(
+        f"{path}: {len(res['table'])} vesicles (voxel size "
+        f"{describe_size(seg.voxel_size, res['voxel_size_source'])}, threshold "
+        f"{seg.threshold:.6g}; in parts, chunks of {chunk_size or DEFAULT_VOLUME_CHUNK} "
+        f"voxels) -> {', '.join(p.name for p in paths.values())}")
 
 
 def _segment_classes(path, output, stem, predictor, outcome, *, mask, **options):
