@@ -16,6 +16,16 @@ loaded once per worker), as ``emseg segment --dask`` runs them. Prints images pe
 way and their ratio, the Dask run's start-up (cluster and model loading, counted in its time),
 and whether every CSV is byte-identical between the two runs.
 
+``tomogram``: synthetic tomograms (``--tomogram-sizes``, default up to 512 x 2048 x 2048
+float32, 8 GiB on disk; written as MRC slab by slab, synapse tomograms side by side) segmented
+in parts (``emseg segment --chunk-size``'s path, :func:`emseg.workflows.large_volume.
+segment_large_volume_file`), each in a fresh process: peak resident memory (the goal: below
+6 GiB at 512 x 2048 x 2048) and time. The network is a stand-in (pointwise on the normalised
+intensity; the benchmark's tomograms mark the vesicles' lumens for it), so that the run is
+about the pipeline's memory and time, not a 3D U-Net's hours on 2 CPU cores; the default
+model's own share is measured on the smallest size (``--model-size``). The peer, in the same
+run: the in-memory path on the sizes it can hold, with its tables compared.
+
 Run: ``python benchmarks/scale_bench.py [--quick]``; tests never assert its timings.
 """
 
@@ -124,6 +134,110 @@ def mosaic(args):
         shutil.rmtree(work, ignore_errors=True)
 
 
+_TOMO_RUN = """
+import resource, sys, time
+from collections import namedtuple
+from pathlib import Path
+import numpy as np
+import yaml
+from emseg.models import DEFAULT_VOLUME_MODEL
+from emseg.models.registry import find_model
+from emseg.workflows.batch import segment_to_folder
+
+path, out, chunk, network = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+info = find_model(DEFAULT_VOLUME_MODEL)
+if network == "model":
+    from emseg.models.saved import SavedModelPredictor
+    predictor = SavedModelPredictor(info)
+else:
+    class StandIn:
+        meta = yaml.safe_load((info.path / "model.yaml").read_text())
+        info = namedtuple("Info", "name")("stand-in")
+
+        def __call__(self, batch):
+            return (1 / (1 + np.exp(-25 * (batch - 0.8)))).astype(np.float32)
+    predictor = StandIn()
+t0 = time.perf_counter()
+res = segment_to_folder(Path(path), Path(out), model=predictor,
+                        chunk_size=None if chunk == "whole" else int(chunk))
+seconds = time.perf_counter() - t0
+print("\\n".join(res.lines), file=sys.stderr)
+print("RESULT", 1 if res.error else 0, seconds,
+      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, res.error or "")
+"""
+
+
+def write_tomogram(path, shape, voxel_size=2.2):
+    """A float32 tomogram of ``shape`` (z, y, x) made of synthetic synapse tomograms side by
+    side (their vesicles' lumens a little brighter, for the stand-in network), written as MRC
+    one slab at a time."""
+    import mrcfile
+    import numpy as np
+    from scipy import ndimage as ndi
+
+    from emseg.synthetic import synapse_tomogram
+
+    tile = tuple(min(n, m) for n, m in zip(shape, (64, 256, 256)))
+    t = synapse_tomogram(tile, voxel_size=voxel_size, n_vesicles=max(4, tile[1] * tile[2] //
+                                                                    1100), seed=7)
+    block = t.volume.astype(np.float32)
+    block[ndi.binary_erosion(t.labels > 0, iterations=3)] += 1.5 * float(block.std())
+    reps = [-(-n // m) for n, m in zip(shape[1:], tile[1:])]
+    with mrcfile.new_mmap(path, shape=shape, mrc_mode=2, overwrite=True) as mrc:
+        for z in range(0, shape[0], tile[0]):
+            slab = np.tile(block, (1, *reps))[:min(tile[0], shape[0] - z), :shape[1], :shape[2]]
+            mrc.data[z:z + slab.shape[0]] = slab
+        mrc.voxel_size = voxel_size * 10
+    return path
+
+
+def _tomo_run(path, out, chunk, network):
+    import subprocess
+
+    r = subprocess.run([sys.executable, "-c", _TOMO_RUN, str(path), str(out), str(chunk),
+                        network], capture_output=True, text=True)
+    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT")]
+    if not line or line[-1].split()[1] != "0":
+        raise SystemExit(f"scale_bench: tomogram run failed: {(line or [''])[-1]} "
+                         f"{r.stderr[-2000:]}")
+    _, _, seconds, kib = line[-1].split()[:4]
+    return float(seconds), int(kib) / 2 ** 20
+
+
+def tomogram(args):
+    import numpy as np
+
+    work = Path(tempfile.mkdtemp(prefix="emseg-tomogram-"))
+    try:
+        print(f"tomogram: synthetic float32 tomograms (MRC), 2.2 nm voxels, segmented in parts "
+              f"(chunks of {args.tomo_chunk} voxels), {os.cpu_count()} cores; each run in a "
+              "fresh process")
+        for shape in args.tomogram_sizes:
+            path = write_tomogram(work / "tomo.mrc", shape)
+            gv = float(np.prod(shape)) / 1e9
+            gib_disk = path.stat().st_size / 2 ** 30
+            for network in (("stand-in", "model") if shape == args.model_size
+                            else ("stand-in",)):
+                out = work / "parts"
+                seconds, gib = _tomo_run(path, out, args.tomo_chunk, network)
+                line = (f"  {'x'.join(map(str, shape))} ({gib_disk:.2f} GiB on disk), "
+                        f"{network} network, in parts: {seconds:.1f} s "
+                        f"({gv * 1e3 / seconds:.2f} M voxels/s), peak RSS {gib:.2f} GiB")
+                if np.prod(shape) <= args.tomo_whole_max:
+                    whole = work / "whole"
+                    seconds_w, gib_w = _tomo_run(path, whole, "whole", network)
+                    same = all((out / f"tomo_{n}").read_bytes() == (whole / f"tomo_{n}")
+                               .read_bytes() for n in ("vesicles.csv", "vesicles.mod"))
+                    line += (f"; in memory (the peer): {seconds_w:.1f} s, peak RSS "
+                             f"{gib_w:.2f} GiB; identical tables: {'yes' if same else 'NO'}")
+                    shutil.rmtree(whole, ignore_errors=True)
+                print(line, flush=True)
+                shutil.rmtree(out, ignore_errors=True)
+            path.unlink()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def batch(args):
     from emseg.models.saved import SEGMENTING_TASKS, load_predictor
     from emseg.workflows import dask_client, run_jobs, segment_to_folder
@@ -169,7 +283,16 @@ def main(argv=None):
     p.add_argument("--size", type=int, default=1024)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--model", default=None, help="model (default: the default SEM model)")
-    p.add_argument("--part", choices=("mosaic", "batch", "all"), default="all")
+    p.add_argument("--part", choices=("mosaic", "batch", "tomogram", "all"), default="all")
+    shape = lambda t: tuple(int(v) for v in t.split("x"))  # noqa: E731
+    p.add_argument("--tomogram-sizes", type=lambda t: [shape(v) for v in t.split(",")],
+                   default=[(128, 512, 512), (256, 1024, 1024), (512, 2048, 2048)],
+                   help="ZxYxX,... (default 128x512x512,256x1024x1024,512x2048x2048)")
+    p.add_argument("--model-size", type=shape, default=(128, 512, 512),
+                   help="the size also run with the default model (ZxYxX)")
+    p.add_argument("--tomo-chunk", type=int, default=128, help="chunk edge (voxels)")
+    p.add_argument("--tomo-whole-max", type=int, default=256 * 1024 * 1024,
+                   help="largest tomogram (voxels) also segmented in memory (the peer)")
     p.add_argument("--mosaic-sizes", type=lambda t: [int(v) for v in t.split(",")],
                    default=[2048, 4096, 8192, 20000])
     p.add_argument("--chunk", type=int, default=2048, help="chunk side (px)")
@@ -182,8 +305,12 @@ def main(argv=None):
     if args.quick:
         args.images, args.size = 4, 256
         args.mosaic_sizes, args.chunk, args.whole_max = [512, 1024], 256, 1024
+        args.tomogram_sizes, args.model_size = [(32, 96, 96)], (0, 0, 0)
+        args.tomo_chunk = 48
     if args.part in ("mosaic", "all"):
         mosaic(args)
+    if args.part in ("tomogram", "all"):
+        tomogram(args)
     return batch(args) if args.part in ("batch", "all") else 0
 
 

@@ -201,8 +201,10 @@ def test_predict_rows_hands_out_the_whole_map_band_by_band(shape, tile, halo):
     limits = tuple(np.percentile(x, [1, 99]))
     whole = predict_tiled(x, lambda b: np.tanh(b * 2 - 1), tile_size=tile, halo=halo,
                           channels=1, normalization=norm, batch_size=3, limits=limits)
-    bands = list(predict_rows(x, lambda b: np.tanh(b * 2 - 1), tile_size=tile, halo=halo,
-                              channels=1, normalization=norm, batch_size=3, limits=limits))
+    # a band is a view valid until the next one is asked for: keep copies
+    bands = [(rows, band.copy()) for rows, band in
+             predict_rows(x, lambda b: np.tanh(b * 2 - 1), tile_size=tile, halo=halo,
+                          channels=1, normalization=norm, batch_size=3, limits=limits)]
     assert bands[0][0].start == 0 and bands[-1][0].stop == shape[0]
     assert all(a[0].stop == b[0].start for a, b in zip(bands, bands[1:]))
     np.testing.assert_array_equal(np.concatenate([b for _, b in bands]), whole)

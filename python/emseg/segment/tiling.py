@@ -232,7 +232,9 @@ def predict_rows(image, predict_fn, *, tile_size, halo, channels, normalization=
     Yields ``(rows, band)``: a slice along the first axis and the map there, as soon as no
     later tile reaches those rows. The bands, in order, are exactly the whole map, bit for bit
     (the same tiles, in the same network calls, summed in the same order); only two rows of
-    tiles are in memory, whatever the image size.
+    tiles are in memory, whatever the image size. A band is a view of that memory, valid
+    until the next band is asked for (store or copy it first: a volume's band of planes is
+    gigabytes).
     Arguments as :func:`predict_tiled` (``image`` may be any array that slices).
     """
     tiling, region, jobs = _prepare(image, predict_fn, tile_size, halo, channels,
@@ -254,7 +256,7 @@ def predict_rows(image, predict_fn, *, tile_size, halo, channels, normalization=
             end = starts[idx[0] + 1] if idx[0] + 1 < len(starts) else n
             end = min(end, n)
             if end > top:
-                yield slice(top, end), buffer[:end - top].copy()
+                yield slice(top, end), buffer[:end - top]
                 buffer[:buffer.shape[0] - (end - top)] = buffer[end - top:]
                 buffer[buffer.shape[0] - (end - top):] = 0
                 top = end
