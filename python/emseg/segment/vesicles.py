@@ -177,9 +177,12 @@ def _segments(probability, threshold, min_voxels=1, *, out=None, chunk_shape=Non
         comps = label_components(probability, out, chunk_shape=chunk_shape,
                                  threshold=threshold, connectivity=1)
         labels, n, counts = out, comps.n, comps.counts
-        boxes = comps.boxes()
     keep = np.flatnonzero(counts >= min_voxels)
     keep = keep[keep > 0]
+    if out is not None:
+        # the kept segments' boxes only: a noisy map's millions of specks never become slices
+        boxes = [tuple(slice(int(a), int(b)) for a, b in zip(comps.starts[k], comps.stops[k]))
+                 for k in keep]
     if len(keep) < n:
         lut = np.zeros(n + 1, np.int32)
         lut[keep] = np.arange(1, len(keep) + 1)
@@ -188,7 +191,6 @@ def _segments(probability, threshold, min_voxels=1, *, out=None, chunk_shape=Non
         else:
             for core in chunk_cores(labels.shape, chunk_shape):
                 labels[core] = lut[np.asarray(labels[core])]
-            boxes = [boxes[k - 1] for k in keep]
         counts = np.concatenate([[counts[0]], counts[keep]])
         n = len(keep)
     volumes = counts[1:].astype(float)

@@ -82,12 +82,13 @@ def segment_large_volume_file(path, predictor, output, *, stem=None, voxel_size=
     stem = stem if stem is not None else file_stem(path)
     output.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{stem}-", suffix=".emseg", dir=output))
-    chunks = (min(64, chunk_size),) + (chunk_size,) * 2
+    # small, uncompressed zarr chunks: every vesicle's box is read and written on its own
+    chunks = (32, 64, 64)
 
     def stores(name, shape, dtype):
-        return zarr.open_array(str(scratch / f"{name}.zarr"), mode="w", shape=shape,
-                               chunks=tuple(min(c, n) for c, n in zip(chunks, shape)),
-                               dtype=dtype)
+        return zarr.create_array(str(scratch / f"{name}.zarr"), shape=shape,
+                                 chunks=tuple(min(c, n) for c, n in zip(chunks, shape)),
+                                 dtype=dtype, compressors=None, overwrite=True)
     try:
         seg = segment_volume_large(volume, predictor, predictor.meta, voxel_size=size,
                                    stores=stores, mask=region, threshold=threshold,
