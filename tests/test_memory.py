@@ -42,3 +42,20 @@ def test_copy_on_write_maps_and_plain_arrays_untouched(tmp_path):
     assert np.all(c == 7)
     a = np.ones(100)
     assert not release_pages(a) and np.all(a == 1)
+
+
+def test_views_computed_on_read_release_the_map_they_wrap(tmp_path):
+    """A rescaled view of a memory-mapped tomogram (what chunked runs tile) names the map it
+    reads: releasing the view releases the map's pages; a wrapper of no map releases nothing."""
+    from emseg.segment.large import RescaledView
+    from emseg.segment.large_volume import VolumePlan
+
+    data = np.random.default_rng(1).random((64, 256, 256)).astype(np.float32)
+    data.tofile(tmp_path / "t.raw")
+    m = np.memmap(tmp_path / "t.raw", np.float32, mode="r", shape=data.shape)
+    view = RescaledView(m, VolumePlan(data.shape, data.shape))
+    assert float(view[0:64].sum(dtype=np.float64)) == float(data.sum(dtype=np.float64))
+    paged = _resident_kb()
+    assert release_pages(view)
+    assert _resident_kb() < paged - 8 * 1024
+    assert not release_pages(RescaledView(data, VolumePlan(data.shape, data.shape)))

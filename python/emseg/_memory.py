@@ -23,7 +23,8 @@ def release_pages(array):
     Parameters
     ----------
     array : ndarray
-        An array, a ``numpy.memmap`` or a view of one.
+        An array, a ``numpy.memmap`` or a view of one, or an object whose ``wrapped``
+        attribute is one (:class:`emseg.segment.large.RescaledView`).
 
     Returns
     -------
@@ -33,6 +34,9 @@ def release_pages(array):
     if not hasattr(mmap, "MADV_DONTNEED"):         # not Linux/BSD: nothing to do
         return False
     node = array
+    # views computed on read (a rescaled or converted tomogram) name what they read
+    while not isinstance(node, np.ndarray) and getattr(node, "wrapped", None) is not None:
+        node = node.wrapped
     while isinstance(node, np.ndarray):
         if isinstance(node, np.memmap) and getattr(node, "mode", "r") == "c":
             return False

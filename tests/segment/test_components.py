@@ -90,3 +90,27 @@ def test_label_stats_relabel_and_largest_label_equal_in_memory():
     np.testing.assert_array_equal(labels, want)
     with pytest.raises(ValueError, match="above n"):
         label_stats(labels, 2, chunk_shape=8)
+
+
+@pytest.mark.parametrize("min_size", [2, 5, 40])
+def test_small_components_left_out_as_after_the_whole_labelling(min_size):
+    """min_size drops specks inside a chunk at once and small components across chunks at
+    the end: scipy's labels with the small ones removed and the rest renumbered in order."""
+    for data, threshold in _cases():
+        ndim = data.ndim
+        want, n = ndi.label(data > threshold, structure=np.ones((3,) * ndim, bool))
+        counts = np.bincount(want.ravel(), minlength=n + 1)
+        keep = np.flatnonzero(counts >= min_size)
+        keep = keep[keep > 0]
+        lut = np.zeros(n + 1, np.int32)
+        lut[keep] = np.arange(1, keep.size + 1)
+        want = lut[want]
+        for chunk in (7, (5, 40, 9)[:ndim]):
+            out = np.full(data.shape, -1, np.int32)
+            comps = label_components(data, out, chunk_shape=chunk, threshold=threshold,
+                                     min_size=min_size)
+            assert comps.n == keep.size
+            np.testing.assert_array_equal(out, want)
+            np.testing.assert_array_equal(comps.counts[1:], counts[keep])
+    with pytest.raises(ValueError, match="min_size"):
+        label_components(data, np.zeros(data.shape, np.int32), chunk_shape=8, min_size=0)

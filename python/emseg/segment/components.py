@@ -59,7 +59,7 @@ def _structure(ndim, connectivity):
 
 
 def label_components(array, out, *, chunk_shape, threshold=None, connectivity=None,
-                     progress=None):
+                     min_size=1, progress=None):
     """Label the connected components of ``array > threshold`` (or ``array != 0``) chunk by
     chunk into ``out``, and measure them.
 
@@ -76,6 +76,10 @@ def label_components(array, out, *, chunk_shape, threshold=None, connectivity=No
         Foreground is ``array > threshold``; default ``array != 0``.
     connectivity : int, optional
         1 joins voxels sharing a face; ``ndim`` (the default) also across edges and corners.
+    min_size : int, optional
+        Components of fewer voxels are left out (0), the others numbered as if they were
+        never there. A small component inside one chunk is dropped as soon as it is seen:
+        a noisy map's millions of specks never take memory.
     progress : callable(done, total), optional
         Over both passes' chunks.
 
@@ -93,6 +97,8 @@ def label_components(array, out, *, chunk_shape, threshold=None, connectivity=No
         raise TypeError(f"out must hold int32 labels, got {getattr(out, 'dtype', None)}")
     ndim = len(shape)
     structure = _structure(ndim, ndim if connectivity is None else connectivity)
+    if not (isinstance(min_size, (int, np.integer)) and min_size >= 1):
+        raise ValueError(f"min_size must be a positive integer, got {min_size!r}")
     cores = chunk_cores(shape, chunk_shape)
     total = 2 * len(cores)
     # per provisional label (global ids offset chunk by chunk): count, box, first voxel
@@ -108,6 +114,8 @@ def label_components(array, out, *, chunk_shape, threshold=None, connectivity=No
         del data
         local, n = ndi.label(mask, structure=structure, output=np.int32)
         inner = tuple(slice(c.start - b.start, None) for c, b in zip(core, block))
+        if min_size > 1 and n:
+            local, n = _drop_inner_specks(local, n, inner, core, block, shape, min_size)
         provisional = np.where(local > 0, local + offset, 0).astype(np.int32)
         # the planes this block shares with earlier chunks: join its labels to theirs
         if any(c.start > 0 for c in core):
@@ -133,8 +141,10 @@ def label_components(array, out, *, chunk_shape, threshold=None, connectivity=No
     m = int(root.max()) + 1 if offset else 1
     comp_first = np.full(m, np.iinfo(np.int64).max, np.int64)
     np.minimum.at(comp_first, root[1:], first[1:])
-    used = np.zeros(m, bool)
-    used[root[1:][counts[1:] > 0]] = True
+    sizes = np.zeros(m, np.int64)
+    np.add.at(sizes, root[1:], counts[1:])
+    used = sizes >= min_size
+    used[root[0]] = False
     ids = np.flatnonzero(used)
     number = np.zeros(m, np.int64)
     number[ids[np.argsort(comp_first[ids], kind="stable")]] = np.arange(1, ids.size + 1)
@@ -257,6 +267,28 @@ def _stats_kernel(vol, n, org, full):
                     if g[a] + 1 > hi[k, a]:
                         hi[k, a] = g[a] + 1
     return count, lo, hi, first
+
+
+def _drop_inner_specks(local, n, inner, core, block, shape, min_size):
+    """``local`` without its labels of fewer than ``min_size`` core voxels that touch neither
+    the planes shared with earlier chunks nor a side where a later chunk follows (they are
+    whole components), renumbered 1..; and the new count."""
+    counts = np.bincount(local[inner].ravel(), minlength=n + 1)
+    joins = np.zeros(n + 1, bool)
+    for axis, (c, b, size) in enumerate(zip(core, block, shape)):
+        sides = ([0, 1] if c.start > 0 else []) + ([b.stop - b.start - 1] if c.stop < size else [])
+        for i in sides:
+            index = [slice(None)] * local.ndim
+            index[axis] = i
+            joins[np.unique(local[tuple(index)])] = True
+    small = (counts < min_size) & ~joins
+    small[0] = False
+    if not small.any():
+        return local, n
+    lut = np.zeros(n + 1, np.int32)
+    keep = np.flatnonzero(~small)[1:]
+    lut[keep] = np.arange(1, keep.size + 1)
+    return lut[local], int(keep.size)
 
 
 def _join(n, pairs):

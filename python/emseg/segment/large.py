@@ -154,6 +154,7 @@ class RescaledView:
 
     def __init__(self, image, plan):
         self._image, self._plan = image, plan
+        self.wrapped = image            # for release_pages
         self.shape = tuple(plan.small_shape)
         self.ndim = len(self.shape)
         self.size = int(np.prod(self.shape))

@@ -54,7 +54,7 @@ class _Float32:
     """A volume read as float32 (what the in-memory run rescales)."""
 
     def __init__(self, volume):
-        self._volume = volume
+        self._volume = self.wrapped = volume
         self.shape = tuple(volume.shape)
         self.dtype = np.dtype(np.float32)
 
@@ -66,7 +66,7 @@ class _Nonzero:
     """A region volume read as booleans."""
 
     def __init__(self, mask):
-        self._mask = mask
+        self._mask = self.wrapped = mask
         self.shape = tuple(mask.shape)
         self.dtype = np.dtype(bool)
 

@@ -257,6 +257,9 @@ def predict_rows(image, predict_fn, *, tile_size, halo, channels, normalization=
             end = min(end, n)
             if end > top:
                 yield slice(top, end), buffer[:end - top]
+                # the rows above are done: a memory-mapped image's pages read for them go
+                # back (a tomogram's worth would stay resident otherwise)
+                release_pages(image)
                 buffer[:buffer.shape[0] - (end - top)] = buffer[end - top:]
                 buffer[buffer.shape[0] - (end - top):] = 0
                 top = end

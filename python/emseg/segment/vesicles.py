@@ -174,8 +174,9 @@ def _segments(probability, threshold, min_voxels=1, *, out=None, chunk_shape=Non
     else:
         from .components import label_components
 
+        # the specks go as the chunks are labelled
         comps = label_components(probability, out, chunk_shape=chunk_shape,
-                                 threshold=threshold, connectivity=1)
+                                 threshold=threshold, connectivity=1, min_size=min_voxels)
         labels, n, counts = out, comps.n, comps.counts
     keep = np.flatnonzero(counts >= min_voxels)
     keep = keep[keep > 0]
