@@ -29,9 +29,9 @@ from .chunked import chunk_cores
 from .large import RescaledView, _limits
 from .scaling import rescale_factor, rescaled_region, rescaled_shape
 from .tiling import predict_rows
-from .vesicles import adaptive_threshold, grow_labels, logit_thresholds, shell_threshold
-from .volume import (VolumeSegmentation, _drop_small, _keep_vesicle_shapes,
-                     volume_model_settings)
+from .vesicles import grow_labels
+from .volume import (VolumeSegmentation, _adaptive, _drop_small, _global_threshold,
+                     _keep_vesicle_shapes, volume_model_settings)
 
 __all__ = ["segment_volume_large", "VolumePlan"]
 
@@ -145,28 +145,11 @@ def segment_volume_large(volume, predict_fn, meta, *, voxel_size, stores, mask=N
             part = (rows,) + tuple(slice(0, n) for n in plan.small_shape[1:])
             p = p * rescaled_region(region, plan.small_shape, part, order=0, in_shape=shape)
         prob[rows] = p
-    table = None
-    if threshold is not None or options["threshold_rule"] == "fixed":
-        t = float(meta.get("threshold", 0.5) if threshold is None else threshold)
-    else:
-        candidates = logit_thresholds(options["shell_low"], options["shell_high"],
-                                      options["shell_steps"])
-        try:
-            t, table = shell_threshold(prob, small, thresholds=candidates,
-                                       erosion=options["erosion"],
-                                       min_voxels=options["min_voxels"])
-        except ValueError:          # nothing above the lowest candidate: no vesicles
-            t = float(candidates[0])
+    t, table = _global_threshold(prob, small, meta, options, threshold)
     grow_to = float(meta.get("threshold", 0.5))
     labels = stores("labels_small", plan.small_shape, np.int32)
     _check_store(labels, plan.small_shape, np.int32, "stores('labels_small')")
-    labels, cut = adaptive_threshold(prob, t, z_split=options["z_split"],
-                                     max_extent=options["max_extent"], z_grow=options["z_grow"],
-                                     min_extent=options["min_extent"],
-                                     steps=options["adaptive_steps"],
-                                     min_voxels=options["min_voxels"], floor=grow_to,
-                                     max_cluster=options["max_cluster"], out=labels,
-                                     chunk_shape=chunk_shape)
+    labels, cut = _adaptive(prob, t, options, grow_to, out=labels, chunk_shape=chunk_shape)
     labels, cut = _drop_small(labels, cut, options["min_voxels"], chunk_shape=chunk_shape)
     if options["grow"] and 0 < grow_to < t:
         grow_labels(prob, labels, grow_to,

@@ -138,26 +138,10 @@ def segment_volume(volume, predict_fn, meta, *, voxel_size, mask=None, threshold
                          divisor=divisor)[..., 0]
     if mask is not None:
         prob *= rescale(mask != 0, shape=small.shape, order=0)
-    table = None
-    if threshold is not None or options["threshold_rule"] == "fixed":
-        t = float(meta.get("threshold", 0.5) if threshold is None else threshold)
-    else:
-        candidates = logit_thresholds(options["shell_low"], options["shell_high"],
-                                      options["shell_steps"])
-        try:
-            t, table = shell_threshold(prob, small, thresholds=candidates,
-                                       erosion=options["erosion"],
-                                       min_voxels=options["min_voxels"])
-        except ValueError:          # nothing above the lowest candidate: no vesicles
-            t = float(candidates[0])
+    t, table = _global_threshold(prob, small, meta, options, threshold)
     # the network's voxel-wise threshold (tuned on validation patches) bounds any growth
     grow_to = float(meta.get("threshold", 0.5))
-    labels, cut = adaptive_threshold(prob, t, z_split=options["z_split"],
-                                     max_extent=options["max_extent"], z_grow=options["z_grow"],
-                                     min_extent=options["min_extent"],
-                                     steps=options["adaptive_steps"],
-                                     min_voxels=options["min_voxels"], floor=grow_to,
-                                     max_cluster=options["max_cluster"])
+    labels, cut = _adaptive(prob, t, options, grow_to)
     del small
     labels, cut = _drop_small(labels, cut, options["min_voxels"])
     if options["grow"] and 0 < grow_to < t:
@@ -181,6 +165,30 @@ def segment_volume(volume, predict_fn, meta, *, voxel_size, mask=None, threshold
         cut = np.concatenate([[np.nan], np.asarray(cut, float)[spheres.source]])
     return VolumeSegmentation(labels, prob.astype(np.float32, copy=False), spacing, float(t), cut,
                               table, spheres)
+
+
+def _global_threshold(prob, volume, meta, options, threshold):
+    """The global threshold (the fixed one, or the darkest shell's in ``volume``) and the
+    shell search's table (None for a fixed threshold)."""
+    if threshold is not None or options["threshold_rule"] == "fixed":
+        return float(meta.get("threshold", 0.5) if threshold is None else threshold), None
+    candidates = logit_thresholds(options["shell_low"], options["shell_high"],
+                                  options["shell_steps"])
+    try:
+        return shell_threshold(prob, volume, thresholds=candidates, erosion=options["erosion"],
+                               min_voxels=options["min_voxels"])
+    except ValueError:          # nothing above the lowest candidate: no vesicles
+        return float(candidates[0]), None
+
+
+def _adaptive(prob, t, options, grow_to, **lazy):
+    """:func:`adaptive_threshold` with the model's settings (``lazy``: its ``out`` and
+    ``chunk_shape`` for a map larger than memory)."""
+    return adaptive_threshold(prob, t, z_split=options["z_split"],
+                              max_extent=options["max_extent"], z_grow=options["z_grow"],
+                              min_extent=options["min_extent"], steps=options["adaptive_steps"],
+                              min_voxels=options["min_voxels"], floor=grow_to,
+                              max_cluster=options["max_cluster"], **lazy)
 
 
 def _keep_vesicle_shapes(labels, thresholds, voxel_nm, options, *, chunk_shape=None):
