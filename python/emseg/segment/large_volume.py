@@ -29,9 +29,8 @@ from .chunked import chunk_cores
 from .large import RescaledView, _limits
 from .scaling import rescale_factor, rescaled_region, rescaled_shape
 from .tiling import predict_rows
-from .vesicles import grow_labels
-from .volume import (VolumeSegmentation, _adaptive, _drop_small, _global_threshold,
-                     _keep_vesicle_shapes, volume_model_settings)
+from .volume import (VolumeSegmentation, _drop_small, _global_threshold, _refine,
+                     _vesicle_segments, volume_model_settings)
 
 __all__ = ["segment_volume_large", "VolumePlan"]
 
@@ -74,12 +73,16 @@ class _Nonzero:
         return np.asarray(self._mask[key]) != 0
 
 
-def _check_store(array, shape, dtype, name):
+def _store(stores, name, shape, dtype):
+    """``stores(name, shape, dtype)``, checked to be what was asked for."""
+    array = stores(name, shape, dtype)
+    what = f"stores({name!r})"
     if tuple(getattr(array, "shape", ())) != tuple(shape):
-        raise ValueError(f"{name} must have shape {tuple(shape)}, got "
+        raise ValueError(f"{what} must have shape {tuple(shape)}, got "
                          f"{getattr(array, 'shape', None)}")
     if np.dtype(getattr(array, "dtype", None)) != np.dtype(dtype):
-        raise TypeError(f"{name} must hold {np.dtype(dtype)}, got {getattr(array, 'dtype', None)}")
+        raise TypeError(f"{what} must hold {np.dtype(dtype)}, got {getattr(array, 'dtype', None)}")
+    return array
 
 
 def segment_volume_large(volume, predict_fn, meta, *, voxel_size, stores, mask=None,
@@ -111,7 +114,7 @@ def segment_volume_large(volume, predict_fn, meta, *, voxel_size, stores, mask=N
     VolumeSegmentation
         ``labels`` and ``probability`` are the arrays from ``stores`` on the tomogram's grid.
     """
-    from ..models.config import check_vesicle_options, refine_keywords
+    from ..models.config import check_vesicle_options
 
     volume = check_array_like(volume, "volume", ndims=(3,), allow_bool=False)
     shape = tuple(int(n) for n in volume.shape)
@@ -133,8 +136,7 @@ def segment_volume_large(volume, predict_fn, meta, *, voxel_size, stores, mask=N
     source = volume if plan.identity else _Float32(volume)
     small = RescaledView(source, plan)
     limits = _limits(source, plan.work_shape, plan.small_shape, norm)
-    prob = stores("probability_small", plan.small_shape, np.float32)
-    _check_store(prob, plan.small_shape, np.float32, "stores('probability_small')")
+    prob = _store(stores, "probability_small", plan.small_shape, np.float32)
     region = None if mask is None else _Nonzero(mask)
     for rows, band in predict_rows(small, predict_fn, tile_size=tile, halo=halo,
                                    channels=len(classes), normalization=norm,
@@ -147,20 +149,13 @@ def segment_volume_large(volume, predict_fn, meta, *, voxel_size, stores, mask=N
         prob[rows] = p
     t, table = _global_threshold(prob, small, meta, options, threshold)
     grow_to = float(meta.get("threshold", 0.5))
-    labels = stores("labels_small", plan.small_shape, np.int32)
-    _check_store(labels, plan.small_shape, np.int32, "stores('labels_small')")
-    labels, cut = _adaptive(prob, t, options, grow_to, out=labels, chunk_shape=chunk_shape)
-    labels, cut = _drop_small(labels, cut, options["min_voxels"], chunk_shape=chunk_shape)
-    if options["grow"] and 0 < grow_to < t:
-        grow_labels(prob, labels, grow_to,
-                    margin=max(1, int(round(options["grow_nm"] / model_px))),
-                    chunk_shape=chunk_shape)
-    labels, cut = _keep_vesicle_shapes(labels, cut, model_px, options, chunk_shape=chunk_shape)
+    labels, cut = _vesicle_segments(prob, t, grow_to, model_px, options,
+                                    out=_store(stores, "labels_small", plan.small_shape,
+                                               np.int32),
+                                    chunk_shape=chunk_shape)
     if not plan.identity:
-        full_labels = stores("labels", shape, np.int32)
-        _check_store(full_labels, shape, np.int32, "stores('labels')")
-        full_prob = stores("probability", shape, np.float32)
-        _check_store(full_prob, shape, np.float32, "stores('probability')")
+        full_labels = _store(stores, "labels", shape, np.int32)
+        full_prob = _store(stores, "probability", shape, np.float32)
         for core in chunk_cores(shape, chunk_shape):
             full_labels[core] = rescaled_region(labels, shape, core, order=0,
                                                 in_shape=plan.small_shape)
@@ -168,12 +163,6 @@ def segment_volume_large(volume, predict_fn, meta, *, voxel_size, stores, mask=N
                                                       in_shape=plan.small_shape), 0, 1)
         labels, prob = full_labels, full_prob
         labels, cut = _drop_small(labels, cut, 1, chunk_shape=chunk_shape)
-    spheres = None
-    if options["refine"]:
-        from .spheres import refine_spheres
-
-        labels, spheres = refine_spheres(volume, labels, voxel_size=spacing, mask=mask,
-                                         **refine_keywords(options), overwrite_labels=True,
-                                         progress=progress, chunk_shape=chunk_shape)
-        cut = np.concatenate([[np.nan], np.asarray(cut, float)[spheres.source]])
+    labels, cut, spheres = _refine(volume, labels, cut, spacing, mask, options, progress,
+                                   chunk_shape=chunk_shape)
     return VolumeSegmentation(labels, prob, spacing, float(t), cut, table, spheres)

@@ -115,7 +115,7 @@ def segment_volume(volume, predict_fn, meta, *, voxel_size, mask=None, threshold
     -------
     VolumeSegmentation
     """
-    from ..models.config import check_vesicle_options, refine_keywords
+    from ..models.config import check_vesicle_options
 
     volume = check_nd_array(volume, "volume", ndims=(3,), allow_bool=False)
     if min(volume.shape) < 2:
@@ -141,28 +141,14 @@ def segment_volume(volume, predict_fn, meta, *, voxel_size, mask=None, threshold
     t, table = _global_threshold(prob, small, meta, options, threshold)
     # the network's voxel-wise threshold (tuned on validation patches) bounds any growth
     grow_to = float(meta.get("threshold", 0.5))
-    labels, cut = _adaptive(prob, t, options, grow_to)
     del small
-    labels, cut = _drop_small(labels, cut, options["min_voxels"])
-    if options["grow"] and 0 < grow_to < t:
-        # the darkest shell is the membrane's centre: grow the found vesicles to the
-        # network's voxel-wise threshold (tuned on validation patches) for their full extent
-        grow_labels(prob, labels, grow_to,
-                    margin=max(1, int(round(options["grow_nm"] / model_px))))
-    labels, cut = _keep_vesicle_shapes(labels, cut, model_px, options)
+    labels, cut = _vesicle_segments(prob, t, grow_to, model_px, options)
     if labels.shape != volume.shape:
         labels = rescale(labels, shape=volume.shape, order=0)
         labels, cut = _drop_small(labels, cut, 1)
         prob = np.clip(rescale(prob, shape=volume.shape, order=1), 0, 1)
     labels = labels.astype(np.int32, copy=False)
-    spheres = None
-    if options["refine"]:
-        from .spheres import refine_spheres
-
-        labels, spheres = refine_spheres(volume, labels, voxel_size=spacing, mask=mask,
-                                         **refine_keywords(options), overwrite_labels=True,
-                                         progress=progress)
-        cut = np.concatenate([[np.nan], np.asarray(cut, float)[spheres.source]])
+    labels, cut, spheres = _refine(volume, labels, cut, spacing, mask, options, progress)
     return VolumeSegmentation(labels, prob.astype(np.float32, copy=False), spacing, float(t), cut,
                               table, spheres)
 
@@ -181,14 +167,41 @@ def _global_threshold(prob, volume, meta, options, threshold):
         return float(candidates[0]), None
 
 
-def _adaptive(prob, t, options, grow_to, **lazy):
-    """:func:`adaptive_threshold` with the model's settings (``lazy``: its ``out`` and
-    ``chunk_shape`` for a map larger than memory)."""
-    return adaptive_threshold(prob, t, z_split=options["z_split"],
-                              max_extent=options["max_extent"], z_grow=options["z_grow"],
-                              min_extent=options["min_extent"], steps=options["adaptive_steps"],
-                              min_voxels=options["min_voxels"], floor=grow_to,
-                              max_cluster=options["max_cluster"], **lazy)
+def _vesicle_segments(prob, t, grow_to, model_px, options, *, out=None, chunk_shape=None):
+    """The segments of the map at the global threshold ``t``: adaptive local thresholds, the
+    small ones dropped, growth to the network's threshold ``grow_to`` and CryoVesNet's shape
+    filter; ``(labels, thresholds)``. With ``out`` and ``chunk_shape`` every step works on
+    arrays larger than memory (``prob`` a zarr array, the labels written into ``out``)."""
+    lazy = {} if out is None else {"out": out, "chunk_shape": chunk_shape}
+    labels, cut = adaptive_threshold(prob, t, z_split=options["z_split"],
+                                     max_extent=options["max_extent"], z_grow=options["z_grow"],
+                                     min_extent=options["min_extent"],
+                                     steps=options["adaptive_steps"],
+                                     min_voxels=options["min_voxels"], floor=grow_to,
+                                     max_cluster=options["max_cluster"], **lazy)
+    chunks = {} if out is None else {"chunk_shape": chunk_shape}
+    labels, cut = _drop_small(labels, cut, options["min_voxels"], **chunks)
+    if options["grow"] and 0 < grow_to < t:
+        # the darkest shell is the membrane's centre: grow the found vesicles to the
+        # network's voxel-wise threshold (tuned on validation patches) for their full extent
+        grow_labels(prob, labels, grow_to,
+                    margin=max(1, int(round(options["grow_nm"] / model_px))), **chunks)
+    return _keep_vesicle_shapes(labels, cut, model_px, options, **chunks)
+
+
+def _refine(volume, labels, cut, spacing, mask, options, progress, **chunks):
+    """The sphere refinement when the settings ask for it: ``(labels, thresholds, spheres)``,
+    the thresholds following the spheres' order (``chunks``: ``chunk_shape`` for labels
+    larger than memory)."""
+    if not options["refine"]:
+        return labels, cut, None
+    from ..models.config import refine_keywords
+    from .spheres import refine_spheres
+
+    labels, spheres = refine_spheres(volume, labels, voxel_size=spacing, mask=mask,
+                                     **refine_keywords(options), overwrite_labels=True,
+                                     progress=progress, **chunks)
+    return labels, np.concatenate([[np.nan], np.asarray(cut, float)[spheres.source]]), spheres
 
 
 def _keep_vesicle_shapes(labels, thresholds, voxel_nm, options, *, chunk_shape=None):
