@@ -82,6 +82,11 @@ def test_label_stats_relabel_and_largest_label_equal_in_memory():
     counts, boxes = label_stats(labels, n, chunk_shape=(7, 16, 16))
     np.testing.assert_array_equal(counts[1:], np.bincount(labels.ravel(), minlength=n + 1)[1:])
     assert boxes == ndi.find_objects(labels, max_label=n) and boxes[2] is None
+    # n unknown: found in the same pass (the chunks' largest labels come in any order)
+    counts_u, boxes_u = label_stats(labels, None, chunk_shape=(7, 16, 16))
+    np.testing.assert_array_equal(counts_u, counts)
+    assert boxes_u == boxes
+    assert label_stats(np.zeros((4, 5), np.int32), None, chunk_shape=3)[0].tolist() == [0]
     assert largest_label(labels, chunk_shape=9) == labels.max() == n
     lut = np.arange(n + 1, dtype=np.int32)[::-1].copy()
     lut[0] = 0

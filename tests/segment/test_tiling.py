@@ -205,6 +205,10 @@ def test_predict_rows_hands_out_the_whole_map_band_by_band(shape, tile, halo):
     bands = [(rows, band.copy()) for rows, band in
              predict_rows(x, lambda b: np.tanh(b * 2 - 1), tile_size=tile, halo=halo,
                           channels=1, normalization=norm, batch_size=3, limits=limits)]
+    # one row of tiles in memory, one tile deep (a band of a tomogram's planes is gigabytes)
+    for _, band in predict_rows(x, lambda b: np.tanh(b * 2 - 1), tile_size=tile, halo=halo,
+                                channels=1, normalization=norm, batch_size=3, limits=limits):
+        assert band.base is not None and band.base.shape[0] <= tile
     assert bands[0][0].start == 0 and bands[-1][0].stop == shape[0]
     assert all(a[0].stop == b[0].start for a, b in zip(bands, bands[1:]))
     np.testing.assert_array_equal(np.concatenate([b for _, b in bands]), whole)

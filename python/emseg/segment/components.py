@@ -181,8 +181,9 @@ def label_stats(labels, n, *, chunk_shape):
     ----------
     labels : array-like of int, 2D or 3D
         E.g. a zarr array larger than memory.
-    n : int
-        The largest label.
+    n : int or None
+        The largest label; None when it is not known (it is then found in the same pass,
+        rather than in one more pass over the array).
     chunk_shape : int or tuple of int
 
     Returns
@@ -194,14 +195,23 @@ def label_stats(labels, n, *, chunk_shape):
     """
     shape = tuple(int(v) for v in labels.shape)
     ndim = len(shape)
-    n = int(n)
+    known = n is not None
+    n = int(n) if known else 0
+    big = np.iinfo(np.int64).max
     counts = np.zeros(n + 1, np.int64)
-    lo = np.full((n + 1, ndim), np.iinfo(np.int64).max, np.int64)
+    lo = np.full((n + 1, ndim), big, np.int64)
     hi = np.zeros((n + 1, ndim), np.int64)
     for core in chunk_cores(shape, chunk_shape):
         block = np.asarray(labels[core])
-        if block.size and int(block.max()) > n:
-            raise ValueError(f"labels: a label above n={n} ({int(block.max())})")
+        top = int(block.max()) if block.size else 0
+        if top > n:
+            if known:
+                raise ValueError(f"labels: a label above n={n} ({top})")
+            grow = top - n
+            counts = np.concatenate([counts, np.zeros(grow, np.int64)])
+            lo = np.concatenate([lo, np.full((grow, ndim), big, np.int64)])
+            hi = np.concatenate([hi, np.zeros((grow, ndim), np.int64)])
+            n = top
         c, a, b, _ = _label_stats(block, n, [q.start for q in core], shape)
         counts += c
         np.minimum(lo, a, out=lo)

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import check_array_like, check_spacing
+from .._validate import check_array_like
 from .chunked import chunk_cores
 from .large import RescaledView, _limits
 from .scaling import rescale_factor, rescaled_region, rescaled_shape
 from .tiling import predict_rows
-from .volume import (VolumeSegmentation, _drop_small, _global_threshold, _refine,
-                     _vesicle_segments, volume_model_settings)
+from .volume import (VolumeSegmentation, _check_inputs, _drop_small, _global_threshold, _refine,
+                     _vesicle_segments)
 
 __all__ = ["segment_volume_large", "VolumePlan"]
 
@@ -114,20 +114,10 @@ def segment_volume_large(volume, predict_fn, meta, *, voxel_size, stores, mask=N
     VolumeSegmentation
         ``labels`` and ``probability`` are the arrays from ``stores`` on the tomogram's grid.
     """
-    from ..models.config import check_vesicle_options
-
-    volume = check_array_like(volume, "volume", ndims=(3,), allow_bool=False)
+    volume, spacing, settings, options = _check_inputs(volume, meta, voxel_size, mask, threshold,
+                                                       postprocess, check_array_like)
+    classes, model_px, tile, halo, divisor, norm = settings
     shape = tuple(int(n) for n in volume.shape)
-    if min(shape) < 2:
-        raise ValueError(f"volume must have at least 2 voxels along every axis, got shape "
-                         f"{shape}")
-    spacing = check_spacing(voxel_size, 3, "voxel_size")
-    classes, model_px, tile, halo, divisor, norm, options = volume_model_settings(meta)
-    options = check_vesicle_options({**options, **(postprocess or {})})
-    if mask is not None and tuple(mask.shape) != shape:
-        raise ValueError(f"mask shape {tuple(mask.shape)} differs from the volume's {shape}")
-    if threshold is not None and not 0 < float(threshold) < 1:
-        raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
     if not callable(stores):
         raise TypeError("stores must be a callable(name, shape, dtype) giving arrays")
     factor = rescale_factor(spacing, model_px)

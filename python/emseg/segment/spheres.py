@@ -61,6 +61,7 @@ from scipy import ndimage as ndi
 from .._memory import release_pages
 from .._validate import check_array_like, check_label_array, check_nd_array, check_spacing
 from ..measure.radial import distance_grid, fit_membrane, profile_box, radial_profile
+from .blockcache import plane_cache
 from .outliers import mahalanobis_pvalues, profile_correlations
 from .recentre import cone_shift, correlation_shift
 
@@ -322,12 +323,11 @@ def refine_spheres(volume, labels, *, voxel_size, mask=None, iterations=10, marg
         labels = check_label_array(labels, "labels", ndims=(3,))
         boxes = ndi.find_objects(labels)
     else:
-        from .components import label_stats, largest_label
+        from .components import label_stats
 
         if np.dtype(labels.dtype) != np.int32:
             raise TypeError(f"labels must hold int32 labels, got {labels.dtype}")
-        _, boxes = label_stats(labels, largest_label(labels, chunk_shape=chunk_shape),
-                               chunk_shape=chunk_shape)
+        _, boxes = label_stats(labels, None, chunk_shape=chunk_shape)
     if tuple(labels.shape) != volume.shape:
         raise ValueError(f"labels shape {labels.shape} differs from the volume's {volume.shape}")
     spacing = np.asarray(check_spacing(voxel_size, 3, "voxel_size"))
@@ -346,7 +346,9 @@ def refine_spheres(volume, labels, *, voxel_size, mask=None, iterations=10, marg
         raise ValueError(f"edge_offset_nm must be a finite number, got {edge_offset_nm!r}")
     settings = {"iterations": iterations, "margin_nm": margin_nm, "tolerance": tolerance,
                 "edge": edge, "edge_offset_nm": float(edge_offset_nm)}
-    ids, starts, radii0 = initial_spheres(labels, spacing, boxes=boxes)
+    # in parts, the boxes (in label order: plane after plane) come from a few cached blocks
+    ids, starts, radii0 = initial_spheres(labels if chunk_shape is None else plane_cache(labels),
+                                          spacing, boxes=boxes)
     total = len(ids)
     # vesicles are independent: threads (the FFTs and much of NumPy release the GIL)
     from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -448,7 +450,10 @@ def refine_spheres(volume, labels, *, voxel_size, mask=None, iterations=10, marg
             np.empty(labels.shape, np.int32)
         for z in range(drawn.shape[0]):
             drawn[z] = lut[labels[z]]
-    draw_spheres(volume.shape, centres, np.where(cut, 0.0, radii), spacing, out=drawn)
+    target = drawn if chunk_shape is None else plane_cache(drawn)
+    draw_spheres(volume.shape, centres, np.where(cut, 0.0, radii), spacing, out=target)
+    if chunk_shape is not None:
+        target.flush()
     spheres = Spheres(centres, radii, feats[keep].reshape(-1, len(FEATURES)), d2[keep], p[keep],
                       np.asarray([results[i][3] for i in keep], int), ids[keep], border[keep],
                       [results[i][2] for i in keep], [results[i][1] for i in keep], removed)

@@ -231,8 +231,8 @@ def predict_rows(image, predict_fn, *, tile_size, halo, channels, normalization=
 
     Yields ``(rows, band)``: a slice along the first axis and the map there, as soon as no
     later tile reaches those rows. The bands, in order, are exactly the whole map, bit for bit
-    (the same tiles, in the same network calls, summed in the same order); only two rows of
-    tiles are in memory, whatever the image size. A band is a view of that memory, valid
+    (the same tiles, in the same network calls, summed in the same order); only one row of
+    tiles (one tile deep) is in memory, whatever the image size. A band is a view of that memory, valid
     until the next band is asked for (store or copy it first: a volume's band of planes is
     gigabytes).
     Arguments as :func:`predict_tiled` (``image`` may be any array that slices).
@@ -243,9 +243,15 @@ def predict_rows(image, predict_fn, *, tile_size, halo, channels, normalization=
     starts = tiling.axes[0][0]
     n, t = tiling.shape[0], tiling.tshape[0]
     top = 0                               # the first row not handed out yet
-    buffer = np.zeros((min(n, 2 * t + 1),) + tiling.shape[1:] + (channels,), np.float32)
     last = {row: max(k for k, idx in enumerate(jobs) if idx[0] == row) for row in
             {idx[0] for idx in jobs}}
+    # while a row of tiles is added, the buffer starts where the rows handed out end (the
+    # previous row's successor): it must reach that row's last tile, one tile deep when no
+    # row is skipped
+    rows = sorted(last)
+    tops = [0] + [starts[r + 1] if r + 1 < len(starts) else n for r in rows[:-1]]
+    depth = max(starts[r] + t - top for r, top in zip(rows, tops)) if rows else 1
+    buffer = np.zeros((min(n, max(1, depth)),) + tiling.shape[1:] + (channels,), np.float32)
     for k, (done, idx, pred) in enumerate(tiling.predictions(jobs)):
         view = (slice(top, min(n, top + buffer.shape[0])),) + region[1:]
         tiling.add(buffer, view, idx, pred)
@@ -260,10 +266,18 @@ def predict_rows(image, predict_fn, *, tile_size, halo, channels, normalization=
                 # the rows above are done: a memory-mapped image's pages read for them go
                 # back (a tomogram's worth would stay resident otherwise)
                 release_pages(image)
-                buffer[:buffer.shape[0] - (end - top)] = buffer[end - top:]
-                buffer[buffer.shape[0] - (end - top):] = 0
+                _shift_up(buffer, end - top)
                 top = end
     release_pages(image)
+
+
+def _shift_up(buffer, d):
+    """``buffer[:-d] = buffer[d:]`` and zeros below, a plane at a time: NumPy would copy the
+    overlapping source whole first (gigabytes for a band of a tomogram's planes)."""
+    m = buffer.shape[0]
+    for i in range(max(0, m - d)):
+        buffer[i] = buffer[i + d]
+    buffer[max(0, m - d):] = 0
 
 
 class _Tiling:

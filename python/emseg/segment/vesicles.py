@@ -15,6 +15,7 @@ from scipy import ndimage as ndi
 
 from .._memory import release_pages
 from .._validate import check_array_like, check_nd_array
+from .blockcache import plane_cache
 from .chunked import chunk_cores
 
 __all__ = ["logit_thresholds", "shell_intensity", "shell_threshold", "adaptive_threshold",
@@ -62,7 +63,7 @@ def shell_threshold(probability, volume, *, thresholds=None, erosion=1, min_voxe
     ----------
     probability : (Z, Y, X) or (M, N) array-like
         The network's vesicle probability, on the grid of ``volume``: an ndarray, or a
-        memory map or zarr array larger than memory (both are read 32 planes at a time).
+        memory map or zarr array larger than memory (both are read a slab of planes at a time).
     volume : array-like, same shape
         The tomogram (dense matter dark, as cryo-ET shows it).
     thresholds : sequence of float, optional
@@ -106,7 +107,7 @@ def shell_threshold(probability, volume, *, thresholds=None, erosion=1, min_voxe
     return float(table[best, 0]), table
 
 
-def _shell_means(probability, volume, thresholds, erosion, slab=32):
+def _shell_means(probability, volume, thresholds, erosion, slab_voxels=2 ** 24):
     """Shell mean and voxel count of ``probability > t`` for every ``t`` at once.
 
     A voxel lies in the shell of threshold ``t`` when ``p > t`` and its erosion (the minimum of
@@ -114,7 +115,9 @@ def _shell_means(probability, volume, thresholds, erosion, slab=32):
     sees the border) is ``<= t``: it belongs to the shells of the thresholds in
     ``[erosion(p), p)``. So one grey erosion and two cumulative sums give all candidates (the
     same numbers as eroding every mask, in one pass over the volume instead of one per
-    candidate), computed in slabs of planes to bound the memory.
+    candidate), computed in slabs of planes to bound the memory: up to 32 planes and about
+    ``slab_voxels`` voxels (a few at a 2048^2 plane). The slabs depend on the shape alone, so
+    a tomogram in memory and the same one in parts sum in the same order.
     """
     order = np.argsort(thresholds)
     th = np.asarray(thresholds, float)[order]
@@ -122,6 +125,7 @@ def _shell_means(probability, volume, thresholds, erosion, slab=32):
     sums, counts = np.zeros(k + 1), np.zeros(k + 1)
     cross = ndi.generate_binary_structure(len(probability.shape), 1)
     n = probability.shape[0]
+    slab = max(1, min(32, int(slab_voxels // max(1, np.prod(probability.shape[1:])))))
     for z0 in range(0, n, slab):
         z1 = min(n, z0 + slab)
         a, b = max(0, z0 - erosion), min(n, z1 + erosion)
@@ -272,12 +276,16 @@ def adaptive_threshold(probability, threshold, *, z_split=1.0, max_extent=0.25, 
     # the pieces of a split segment share one array, so a huge segment costs one box, not one
     # box per piece
     pieces = []
+    lazy = out is not None
+    # in parts, the boxes (in label order: plane after plane) come from a few cached blocks
+    lab, prob = (plane_cache(labels), plane_cache(probability)) if lazy else (labels,
+                                                                              probability)
     for i, box in enumerate(boxes):
-        own = labels[box] == i + 1
+        own = lab[box] == i + 1
         chosen = [(own, None, float(threshold))]
         if z[i] > z_split and extents[i] < max_extent and \
                 volumes[i] <= max_cluster * median:
-            p = np.where(own, probability[box], np.float32(0))   # float32: boxes can be large
+            p = np.where(own, prob[box], np.float32(0))   # float32: boxes can be large
             # the lowest local threshold that separates the most pieces of min_voxels
             best = (1, None, None, None)
             for t in higher:
@@ -302,10 +310,13 @@ def adaptive_threshold(probability, threshold, *, z_split=1.0, max_extent=0.25, 
             del p
         elif z[i] < z_grow:
             big = _grow_box(box, labels.shape, 4)
-            others = (labels[big] > 0) & (labels[big] != i + 1)
+            lab_big, prob_big = lab[big], prob[big]
+            mine = lab_big == i + 1
+            others = (lab_big > 0) & ~mine
+            del lab_big
             for t in lower:
-                grown, _ = ndi.label(probability[big] > t)
-                keep = np.unique(grown[labels[big] == i + 1])
+                grown, _ = ndi.label(prob_big > t)
+                keep = np.unique(grown[mine])
                 region = np.isin(grown, keep[keep > 0])
                 vol = region.sum()
                 bb = ndi.find_objects(region.astype(np.int32))[0]
@@ -313,20 +324,24 @@ def adaptive_threshold(probability, threshold, *, z_split=1.0, max_extent=0.25, 
                         < min_extent:
                     break
                 chosen = [(region, None, float(t))]
+            del prob_big
             if chosen[0][0].shape != own.shape:
                 box = big
         for source, value, t in chosen:
             pieces.append((source, value, box, t))
+    del lab, prob
     # the pieces are held in their boxes: the label array itself is reused for the result
     labels[...] = 0
-    in_memory = isinstance(labels, np.ndarray)
+    target = plane_cache(labels) if lazy else labels
     for k, (source, value, box, t) in enumerate(pieces, start=1):
-        view = labels[box] if in_memory else np.asarray(labels[box])
+        view = target[box]
         mask = source if value is None else source == value
         view[mask & (view == 0)] = k
-        if not in_memory:
-            labels[box] = view          # a zarr array: slices are copies
+        if lazy:
+            target[box] = view          # the cache's boxes are copies
         cut.append(t)
+    if lazy:
+        target.flush()
     return labels, np.asarray(cut)
 
 
@@ -372,20 +387,24 @@ def grow_labels(probability, labels, threshold, *, margin=4, chunk_shape=128):
         raise ValueError(f"margin must be an integer >= 1, got {margin!r}")
     if in_memory:
         boxes = ndi.find_objects(labels)
+        lab_src, prob_src = labels, probability
     else:
-        from .components import label_stats, largest_label
+        from .components import label_stats
 
-        _, boxes = label_stats(labels, largest_label(labels, chunk_shape=chunk_shape),
-                               chunk_shape=chunk_shape)
+        _, boxes = label_stats(labels, None, chunk_shape=chunk_shape)
+        # the boxes, in label order, from a few cached blocks (one call per box is slow)
+        lab_src, prob_src = plane_cache(labels), plane_cache(probability)
     shape = tuple(labels.shape)
     for k, box in enumerate(boxes, start=1):
         if box is None:
             continue
         big = _grow_box(box, shape, int(margin))
-        lab = labels[big] if in_memory else np.asarray(labels[big])
-        p = np.asarray(probability[big], np.float32)
+        lab = lab_src[big]
+        p = np.asarray(prob_src[big], np.float32)
         grown = watershed(-p, lab, mask=(p > threshold) | (lab > 0))
         lab[(lab == 0) & (grown == k)] = k
         if not in_memory:
-            labels[big] = lab
+            lab_src[big] = lab
+    if not in_memory:
+        lab_src.flush()
     return labels

@@ -115,21 +115,11 @@ def segment_volume(volume, predict_fn, meta, *, voxel_size, mask=None, threshold
     -------
     VolumeSegmentation
     """
-    from ..models.config import check_vesicle_options
-
-    volume = check_nd_array(volume, "volume", ndims=(3,), allow_bool=False)
-    if min(volume.shape) < 2:
-        raise ValueError(f"volume must have at least 2 voxels along every axis, got shape "
-                         f"{volume.shape}")
-    spacing = check_spacing(voxel_size, 3, "voxel_size")
-    classes, model_px, tile, halo, divisor, norm, options = volume_model_settings(meta)
-    options = check_vesicle_options({**options, **(postprocess or {})})
+    volume, spacing, settings, options = _check_inputs(volume, meta, voxel_size, mask, threshold,
+                                                       postprocess, check_nd_array)
+    classes, model_px, tile, halo, divisor, norm = settings
     if mask is not None:
         mask = np.asarray(mask)
-        if mask.shape != volume.shape:
-            raise ValueError(f"mask shape {mask.shape} differs from the volume's {volume.shape}")
-    if threshold is not None and not 0 < float(threshold) < 1:
-        raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
     factor = rescale_factor(spacing, model_px)
     small = rescale(volume if all(abs(f - 1) < 1e-3 for f in factor)
                     else np.asarray(volume, np.float32), factor, order=1)
@@ -151,6 +141,27 @@ def segment_volume(volume, predict_fn, meta, *, voxel_size, mask=None, threshold
     labels, cut, spheres = _refine(volume, labels, cut, spacing, mask, options, progress)
     return VolumeSegmentation(labels, prob.astype(np.float32, copy=False), spacing, float(t), cut,
                               table, spheres)
+
+
+def _check_inputs(volume, meta, voxel_size, mask, threshold, postprocess, check_array):
+    """What :func:`segment_volume` and the in-parts run check before anything runs: the
+    volume (through ``check_array``), the voxel size, the model's settings with the
+    overrides, the mask's shape and the threshold."""
+    from ..models.config import check_vesicle_options
+
+    volume = check_array(volume, "volume", ndims=(3,), allow_bool=False)
+    shape = tuple(int(n) for n in volume.shape)
+    if min(shape) < 2:
+        raise ValueError(f"volume must have at least 2 voxels along every axis, got shape "
+                         f"{shape}")
+    spacing = check_spacing(voxel_size, 3, "voxel_size")
+    *settings, options = volume_model_settings(meta)
+    options = check_vesicle_options({**options, **(postprocess or {})})
+    if mask is not None and tuple(mask.shape) != shape:
+        raise ValueError(f"mask shape {tuple(mask.shape)} differs from the volume's {shape}")
+    if threshold is not None and not 0 < float(threshold) < 1:
+        raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
+    return volume, spacing, tuple(settings), options
 
 
 def _global_threshold(prob, volume, meta, options, threshold):
