@@ -60,6 +60,9 @@ def main(argv=None):
                    help="side of the image for the memory test (0 = skip; default 20000)")
     p.add_argument("--volume-size", default="128,512,512",
                    help="Z,Y,X of the tomogram for the 3D tiling test (0 = skip)")
+    p.add_argument("--volume-e2e-size", default="64,256,256",
+                   help="Z,Y,X of the synthetic tomogram segmented end to end with the default "
+                        "volume model, for the post-processing share (0 = skip)")
     args = p.parse_args(argv)
     if args.size < 64 or args.repeat < 1:
         p.error("--size must be >= 64 and --repeat >= 1")
@@ -81,7 +84,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         image_path = Path(tmp) / "image.tif"
         io.write_image(image_path, s.image, px)
-        for arch in args.architectures.split(","):
+        for arch in [a for a in args.architectures.split(",") if a]:
             config = ModelConfig(name=f"bench-{arch}", architecture=arch, classes=["particle", "boundary"],
                                  base_filters=args.base_filters, depth=args.depth, pixel_size=px,
                                  tile_size=args.tile_size, halo=args.tile_size // 8)
@@ -126,11 +129,64 @@ def main(argv=None):
                   f"{t_bare:.2f} s ({mpix / t_bare:.2f} MP/s); end-to-end segment {t_end:.2f} s = "
                   f"{t_end / t_bare:.2f}x the bare forward pass (goal <= 1.2x); "
                   f"{len(seg.table)} particles", flush=True)
+    if args.volume_e2e_size != "0":
+        volume_end_to_end(tuple(int(v) for v in args.volume_e2e_size.split(",")), args.repeat)
     if args.memory_size:
         memory(args.memory_size, args.tile_size)
     if args.volume_size != "0":
         volume_memory(tuple(int(v) for v in args.volume_size.split(",")))
     return 0
+
+
+def volume_end_to_end(shape, repeat):
+    """The cryo-ET pipeline (:func:`emseg.segment.segment_volume`, default volume model,
+    sphere refinement on) on a synthetic synapse tomogram: its time against the network's
+    own calls and the tiled prediction alone (same blocks), i.e. the post-processing share."""
+    from emseg.models import DEFAULT_VOLUME_MODEL, find_model
+    from emseg.models.saved import SavedModelPredictor
+    from emseg.segment import predict_tiled, segment_volume
+    from emseg.segment.volume import volume_model_settings
+    from emseg.synthetic import synapse_tomogram
+
+    try:
+        model = SavedModelPredictor(find_model(DEFAULT_VOLUME_MODEL))
+    except ValueError as exc:
+        print(f"default volume model: not installed ({exc})")
+        return
+    classes, px, tile, halo, divisor, norm, _ = volume_model_settings(model.meta)
+    t = synapse_tomogram(shape, voxel_size=px, n_vesicles=max(4, shape[1] * shape[2] // 1100),
+                         seed=3)
+    volume = t.volume.astype(np.float32)
+    spent = [0.0]
+
+    def timed(batch):
+        t0 = time.perf_counter()
+        out = model(batch)
+        spent[0] += time.perf_counter() - t0
+        return out
+
+    def tiled():
+        predict_tiled(volume, model, tile_size=tile, halo=halo, channels=len(classes),
+                      normalization=norm, divisor=divisor)
+
+    tiled()                                             # warm-up
+    t_tiled = best_of(tiled, repeat)
+    segment_volume(volume, timed, model.meta, voxel_size=px)   # warm-up (Numba, FFT plans)
+    times, nets = [], []
+    for _ in range(repeat):
+        spent[0] = 0.0
+        t0 = time.perf_counter()
+        seg = segment_volume(volume, timed, model.meta, voxel_size=px)
+        times.append(time.perf_counter() - t0)
+        nets.append(spent[0])
+    k = int(np.argmin(times))
+    t_end, t_net = times[k], nets[k]
+    print(f"volume: {'x'.join(map(str, shape))} synthetic tomogram at {px} nm, default model "
+          f"{model.info.name}, {len(seg.spheres.radii)} vesicles: end-to-end segment_volume "
+          f"{t_end:.2f} s; network calls {t_net:.2f} s, tiled prediction alone {t_tiled:.2f} s; "
+          f"post-processing (thresholds, segments, growth, sphere refinement) "
+          f"{t_end - t_tiled:.2f} s = {(t_end - t_tiled) / t_end:.0%} of the time; end to end "
+          f"= {t_end / t_net:.2f}x the network's calls", flush=True)
 
 
 MEMORY_CODE = """

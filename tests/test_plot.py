@@ -84,3 +84,18 @@ def test_radial_profiles_mark_membrane_and_radius_of_refined_vesicles():
         assert xs == pytest.approx([fit.membrane_centre, fit.radius])
         assert f"radius {fit.radius:.1f} nm" in [t.get_text() for t in ax.get_legend().texts]
     assert sorted(f.radius for f in spheres.fits) == pytest.approx([16.0, 22.0], abs=1.0)
+
+
+def test_volume_slices_of_large_planes_are_an_overview():
+    """Planes over 1024 voxels are shown at every n-th voxel (the outlines with them); small
+    tomograms are enlarged to whole voxels."""
+    from emseg.plot import volume_slices
+
+    volume = np.random.default_rng(0).normal(size=(5, 2050, 60)).astype(np.float32)
+    labels = np.zeros(volume.shape, np.int32)
+    labels[:, 900:1300, 10:50] = 1
+    fig = volume_slices(volume, labels, dpi=100)
+    w, h = fig.get_size_inches() * 100
+    assert round(h) == 684 and round(w) == 3 * 20 + 2 * 4      # every 3rd voxel
+    small = volume_slices(volume[:, :96, :50], labels[:, :96, :50], dpi=100)
+    assert round(small.get_size_inches()[1] * 100) == 96 * 4   # enlarged to 384

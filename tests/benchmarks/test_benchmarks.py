@@ -49,7 +49,7 @@ def test_segment_bench_prints_ratios():
     pytest.importorskip("tensorflow")
     r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "segment_bench.py"), "--size", "128",
                         "--architectures", "unet,multires_unet", "--tile-size", "64", "--repeat", "1",
-                        "--memory-size", "1000"],
+                        "--memory-size", "1000", "--volume-e2e-size", "32,96,96"],
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     lines = [line for line in r.stdout.splitlines() if "MP/s" in line and "tiled/plain" in line]
@@ -57,6 +57,8 @@ def test_segment_bench_prints_ratios():
     assert all("tiled/plain time" in line and "end-to-end segment" in line for line in lines)
     assert "default model emseg-particles-sem: bare forward pass" in r.stdout
     assert "memory: 1000x1000 8-bit image" in r.stdout and "GB resident" in r.stdout
+    line = next(x for x in r.stdout.splitlines() if x.startswith("volume: 32x96x96"))
+    assert "end-to-end segment_volume" in line and "of the time" in line
 
 
 def test_fiji_bench_prints_ratios():

@@ -270,3 +270,36 @@ def test_tomogram_in_parts_gives_the_in_memory_files(tomo, segmented, tmp_path):
                           "nystart", "nzstart", "cella"):
                 assert a.header[field] == b.header[field], (name, field)
     assert len(pd.read_csv(out / "synapse_vesicles.csv")) > 10
+
+
+def test_an_ome_zarr_tomogram_is_read_in_parts(tomo, segmented, tmp_path):
+    """The same tomogram as OME-Zarr (NGFF 0.4, nm): read in parts, the in-memory run's
+    labels and vesicles (the MRC's origin aside, which OME-Zarr does not carry)."""
+    import zarr
+
+    d, t = tomo
+    _, whole = segmented
+    src = tmp_path / "synapse.ome.zarr"
+    group = zarr.open_group(str(src), mode="w", zarr_format=2)
+    group.create_array("0", shape=t.volume.shape, dtype=np.float32,
+                       chunks=(16, 64, 64))[:] = io.read_volume(d / "synapse.mrc")[0]
+    group.attrs["multiscales"] = [{"version": "0.4", "axes": [
+        {"name": n, "type": "space", "unit": "nanometer"} for n in "zyx"],
+        "datasets": [{"path": "0", "coordinateTransformations": [
+            {"type": "scale", "scale": [VOXEL] * 3}]}]}]
+    def tree(folder):
+        return {str(f.relative_to(folder)): f.read_bytes() for f in folder.rglob("*")
+                if f.is_file()}
+    before = tree(src)
+    out = tmp_path / "zarr"
+    r = run("segment", src, "--output", out, "--chunk-size", "40")
+    assert r.returncode == 0, r.stderr
+    assert "in parts, chunks of 40 voxels" in r.stdout and "OME-Zarr scale" in r.stdout
+    assert tree(src) == before                              # the input untouched
+    with mrcfile.open(out / "synapse_labels.mrc") as a, \
+            mrcfile.open(whole / "synapse_labels.mrc") as b:
+        np.testing.assert_array_equal(a.data, b.data)
+    ours, theirs = (pd.read_csv(f / "synapse_vesicles.csv") for f in (out, whole))
+    same = [c for c in ours.columns if not c.startswith(("X", "Y", "Z"))]
+    pd.testing.assert_frame_equal(ours[same], theirs[same])
+    assert len(ours) > 10

@@ -124,3 +124,26 @@ def test_header_defect_with_intact_data_is_read_with_a_warning(tmp_path):
     np.testing.assert_array_equal(vol, data)
     assert size == pytest.approx((1.0, 1.0, 1.0))
     assert any("Map ID" in w for w in meta["warnings"])
+
+
+def test_chunked_volumes_are_read_a_row_of_chunks_at_a_time():
+    """A plane of a zarr array read alone reads the whole depth of its chunks: slabs are
+    read chunk-aligned and handed out in planes of the asked size, in order."""
+    from emseg.io.mrc import _slabs
+
+    class Chunked:
+        def __init__(self, data, chunks):
+            self.data, self.chunks, self.shape, self.reads = data, chunks, data.shape, []
+
+        def __getitem__(self, key):
+            self.reads.append((key.start, min(key.stop, self.shape[0])))
+            return self.data[key]
+
+    data = np.arange(23 * 4 * 5).reshape(23, 4, 5)
+    vol = Chunked(data, (8, 4, 5))
+    got = list(_slabs(vol, voxels=2 * 20))                 # 2 planes a slab
+    assert vol.reads == [(0, 8), (8, 16), (16, 23)]
+    np.testing.assert_array_equal(np.concatenate([b for _, b in got]), data)
+    assert [z for z, _ in got] == list(range(0, 23, 2))[:4] + [8, 10, 12, 14, 16, 18, 20, 22]
+    plain = list(_slabs(data, voxels=3 * 20))              # an ndarray: 3 planes a slab
+    assert [z for z, _ in plain] == list(range(0, 23, 3))

@@ -133,3 +133,62 @@ def test_convert_turns_a_tomogram_into_a_calibrated_imagej_stack(ij, tmp_path):
     back, size, _ = read_volume(tmp_path / "out" / "s.tif")
     np.testing.assert_array_equal(back, signed.astype(np.float32))     # negative values kept
     assert size == pytest.approx((3.0, 1.5, 1.5))
+
+
+def write_ome_zarr_volume(path, volume, voxel_size_um, *, zarr_format=2):
+    """An OME-Zarr tomogram as the CryoET Data Portal and bioformats2raw write them: one
+    level (NGFF 0.4 on zarr v2, 0.5 on zarr v3), axes in micrometres, a scale transform."""
+    import zarr
+
+    group = zarr.open_group(str(path), mode="w", zarr_format=zarr_format)
+    level = group.create_array("0", shape=volume.shape, dtype=volume.dtype,
+                               chunks=(8, 32, 32))
+    level[:] = volume
+    multiscales = [{
+        "version": "0.4" if zarr_format == 2 else "0.5", "name": "tomogram",
+        "axes": [{"name": n, "type": "space", "unit": "micrometer"} for n in "zyx"],
+        "datasets": [{"path": "0", "coordinateTransformations": [
+            {"type": "scale", "scale": list(voxel_size_um)}]}]}]
+    if zarr_format == 2:
+        group.attrs["multiscales"] = multiscales
+    else:
+        for m in multiscales:
+            m.pop("version")
+        group.attrs["ome"] = {"version": "0.5", "multiscales": multiscales}
+    return path
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_ome_zarr_volume_read_in_parts_with_its_voxel_size(tmp_path, zarr_format):
+    volume = np.random.default_rng(0).normal(size=(12, 40, 50)).astype(np.float32)
+    path = write_ome_zarr_volume(tmp_path / "t.ome.zarr", volume, (0.0031, 0.0022, 0.0022),
+                                 zarr_format=zarr_format)
+    data, size, meta = read_volume(path)
+    assert not isinstance(data, np.ndarray)              # read when sliced
+    np.testing.assert_array_equal(np.asarray(data[3:7, 5:30]), volume[3:7, 5:30])
+    assert size == pytest.approx((3.1, 2.2, 2.2))
+    assert meta["voxel_size"] == size and meta["pixel_size_source"] == "OME-Zarr scale"
+    assert meta["axes"] == "ZYX" and image_shape(path) == ((12, 40, 50), "ZYX")
+    from emseg.workflows import load_volume
+    whole, _, _ = load_volume(path)                      # the in-memory run reads it whole
+    assert isinstance(whole, np.ndarray)
+    np.testing.assert_array_equal(whole, volume)
+    lazy, _, _ = load_volume(path, lazy=True)
+    assert not isinstance(lazy, np.ndarray)
+
+
+def test_a_2d_ome_zarr_is_not_a_volume(tmp_path):
+    import zarr
+
+    group = zarr.open_group(str(tmp_path / "i.ome.zarr"), mode="w", zarr_format=2)
+    group.create_array("0", shape=(30, 40), dtype=np.uint8, chunks=(16, 16))[:] = 7
+    group.attrs["multiscales"] = [{"version": "0.4", "axes": [
+        {"name": n, "type": "space", "unit": "micrometer"} for n in "yx"],
+        "datasets": [{"path": "0", "coordinateTransformations": [
+            {"type": "scale", "scale": [0.004, 0.004]}]}]}]
+    with pytest.raises(ImageReadError, match=r"a volume \(z, y, x\) is needed"):
+        read_volume(tmp_path / "i.ome.zarr")
+    assert image_shape(tmp_path / "i.ome.zarr") == ((30, 40), "YX")
+    (tmp_path / "empty.zarr").mkdir()
+    with pytest.raises(ImageReadError, match="empty.zarr"):
+        read_volume(tmp_path / "empty.zarr")

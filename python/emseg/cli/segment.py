@@ -19,7 +19,7 @@ def add_parsers(sub):
                             "extracellular vesicles in negative-stain TEM, their diameter ECD "
                             "and roundness Circ.) also prints their summary and writes "
                             "<stem>_<measurement>.png histograms. A volume (MRC/REC tomogram, "
-                            "TIFF stack) goes to the volume pipeline (default model "
+                            "TIFF stack, OME-Zarr) goes to the volume pipeline (default model "
                             "emseg-vesicles-cryoet): rescaled to the "
                             "model's voxel size, predicted in blended 3D blocks, thresholded "
                             "where the mask's shell is darkest, split and grown by local "
@@ -34,8 +34,8 @@ def add_parsers(sub):
                             "<stem>_vesicles.png (slices), <stem>_diameters.png (histogram) "
                             "and <stem>_profiles.png (radial profiles of a few vesicles)."))
     sg.add_argument("images", nargs="+", metavar="IMAGE",
-                    help="micrograph(s) (TIFF, PNG, JPEG, DM3/DM4, SER, EMD) or tomogram(s) "
-                         "(MRC/REC, TIFF stack)")
+                    help="micrograph(s) (TIFF, PNG, JPEG, DM3/DM4, SER, EMD, OME-Zarr) or "
+                         "tomogram(s) (MRC/REC, TIFF stack, OME-Zarr folder)")
     _model_options(sg)
     sg.add_argument("--output", "-o", metavar="DIR", default=".",
                     help="output folder (created; default: current folder)")

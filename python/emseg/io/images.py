@@ -88,10 +88,17 @@ def image_shape(path):
     """
     path = Path(os.fspath(path))
     suffix = path.suffix.lower()
-    from .lazy import is_zarr, open_lazy_image
+    from .lazy import is_zarr
     if is_zarr(path):
-        with open_lazy_image(path) as image:
-            return image.shape, image.metadata["axes"]
+        from .lazy import _open_ome_zarr
+        try:
+            data, _, meta = _open_ome_zarr(path)
+        except ImageReadError:
+            raise
+        except Exception as exc:
+            raise ImageReadError(f"{path}: not a readable OME-Zarr image "
+                                 f"({exc.__class__.__name__}: {exc})") from None
+        return tuple(data.shape), meta["axes"]
     if path.is_file() and suffix in TIFF_SUFFIXES:
         import tifffile
         try:
@@ -105,15 +112,16 @@ def image_shape(path):
 
 
 def read_volume(path):
-    """Read a 3D volume (MRC/REC tomogram, TIFF stack, ImageJ hyperstack) and its voxel size.
+    """Read a 3D volume (MRC/REC tomogram, TIFF stack, ImageJ hyperstack, OME-Zarr) and its
+    voxel size.
 
     Singleton axes (one channel, one time point) are dropped; what remains
     must be ``(Z, Y, X)`` with one channel.
 
     Returns
     -------
-    volume : (Z, Y, X) ndarray
-        Memory-mapped for MRC.
+    volume : (Z, Y, X) ndarray or array-like
+        Memory-mapped for MRC; for OME-Zarr the zarr array, read when sliced.
     voxel_size_nm : (float, float, float) or None
         ``(z, y, x)`` in nm; None when the file gives no calibration or no z
         spacing (``metadata["pixel_size_source"]`` still tells an x/y size).
@@ -126,6 +134,12 @@ def read_volume(path):
         For missing or unreadable files; ValueError for 2D images and
         multi-channel stacks.
     """
+    from .lazy import is_zarr, open_ome_zarr_volume
+
+    if is_zarr(path):
+        # read in parts: an array-like, sliced when needed (emseg.workflows.load_volume
+        # reads it whole for the in-memory run)
+        return open_ome_zarr_volume(path)
     data, _, meta = read_image(path)
     axes = meta.get("axes", "")
     if len(axes) == data.ndim:

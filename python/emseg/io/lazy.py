@@ -4,6 +4,7 @@
   what is sliced: an uncompressed TIFF memory-mapped, a compressed or tiled TIFF through
   tifffile's zarr store (zarr), an OME-Zarr image (its full-resolution level, through the
   ome-zarr package), any other format read whole;
+- :func:`open_ome_zarr_volume`: an OME-Zarr tomogram, read in parts;
 - :func:`write_tiled_tiff`: a tiled BigTIFF written from an iterator of tiles (never the
   whole image in memory), with the calibration Fiji and EMSeg read back.
 """
@@ -17,7 +18,8 @@ from .._memory import release_pages
 from .errors import ImageReadError
 from .files import atomic_write
 
-__all__ = ["LazyImage", "open_lazy_image", "write_tiled_tiff", "TILE", "is_zarr"]
+__all__ = ["LazyImage", "open_lazy_image", "open_ome_zarr_volume", "write_tiled_tiff", "TILE",
+           "is_zarr"]
 
 #: The tile side of the tiled TIFFs EMSeg writes.
 TILE = 512
@@ -87,10 +89,20 @@ def _open_ome_zarr(path):
     axes = node.metadata.get("axes") or []
     axes = [a if isinstance(a, dict) else {"name": a} for a in axes]
     names = [a.get("name", "") for a in axes] or list("tczyx"[-data.ndim:])
-    # axes of length 1 (time, channel, a single z) are dropped: one 2D image is read
+    # axes of length 1 (time, channel, a single z) are dropped: one 2D image (or one
+    # volume) is read
     key = tuple(0 if n == 1 and name not in "yx" else slice(None)
                 for n, name in zip(data.shape, names))
-    data = data[key]
+    if all(k == slice(None) for k in key):
+        # nothing to drop: the level's zarr array itself, whose slices cost no task graph
+        level = next(iter(sp for sp in node.specs if isinstance(sp, Multiscales))).datasets[0]
+        try:
+            import zarr
+            data = zarr.open_array(str(Path(os.fspath(path)) / level), mode="r")
+        except Exception:       # a remote or unusual store: the dask array reads it too
+            pass
+    else:
+        data = data[key]
     kept = [(name, a) for (name, a), k in zip(zip(names, axes or [{}] * len(names)), key)
             if k != 0]
     meta = {"format": "ome-zarr", "path": str(path), "axes": "".join(n.upper() for n, _ in kept),
@@ -101,9 +113,49 @@ def _open_ome_zarr(path):
     if scale is not None and len(scale) == len(names):
         by_name = dict(zip(names, scale))
         units = {name: unit_to_nm(a.get("unit")) for name, a in zip(names, axes or [])}
+        # every spatial axis with a unit, in nm (a volume's z too)
+        meta["scale_nm"] = {n: float(by_name[n]) * units[n] for n in "zyx"
+                            if n in by_name and units.get(n)}
         if all(units.get(n) for n in "yx") and all(n in by_name for n in "yx"):
             size = (float(by_name["x"]) * units["x"], float(by_name["y"]) * units["y"])
             meta["pixel_size_source"] = "OME-Zarr scale"
+    return data, size, meta
+
+
+def open_ome_zarr_volume(path):
+    """An OME-Zarr tomogram's full-resolution level, read in parts.
+
+    Returns
+    -------
+    volume : (Z, Y, X) array-like
+        The zarr array (or a dask array when singleton axes were dropped): slices are read
+        when asked for.
+    voxel_size_nm : (float, float, float) or None
+        From the multiscales' scale transform and axes units; None without them.
+    metadata : dict
+        ``format`` "ome-zarr", ``axes`` "ZYX", ``shape``, ``dtype``, ``voxel_size`` and
+        ``pixel_size_source`` when known.
+
+    Raises
+    ------
+    ImageReadError
+        When the folder is not a readable OME-Zarr image of one 3D volume.
+    """
+    try:
+        data, _, meta = _open_ome_zarr(path)
+    except ImageReadError:
+        raise
+    except Exception as exc:
+        raise ImageReadError(f"{path}: not a readable OME-Zarr image "
+                             f"({exc.__class__.__name__}: {exc})") from None
+    if len(data.shape) != 3 or meta["axes"] != "ZYX":
+        raise ImageReadError(f"{path}: a volume (z, y, x) is needed, got axes "
+                             f"{meta['axes'] or '?'} of shape {tuple(data.shape)}")
+    scale = meta.pop("scale_nm", {})
+    size = None
+    if all(n in scale for n in "zyx"):
+        size = tuple(scale[n] for n in "zyx")
+        meta.update(voxel_size=size, pixel_size_source="OME-Zarr scale")
     return data, size, meta
 
 
@@ -138,6 +190,7 @@ def open_lazy_image(path):
         except Exception as exc:
             raise ImageReadError(f"{path}: not a readable OME-Zarr image "
                                  f"({exc.__class__.__name__}: {exc})") from None
+        meta.pop("scale_nm", None)
         image = LazyImage(data, size, meta)
     elif not path.is_file():
         raise ImageReadError(f"{path}: no such file")

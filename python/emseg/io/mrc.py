@@ -99,15 +99,31 @@ def _open_header(mrcfile, path, *, permissive):
                 (int(h.nxstart), int(h.nystart), int(h.nzstart)))
 
 
-def _range(volume, slab=4_000_000):
+def _slabs(volume, voxels=4_000_000):
+    """``(z, block)``: the volume in slabs of whole planes of about ``voxels`` voxels. An
+    array stored in chunks (zarr) is read a row of chunks at a time: a plane read on its own
+    would read the whole depth of its chunks."""
+    n = volume.shape[0]
+    step = max(1, int(voxels // max(1, np.prod(volume.shape[1:]))))
+    chunks = getattr(volume, "chunks", None) or (1,)
+    # zarr gives one chunk shape; dask every chunk's size per axis
+    depth = int(max(chunks[0]) if isinstance(chunks[0], tuple) else chunks[0])
+    read = max(step, depth)
+    for z0 in range(0, n, read):
+        big = np.asarray(volume[z0:z0 + read])
+        for z in range(0, big.shape[0], step):
+            yield z0 + z, big[z:z + step]
+        del big
+        release_pages(volume)
+
+
+def _range(volume):
     """Smallest and largest value (0, 0 when empty), read in slabs of whole planes: a label
     volume may be a zarr array larger than memory."""
     if isinstance(volume, np.ndarray):
         return (int(volume.min()), int(volume.max())) if volume.size else (0, 0)
-    step = max(1, int(slab // max(1, np.prod(volume.shape[1:]))))
     low, top = 0, 0
-    for z in range(0, volume.shape[0], step):
-        block = np.asarray(volume[z:z + step])
+    for _, block in _slabs(volume):
         if block.size:
             low, top = min(low, int(block.min())), max(top, int(block.max()))
     return low, top
@@ -185,16 +201,14 @@ def write_mrc(path, volume, voxel_size=None, *, origin=None, nstart=None, labels
     dtype = _mrc_dtype(volume, labels)
     ndim = len(volume.shape)
     size = None if voxel_size is None else check_spacing(voxel_size, ndim, "voxel_size")
-    # slabs of about 4 M voxels (whole planes)
-    step = max(1, int(4e6 // max(1, np.prod(volume.shape[1:]))))
-
     def writer(tmp):
         with mrcfile.new_mmap(tmp, shape=tuple(volume.shape), mrc_mode=mode_from_dtype(dtype),
                               overwrite=True) as mrc:
             stats = _Stats()
-            for z in range(0, volume.shape[0], step):
-                block = np.asarray(volume[z:z + step], dtype)
-                mrc.data[z:z + step] = block
+            # slabs of about 4 M voxels (whole planes)
+            for z, block in _slabs(volume):
+                block = np.asarray(block, dtype)
+                mrc.data[z:z + block.shape[0]] = block
                 stats.add(block)
                 release_pages(mrc.data)       # written pages live in the page cache
                 release_pages(volume)

@@ -209,7 +209,7 @@ def volume_slices(volume, labels, truth=None, *, planes=None, title=None, dpi=10
     -------
     matplotlib.figure.Figure
         One voxel is one pixel of a PNG saved at ``dpi`` (a whole number of pixels for
-        tomograms under 384 voxels high).
+        tomograms under 384 voxels high; every n-th voxel of planes over 1024 voxels).
     """
     from .._validate import check_array_like, check_label_array
 
@@ -228,13 +228,20 @@ def volume_slices(volume, labels, truth=None, *, planes=None, title=None, dpi=10
         [int(z) for z in planes]
     if not planes or any(not 0 <= z < nz for z in planes):
         raise ValueError(f"planes must be z indices in [0, {nz}), got {planes!r}")
-    gap = np.full((volume.shape[1], 4), np.nan)
-    image = np.concatenate(sum(([np.asarray(volume[z], float), gap] for z in planes), [])[:-1], 1)
+    # large planes are shown at every n-th voxel, at most 1024 high: an overview, and
+    # matplotlib's drawing of a full 2048^2 strip of three planes costs over a gigabyte
+    step = max(1, int(np.ceil(max(volume.shape[1:]) / 1024)))
+    view = (slice(None, None, step),) * 2
+    height = len(range(0, volume.shape[1], step))
+    gap = np.full((height, 4), np.nan)
+    image = np.concatenate(sum(([np.asarray(volume[z][view], float), gap] for z in planes),
+                               [])[:-1], 1)
     image = np.where(np.isnan(image), np.nanmedian(image), image)
-    zero = np.zeros((volume.shape[1], 4), np.int64)
+    zero = np.zeros((height, 4), np.int64)
 
     def strip(lab):
-        return np.concatenate(sum(([np.asarray(lab[z], np.int64), zero] for z in planes), [])[:-1], 1)
+        return np.concatenate(sum(([np.asarray(lab[z][view], np.int64), zero] for z in planes),
+                                  [])[:-1], 1)
 
     layers = [(strip(labels), PRED_COLOR)]
     if truth is not None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._memory import release_pages
 from .._validate import check_square_pixel_size
 from .chunked import ChunkResult, chunk_block, owned_pieces, paint_pieces
 from .databar import detect_databar
@@ -115,7 +116,8 @@ def _limits(image, work_shape, small_shape, norm):
         group = wanted[a:a + max(1, band // step)]
         if tuple(small_shape) == tuple(work_shape):
             block = np.asarray(image[group[0]:group[-1] + 1])
-            rows.append(block[(slice(None, None, step),) + rest])
+            rows.append(block[(slice(None, None, step),) + rest].copy())
+            release_pages(image)     # a memory-mapped tomogram: the sampled planes are done
             continue
         # the source rows these rescaled rows read, once; then each row from memory
         i0, _, _ = source_indices(work_shape[0], small_shape[0], group[0], group[0] + 1, 1)
@@ -127,6 +129,8 @@ def _limits(image, work_shape, small_shape, norm):
             row = rescaled_region(block, small_shape, region, order=1, in_shape=work_shape,
                                   origin=(lo,) + (0,) * (len(small_shape) - 1))
             rows.append(row[(slice(None),) + rest])
+        del block
+        release_pages(image)
     sample = np.concatenate(rows)
     # the subsample whole-image prediction takes (normalization_limits), row by row
     if norm["mode"] == "image":

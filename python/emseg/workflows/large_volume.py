@@ -31,7 +31,8 @@ def segment_large_volume_file(path, predictor, output, *, stem=None, voxel_size=
     Parameters
     ----------
     path : path-like
-        The tomogram (MRC/REC memory-mapped; a TIFF stack is read whole).
+        The tomogram (MRC/REC memory-mapped, OME-Zarr read in parts; a TIFF stack is read
+        whole).
     predictor : SavedModelPredictor
         A volume model.
     output : path-like
@@ -66,7 +67,7 @@ def segment_large_volume_file(path, predictor, output, *, stem=None, voxel_size=
         raise ValueError(f"chunk_size must be at least 8 voxels, got {chunk_size!r}")
     volume_model_settings(predictor.meta)   # a 2D model is refused before reading anything
     path = Path(path)
-    volume, size, meta = load_volume(path, what="tomogram")
+    volume, size, meta = load_volume(path, what="tomogram", lazy=True)
     if voxel_size is not None:
         voxel_size = check_spacing(voxel_size, 3, "voxel_size")
     size, source = resolve_pixel_size(voxel_size, (size, meta), what="voxel size")

@@ -115,12 +115,14 @@ class VolumeResult:
     metadata: dict
 
 
-def load_volume(path, *, what="volume"):
+def load_volume(path, *, what="volume", lazy=False):
     """Read a 3D grey-level volume and check it is one: ``(volume, voxel_size, metadata)``.
 
     Refuses single images (one slice), 4D and RGB data (:func:`emseg.io.read_volume`),
     constant volumes, and integer volumes that are mostly 0 (a label volume passed where a
-    tomogram is expected; an 8-bit tomogram is never mostly exactly 0).
+    tomogram is expected; an 8-bit tomogram is never mostly exactly 0). An OME-Zarr volume
+    is read whole, or, with ``lazy``, left on disk to be read in parts (an MRC file is
+    memory-mapped either way).
     """
     from ..segment.scaling import sample_step
 
@@ -138,6 +140,8 @@ def load_volume(path, *, what="volume"):
     if sample.dtype.kind in "iub" and np.mean(sample == 0) > 0.5 and sample.min() == 0:
         raise ValueError(f"{path}: this looks like a label volume (integers, "
                          f"{np.mean(sample == 0):.0%} zeros), not a tomogram")
+    if not lazy and not isinstance(volume, np.ndarray):
+        volume = np.asarray(volume[...])
     return volume, size, meta
 
 
