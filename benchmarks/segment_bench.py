@@ -190,16 +190,17 @@ def volume_end_to_end(shape, repeat):
 
 
 MEMORY_CODE = """
-import resource, sys, time
+import sys, time
 import numpy as np
+from emseg._memory import peak_rss
 from emseg.segment import predict_tiled
 n, tile = int(sys.argv[1]), int(sys.argv[2])
 image = np.random.default_rng(0).integers(0, 256, (n, n), dtype=np.uint8)
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = peak_rss() // 1024
 t0 = time.perf_counter()
 out = predict_tiled(image, lambda b: b, tile_size=tile, halo=tile // 8, channels=1,
                     normalization={"mode": "image", "low": 1, "high": 99.8}, batch_size=16)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, base, time.perf_counter() - t0)
+print(peak_rss() // 1024, base, time.perf_counter() - t0)
 """
 
 
@@ -221,9 +222,10 @@ def memory(n, tile):
 
 
 VOLUME_CODE = """
-import os, resource, sys, tempfile, time
+import os, sys, tempfile, time
 import mrcfile
 import numpy as np
+from emseg._memory import peak_rss
 from emseg.io import read_volume
 from emseg.segment import predict_tiled
 shape = tuple(int(v) for v in sys.argv[1:4])
@@ -235,11 +237,11 @@ with mrcfile.new_mmap(path, shape=shape, mrc_mode=0) as m:   # int8 voxels, writ
 vol, size, _ = read_volume(path)
 net = lambda b: b
 norm = {"mode": "image", "low": 1, "high": 99.8}
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = peak_rss() // 1024
 t0 = time.perf_counter()
 out = predict_tiled(vol, net, tile_size=64, halo=8, channels=1, normalization=norm, batch_size=8)
 t3 = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = peak_rss() // 1024
 del out
 t0 = time.perf_counter()
 for z in range(shape[0]):

@@ -59,3 +59,22 @@ def test_views_computed_on_read_release_the_map_they_wrap(tmp_path):
     assert release_pages(view)
     assert _resident_kb() < paged - 8 * 1024
     assert not release_pages(RescaledView(data, VolumePlan(data.shape, data.shape)))
+
+
+def test_peak_rss_is_the_process_own_not_its_parents():
+    """A benchmark's child reports its own peak: ru_maxrss would carry the parent's (here a
+    freed 768 MiB array) across fork and exec."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    big = np.ones(768 * 2 ** 20 // 8)
+    del big
+    code = ("import resource; from emseg._memory import peak_rss; "
+            "print(peak_rss(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)")
+    own, inherited = map(int, subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                             text=True, check=True).stdout.split())
+    assert 0 < own < 400 * 2 ** 20
+    if sys.platform.startswith("linux"):
+        assert inherited >= 768 * 2 ** 20 > own
