@@ -91,13 +91,7 @@ def image_shape(path):
     from .lazy import is_zarr
     if is_zarr(path):
         from .lazy import _open_ome_zarr
-        try:
-            data, _, meta = _open_ome_zarr(path)
-        except ImageReadError:
-            raise
-        except Exception as exc:
-            raise ImageReadError(f"{path}: not a readable OME-Zarr image "
-                                 f"({exc.__class__.__name__}: {exc})") from None
+        data, _, meta = _open_ome_zarr(path)
         return tuple(data.shape), meta["axes"]
     if path.is_file() and suffix in TIFF_SUFFIXES:
         import tifffile

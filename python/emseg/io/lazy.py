@@ -73,7 +73,17 @@ def is_zarr(path):
 
 def _open_ome_zarr(path):
     """An OME-Zarr image's full-resolution level and its pixel size from the multiscales'
-    axes units and scale transform."""
+    axes units and scale transform; ImageReadError when it cannot be read."""
+    try:
+        return _read_ome_zarr(path)
+    except ImageReadError:
+        raise
+    except Exception as exc:
+        raise ImageReadError(f"{path}: not a readable OME-Zarr image "
+                             f"({exc.__class__.__name__}: {exc})") from None
+
+
+def _read_ome_zarr(path):
     from ome_zarr.io import parse_url
     from ome_zarr.reader import Multiscales, Reader
 
@@ -141,13 +151,7 @@ def open_ome_zarr_volume(path):
     ImageReadError
         When the folder is not a readable OME-Zarr image of one 3D volume.
     """
-    try:
-        data, _, meta = _open_ome_zarr(path)
-    except ImageReadError:
-        raise
-    except Exception as exc:
-        raise ImageReadError(f"{path}: not a readable OME-Zarr image "
-                             f"({exc.__class__.__name__}: {exc})") from None
+    data, _, meta = _open_ome_zarr(path)
     if len(data.shape) != 3 or meta["axes"] != "ZYX":
         raise ImageReadError(f"{path}: a volume (z, y, x) is needed, got axes "
                              f"{meta['axes'] or '?'} of shape {tuple(data.shape)}")
@@ -183,13 +187,7 @@ def open_lazy_image(path):
 
     path = Path(os.fspath(path))
     if is_zarr(path):
-        try:
-            data, size, meta = _open_ome_zarr(path)
-        except ImageReadError:
-            raise
-        except Exception as exc:
-            raise ImageReadError(f"{path}: not a readable OME-Zarr image "
-                                 f"({exc.__class__.__name__}: {exc})") from None
+        data, size, meta = _open_ome_zarr(path)
         meta.pop("scale_nm", None)
         image = LazyImage(data, size, meta)
     elif not path.is_file():
