@@ -105,7 +105,7 @@ def _read_ome_zarr(path):
                 for n, name in zip(data.shape, names))
     if all(k == slice(None) for k in key):
         # nothing to drop: the level's zarr array itself, whose slices cost no task graph
-        level = next(iter(sp for sp in node.specs if isinstance(sp, Multiscales))).datasets[0]
+        level = next(sp for sp in node.specs if isinstance(sp, Multiscales)).datasets[0]
         try:
             import zarr
             data = zarr.open_array(str(Path(os.fspath(path)) / level), mode="r")

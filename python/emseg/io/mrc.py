@@ -108,7 +108,7 @@ def _slabs(volume, voxels=4_000_000):
     chunks = getattr(volume, "chunks", None) or (1,)
     # zarr gives one chunk shape; dask every chunk's size per axis
     depth = int(max(chunks[0]) if isinstance(chunks[0], tuple) else chunks[0])
-    read = max(step, depth)
+    read = depth * -(-step // depth)        # whole rows of chunks, at least one slab
     for z0 in range(0, n, read):
         big = np.asarray(volume[z0:z0 + read])
         for z in range(0, big.shape[0], step):
@@ -211,7 +211,6 @@ def write_mrc(path, volume, voxel_size=None, *, origin=None, nstart=None, labels
                 mrc.data[z:z + block.shape[0]] = block
                 stats.add(block)
                 release_pages(mrc.data)       # written pages live in the page cache
-                release_pages(volume)
             stats.write(mrc.header)
             if size is not None:
                 s = [v / _ANGSTROM for v in size[::-1]] + [1.0]  # x, y(, z)

@@ -232,9 +232,9 @@ def predict_rows(image, predict_fn, *, tile_size, halo, channels, normalization=
     Yields ``(rows, band)``: a slice along the first axis and the map there, as soon as no
     later tile reaches those rows. The bands, in order, are exactly the whole map, bit for bit
     (the same tiles, in the same network calls, summed in the same order); only one row of
-    tiles (one tile deep) is in memory, whatever the image size. A band is a view of that memory, valid
-    until the next band is asked for (store or copy it first: a volume's band of planes is
-    gigabytes).
+    tiles (one tile deep) is in memory, whatever the image size. A band is a view of that
+    memory, valid until the next band is asked for (store or copy it first: a volume's band
+    of planes is gigabytes).
     Arguments as :func:`predict_tiled` (``image`` may be any array that slices).
     """
     tiling, region, jobs = _prepare(image, predict_fn, tile_size, halo, channels,
